@@ -1,0 +1,37 @@
+"""Publish the warehouse: every table of the store copied into a new DuckDB file, swapped in atomically."""
+
+import dagster as dg
+
+from pedw.warehouse import publish
+from pipelines.resources import PedwResource
+
+
+def publication_asset(deps: list) -> dg.AssetsDefinition:
+    """The `warehouse` asset, downstream of everything it publishes."""
+
+    @dg.asset(
+        key=["warehouse"],
+        group_name="publish",
+        deps=deps,
+        pool="warehouse",
+        kinds={"duckdb"},
+        description="The published DuckDB warehouse analysts and briefs read (read-only). "
+        "Built as a new file and renamed over the old one, so readers never see "
+        "a half-written state or wait on a lock.",
+    )
+    def warehouse(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        settings = pedw.settings()
+        publication = publish(pedw.store(), settings.warehouse_path, context.run_id)
+        context.log.info(
+            f"published {len(publication.tables)} tables to {publication.path} "
+            f"in {publication.seconds:.1f}s"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "path": str(publication.path),
+                "tables": publication.tables,
+                "seconds": publication.seconds,
+            }
+        )
+
+    return warehouse

@@ -1,0 +1,100 @@
+"""The source catalog: which datasets a run uses, declared in YAML rather than in code."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LEVELS = ("national", "sector", "enterprise")
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be used, with the file and entry named."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One dataset of a catalog: where it is, in which published layout, for which level."""
+
+    name: str
+    level: str
+    format: str
+    path: str | None = None
+    url: str | None = None
+    contract: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    base_dir: Path = Path(".")
+
+    def files(self) -> list[Path]:
+        """Local files of the source (a glob pattern expands to its sorted matches)."""
+        if self.path is None:
+            return []
+        pattern = Path(self.path)
+        pattern = pattern if pattern.is_absolute() else self.base_dir / pattern
+        if any(ch in str(pattern) for ch in "*?["):
+            return [Path(p) for p in sorted(glob.glob(str(pattern)))]
+        return [pattern]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A named list of sources; relative paths resolve against the catalog file's folder."""
+
+    name: str
+    path: Path
+    sources: tuple[Source, ...]
+    description: str = ""
+
+    def for_level(self, level: str, formats: tuple[str, ...] | None = None) -> list[Source]:
+        """Sources of one level, optionally restricted to some formats."""
+        return [
+            s for s in self.sources if s.level == level and (formats is None or s.format in formats)
+        ]
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and check a catalog YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"catalog {path}: file not found")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise CatalogError(f"catalog {path}: not valid YAML ({error})") from error
+    entries = document.get("sources")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogError(f"catalog {path}: needs a non-empty 'sources' list")
+    sources, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        where = f"catalog {path}, source #{number}"
+        missing = [k for k in ("name", "level", "format") if k not in entry]
+        if missing:
+            raise CatalogError(f"{where}: missing {', '.join(missing)}")
+        if entry["level"] not in LEVELS:
+            raise CatalogError(f"{where} ({entry['name']}): level must be one of {LEVELS}")
+        if not entry.get("path") and not entry.get("url"):
+            raise CatalogError(f"{where} ({entry['name']}): needs a path or a url")
+        if entry["name"] in seen:
+            raise CatalogError(f"{where}: duplicate source name {entry['name']!r}")
+        seen.add(entry["name"])
+        known = {"name", "level", "format", "path", "url", "contract", "options"}
+        unknown = set(entry) - known
+        if unknown:
+            raise CatalogError(f"{where} ({entry['name']}): unknown keys {sorted(unknown)}")
+        sources.append(
+            Source(
+                base_dir=path.parent.resolve(),
+                options=entry.get("options") or {},
+                **{k: v for k, v in entry.items() if k != "options"},
+            )
+        )
+    return Catalog(
+        name=document.get("name", path.stem),
+        path=path.resolve(),
+        sources=tuple(sources),
+        description=document.get("description", ""),
+    )

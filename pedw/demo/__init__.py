@@ -1,0 +1,1 @@
+"""Deterministic demo data in the layouts of the real sources, with documented ground truth."""

@@ -1,0 +1,1 @@
+"""Marts: analysis-ready panels with drivers and decent-work indicators side by side."""

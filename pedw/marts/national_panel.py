@@ -1,0 +1,73 @@
+"""marts.national_panel: one row per country and year, drivers and decent-work outcomes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pycountry
+
+from pedw.staging.series import PWT_SERIES, series_definitions
+from pedw.store import Store, check_identifier
+
+ILO_AGGREGATE = "X[0-9A-Z]{2}"
+
+
+def country_names() -> pd.DataFrame:
+    """ISO alpha-3 code -> English short name (pycountry), for economies with no WDI name."""
+    return pd.DataFrame(
+        [(c.alpha_3, c.name) for c in pycountry.countries], columns=["ref_area", "iso_name"]
+    )
+
+
+def national_panel_sql() -> str:
+    """Pivot staging.national_series to one row per country-year, adding logs and growth."""
+    variables = [check_identifier(v) for v in [*series_definitions()["national"], *PWT_SERIES]]
+    pivots = ",\n               ".join(
+        f"max(value) FILTER (WHERE variable = '{v}') AS {v}" for v in variables
+    )
+    return f"""
+        WITH wide AS (
+            SELECT ref_area, year,
+               {pivots}
+            FROM staging.national_series
+            WHERE NOT regexp_full_match(ref_area, '{ILO_AGGREGATE}')
+            GROUP BY ref_area, year
+        )
+        SELECT w.ref_area,
+               coalesce(m.table_name, n.iso_name, w.ref_area) AS country_name,
+               m.region, m.income_group, w.year,
+               w.output_per_worker,
+               ln(nullif(w.output_per_worker, 0)) AS log_output_per_worker,
+               100 * (w.output_per_worker / lag(w.output_per_worker) OVER c - 1)
+                   AS output_per_worker_growth,
+               w.employment, w.informality_rate, w.labour_income_share, w.working_poverty_rate,
+               w.mean_real_earnings, ln(nullif(w.mean_real_earnings, 0)) AS log_mean_real_earnings,
+               w.fatal_injury_rate,
+               w.human_capital, w.capital_per_worker,
+               ln(nullif(w.capital_per_worker, 0)) AS log_capital_per_worker,
+               w.annual_hours, w.trade_openness, w.pwt_output_per_worker
+        FROM wide w
+        LEFT JOIN _country_metadata m ON m.country_code = w.ref_area
+        LEFT JOIN _country_names n ON n.ref_area = w.ref_area
+        WINDOW c AS (PARTITION BY w.ref_area ORDER BY w.year)
+        ORDER BY w.ref_area, w.year"""
+
+
+def write_national_panel(store: Store) -> int:
+    """Build marts.national_panel from staged series and country metadata."""
+    con = store.connect()
+    try:
+        con.register("_country_names", country_names())
+        if store.exists("staging", "country_metadata"):
+            con.execute(
+                "CREATE TEMP TABLE _country_metadata AS SELECT country_code, "
+                "nullif(region, '') AS region, nullif(income_group, '') AS income_group, "
+                "table_name FROM staging.country_metadata"
+            )
+        else:
+            con.execute(
+                "CREATE TEMP TABLE _country_metadata (country_code VARCHAR, region VARCHAR, "
+                "income_group VARCHAR, table_name VARCHAR)"
+            )
+        return store.write(con, "marts", "national_panel", national_panel_sql())
+    finally:
+        con.close()

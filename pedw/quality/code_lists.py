@@ -1,0 +1,45 @@
+"""Code lists the contracts refer to by name (ISO 3166, ILO aggregates, ISIC Rev.4, ...)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import duckdb
+import pandas as pd
+import pycountry
+
+from pedw.reference import ISIC4_SECTIONS, SEX_CODES, SIZE_CLASSES
+
+# Codes ILOSTAT and the World Bank use for economies outside the current ISO 3166 list.
+EXTRA_ECONOMIES = {
+    "KOS": "Kosovo (ILO code)",
+    "XKX": "Kosovo (World Bank code)",
+    "CHI": "Channel Islands",
+}
+ILO_AGGREGATE_PATTERN = r"^X[0-9A-Z]{2}$"
+OBS_STATUS_CODES = ("", "B", "U", "I", "M", "E", "P", "R", "F", "N", "S", "X", "Q", "C", "T")
+
+
+@cache
+def code_lists() -> dict[str, tuple[str, ...]]:
+    """Every named code list; contracts refer to these names."""
+    iso3 = {c.alpha_3 for c in pycountry.countries}
+    iso3 |= {c.alpha_3 for c in pycountry.historic_countries if len(c.alpha_3) == 3}
+    iso3 |= set(EXTRA_ECONOMIES)
+    return {
+        "iso3_country": tuple(sorted(iso3)),
+        "isic4_section": tuple(ISIC4_SECTIONS),
+        "size_class": tuple(SIZE_CLASSES),
+        "sex": SEX_CODES,
+        "obs_status": OBS_STATUS_CODES,
+        "binary": ("0", "1"),
+    }
+
+
+def register_code_lists(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the table `code_lists(list, code)` on a connection (used by contract SQL)."""
+    rows = [(name, code) for name, codes in code_lists().items() for code in codes]
+    frame = pd.DataFrame(rows, columns=["list", "code"])
+    con.register("_code_lists_frame", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE code_lists AS SELECT * FROM _code_lists_frame")
+    con.unregister("_code_lists_frame")

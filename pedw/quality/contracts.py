@@ -1,0 +1,161 @@
+"""Data contracts: one YAML file per dataset in data_contracts/, readable by a non-programmer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pedw.quality.code_lists import code_lists
+from pedw.settings import PROJECT_ROOT
+from pedw.store import check_identifier
+
+CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
+TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"}
+SEVERITIES = {"block", "warn"}
+TABLE_RULES = {
+    "row_count",
+    "latest_year",
+    "completeness",
+    "referential",
+    "unique_key",
+    "mean_between",
+    "unit_jump",
+}
+
+
+class ContractError(ValueError):
+    """A contract file that does not follow the contract schema (names the file and field)."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: its type, meaning, unit and the row-level rules that apply to it."""
+
+    name: str
+    type: str
+    description: str
+    unit: str | None = None
+    required: bool = False
+    codes: str | None = None
+    codes_or_pattern: str | None = None
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
+    max_missing_share: float | None = None
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """A rule over the whole staged table, run by Great Expectations; block or warn."""
+
+    rule: str
+    severity: str
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a dataset promises: grain, key, columns with rules, table rules."""
+
+    name: str
+    title: str
+    description: str
+    level: str
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    table_rules: tuple[TableRule, ...]
+    missing_markers: tuple[str, ...]
+    path: Path
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _fail(path: Path, message: str) -> None:
+    raise ContractError(f"contract {path.name}: {message}")
+
+
+def parse_contract(path: Path) -> Contract:
+    """Read one contract file and check it against the contract schema."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key in ("name", "title", "description", "level", "grain", "key", "columns"):
+        if key not in document:
+            _fail(path, f"missing top-level field {key!r}")
+    columns = []
+    for entry in document["columns"]:
+        if "name" not in entry or "type" not in entry or "description" not in entry:
+            _fail(path, f"every column needs name, type and description: {entry}")
+        check_identifier(entry["name"])
+        if entry["type"] not in TYPES:
+            _fail(path, f"column {entry['name']}: type {entry['type']!r} not in {sorted(TYPES)}")
+        for list_key in ("codes", "codes_or_pattern"):
+            if list_key == "codes" and entry.get("codes") and entry["codes"] not in code_lists():
+                _fail(path, f"column {entry['name']}: unknown code list {entry['codes']!r}")
+        unknown = set(entry) - {f.name for f in ColumnSpec.__dataclass_fields__.values()}
+        if unknown:
+            _fail(path, f"column {entry['name']}: unknown fields {sorted(unknown)}")
+        if entry.get("allowed") is not None:
+            entry = {**entry, "allowed": tuple(str(v) for v in entry["allowed"])}
+        columns.append(ColumnSpec(**entry))
+    names = {c.name for c in columns}
+    for k in document["key"]:
+        if k not in names:
+            _fail(path, f"key column {k!r} is not a declared column")
+    rules = []
+    for entry in document.get("table_rules", []):
+        entry = dict(entry)
+        rule, severity = entry.pop("rule", None), entry.pop("severity", None)
+        if rule not in TABLE_RULES:
+            _fail(path, f"table rule {rule!r} not in {sorted(TABLE_RULES)}")
+        if severity not in SEVERITIES:
+            _fail(path, f"table rule {rule}: severity must be block or warn")
+        description = entry.pop("description", "")
+        rules.append(TableRule(rule=rule, severity=severity, params=entry, description=description))
+    for column in columns:
+        if column.max_missing_share is not None:
+            rules.append(
+                TableRule(
+                    "completeness",
+                    "warn",
+                    {"column": column.name, "max_missing_share": column.max_missing_share},
+                    f"at most {column.max_missing_share:.0%} of {column.name} missing",
+                )
+            )
+    return Contract(
+        name=document["name"],
+        title=document["title"],
+        description=document["description"],
+        level=document["level"],
+        grain=document["grain"],
+        key=tuple(document["key"]),
+        columns=tuple(columns),
+        table_rules=tuple(rules),
+        missing_markers=tuple(
+            document.get("missing_markers", ["..", "...", "-", "n/a", "na", "x", "…"])
+        ),
+        path=path,
+    )
+
+
+@cache
+def load_contract(name: str, directory: Path = CONTRACTS_DIR) -> Contract:
+    """The contract called `name` (file data_contracts/<name>.yml)."""
+    path = directory / f"{check_identifier(name)}.yml"
+    if not path.is_file():
+        raise ContractError(f"no contract file {path}")
+    return parse_contract(path)
+
+
+def all_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
+    """Every contract in the folder, sorted by name."""
+    return [parse_contract(p) for p in sorted(directory.glob("*.yml"))]

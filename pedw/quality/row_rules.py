@@ -1,0 +1,258 @@
+"""Row-level contract rules compiled to DuckDB SQL: type, required, range, code list, duplicates.
+
+A raw table (all text, with provenance) goes in; two results come out: the typed rows that
+pass every rule (staging) and one quarantine row per broken rule, with file, line, column,
+rule, offending value and a message a person understands. Nothing is dropped silently:
+every raw row is either staged or quarantined (duplicates of an identical row included).
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from pedw.quality.code_lists import register_code_lists
+from pedw.quality.contracts import ColumnSpec, Contract
+from pedw.store import sql_string
+
+PROVENANCE = ("source_name", "source_file", "source_line")
+NUMERIC = {"BIGINT", "INTEGER", "DOUBLE"}
+QUARANTINE_COLUMNS = (
+    "dataset",
+    "run_id",
+    "source_name",
+    "source_file",
+    "source_line",
+    "column_name",
+    "rule",
+    "value",
+    "message",
+)
+
+
+def _literal(value: str) -> str:
+    return sql_string(value)
+
+
+def cleaned_text(column: str, contract: Contract) -> str:
+    """Trimmed text with empty strings and statistical-office missing markers turned into NULL."""
+    markers = ", ".join(_literal(m) for m in contract.missing_markers)
+    return (
+        f"CASE WHEN lower(trim({column})) IN ({markers}) OR trim({column}) = '' "
+        f"THEN NULL ELSE trim({column}) END"
+    )
+
+
+def typed_value(spec: ColumnSpec, contract: Contract) -> str:
+    """Typed value; numbers accept thousands separators (1,234 / 1 234) and decimal commas (12,5)."""
+    text = cleaned_text(spec.name, contract)
+    if spec.type not in NUMERIC:
+        if spec.type == "BOOLEAN":
+            return f"TRY_CAST({text} AS BOOLEAN)"
+        return text
+    normalised = (
+        f"CASE WHEN regexp_full_match({text}, '-?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?') "
+        f"THEN replace({text}, ',', '') "
+        f"WHEN regexp_full_match({text}, '-?[0-9]{{1,3}}( [0-9]{{3}})+([.,][0-9]+)?') "
+        f"THEN replace(replace({text}, ' ', ''), ',', '.') "
+        f"WHEN regexp_full_match({text}, '-?[0-9]+,[0-9]+') THEN replace({text}, ',', '.') "
+        f"ELSE {text} END"
+    )
+    if spec.type in {"BIGINT", "INTEGER"}:
+        # "2019.0" is an integer written by a spreadsheet; "2019.5" is not.
+        as_double = f"TRY_CAST({normalised} AS DOUBLE)"
+        return (
+            f"CASE WHEN {as_double} = round({as_double}) AND abs({as_double}) < 9e15 "
+            f"THEN CAST({as_double} AS {spec.type}) END"
+        )
+    return f"TRY_CAST({normalised} AS DOUBLE)"
+
+
+def _violation(condition: str, column: str | None, rule: str, value: str, message: str) -> str:
+    column_sql = _literal(column) if column else "NULL"
+    return (
+        f"CASE WHEN {condition} THEN {{'column_name': {column_sql}, 'rule': {_literal(rule)}, "
+        f"'value': CAST({value} AS VARCHAR), 'message': {message}}} END"
+    )
+
+
+def _shown(expression: str) -> str:
+    """SQL that shows a value in double quotes inside a message."""
+    return "'\"' || " + expression + " || '\"'"
+
+
+TYPE_WORDS = {
+    "BIGINT": "an integer",
+    "INTEGER": "an integer",
+    "DOUBLE": "a number",
+    "BOOLEAN": "true or false",
+}
+
+
+def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
+    """SQL expressions that are a violation struct when the rule fails and NULL otherwise."""
+    raw, text, typed = spec.name, cleaned_text(spec.name, contract), f"_typed_{spec.name}"
+    label = _literal(spec.name)
+    unit = f" {spec.unit}" if spec.unit else ""
+    checks = []
+    if spec.required:
+        checks.append(
+            _violation(
+                f"{text} IS NULL",
+                spec.name,
+                "required",
+                raw,
+                f"{label} || ' is required but ' || CASE WHEN trim(coalesce({raw}, '')) = '' "
+                f"THEN 'empty' ELSE 'the missing marker ' || {_shown(f'trim({raw})')} END",
+            )
+        )
+    if spec.type != "VARCHAR":
+        checks.append(
+            _violation(
+                f"{text} IS NOT NULL AND {typed} IS NULL",
+                spec.name,
+                "type",
+                raw,
+                f"{label} || ' value ' || {_shown(raw)} || {_literal(' is not ' + TYPE_WORDS[spec.type])}",
+            )
+        )
+    if spec.min is not None:
+        checks.append(
+            _violation(
+                f"{typed} < {spec.min!r}",
+                spec.name,
+                "range",
+                raw,
+                f"{label} || ' value ' || CAST({typed} AS VARCHAR) || "
+                f"{_literal(f' is below the minimum {spec.min:g}{unit}')}",
+            )
+        )
+    if spec.max is not None:
+        checks.append(
+            _violation(
+                f"{typed} > {spec.max!r}",
+                spec.name,
+                "range",
+                raw,
+                f"{label} || ' value ' || CAST({typed} AS VARCHAR) || "
+                f"{_literal(f' is above the maximum {spec.max:g}{unit}')}",
+            )
+        )
+    if spec.codes:
+        pattern = ""
+        if spec.codes_or_pattern:
+            re.compile(spec.codes_or_pattern)
+            pattern = (
+                f" AND NOT regexp_full_match({typed}, "
+                f"{_literal(spec.codes_or_pattern.strip('^$'))})"
+            )
+        checks.append(
+            _violation(
+                f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT code FROM code_lists WHERE list = "
+                f"{_literal(spec.codes)}){pattern}",
+                spec.name,
+                "code_list",
+                raw,
+                f"{label} || ' code ' || {_shown(raw)} || {_literal(f' is not in the code list {spec.codes}')}",
+            )
+        )
+    if spec.allowed:
+        allowed = ", ".join(_literal(v) for v in spec.allowed)
+        checks.append(
+            _violation(
+                f"{typed} IS NOT NULL AND CAST({typed} AS VARCHAR) NOT IN ({allowed})",
+                spec.name,
+                "allowed_values",
+                raw,
+                f"{label} || ' value ' || {_shown(raw)} || "
+                f"{_literal(' is not one of ' + ', '.join(spec.allowed))}",
+            )
+        )
+    return checks
+
+
+def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, name: str) -> str:
+    """Type and check every row of relation `source`; create temp table `name` and return it.
+
+    The table has the typed contract columns, the provenance columns and `violations`, a
+    list of structs (column_name, rule, value, message); an empty list means the row is good.
+    """
+    register_code_lists(con)
+    available = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
+    typed = []
+    for spec in contract.columns:
+        if spec.name in available:
+            typed.append(f"{typed_value(spec, contract)} AS _typed_{spec.name}")
+        else:
+            typed.append(f"CAST(NULL AS VARCHAR) AS {spec.name}")
+            typed.append(f"CAST(NULL AS {spec.type}) AS _typed_{spec.name}")
+    raw_record = "raw_record" if "raw_record" in available else "CAST(NULL AS VARCHAR)"
+    checks = [
+        _violation(
+            f"{raw_record} IS NOT NULL",
+            None,
+            "malformed_row",
+            raw_record,
+            "'row does not have the header''s number of fields (truncated line or stray delimiter)'",
+        )
+    ]
+    for spec in contract.columns:
+        checks += column_violations(spec, contract)
+    checks_sql = ",\n    ".join(checks)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name}_typed AS
+        SELECT *, {", ".join(typed)} FROM {source}""")
+    key = ", ".join(f"_typed_{k}" for k in contract.key)
+    values = ", ".join(f"_typed_{c.name}" for c in contract.columns)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name}_rows AS
+        SELECT *, list_filter([{checks_sql}], lambda v: v IS NOT NULL) AS _row_violations
+        FROM {name}_typed""")
+    # Duplicated keys among otherwise good rows: identical copies keep their first row,
+    # conflicting values quarantine every copy (no silent choice between two numbers).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH keyed AS (
+            SELECT *,
+                   count(*) OVER k AS _copies,
+                   min(hash({values})) OVER k <> max(hash({values})) OVER k AS _conflict,
+                   row_number() OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _copy
+            FROM {name}_rows WHERE len(_row_violations) = 0
+            WINDOW k AS (PARTITION BY {key})
+        )
+        SELECT * EXCLUDE (_copies, _conflict, _copy, _row_violations),
+               CASE WHEN _copies > 1 AND _conflict THEN [{{'column_name': {_literal(", ".join(contract.key))},
+                        'rule': 'duplicate_key_conflict', 'value': CAST(({key}) AS VARCHAR),
+                        'message': 'key appears ' || _copies || ' times with different values; none is loaded'}}]
+                    WHEN _copies > 1 AND _copy > 1 THEN [{{'column_name': {_literal(", ".join(contract.key))},
+                        'rule': 'duplicate_key_identical', 'value': CAST(({key}) AS VARCHAR),
+                        'message': 'identical copy of the row at line ' || first_value(source_line) OVER (PARTITION BY {key} ORDER BY source_file, source_line) || '; the first copy is loaded'}}]
+                    ELSE [] END AS violations
+        FROM keyed
+        UNION ALL BY NAME
+        SELECT * EXCLUDE (_row_violations), _row_violations AS violations
+        FROM {name}_rows WHERE len(_row_violations) > 0""")
+    con.execute(f"DROP TABLE {name}_typed")
+    con.execute(f"DROP TABLE {name}_rows")
+    return name
+
+
+def staged_query(contract: Contract, checked: str, extra: tuple[str, ...] = ()) -> str:
+    """Typed columns of the rows with no violation, named as in the contract."""
+    columns = ", ".join(f"_typed_{c.name} AS {c.name}" for c in contract.columns)
+    more = "".join(f", {e}" for e in extra)
+    return (
+        f"SELECT {columns}, source_name, source_file, CAST(source_line AS BIGINT) AS source_line"
+        f"{more} FROM {checked} WHERE len(violations) = 0"
+    )
+
+
+def quarantine_query(contract: Contract, checked: str, run_id: str) -> str:
+    """One row per broken rule, in the quality.quarantine layout."""
+    return f"""
+        SELECT {_literal(contract.name)} AS dataset, {_literal(run_id)} AS run_id,
+               source_name, source_file, CAST(source_line AS BIGINT) AS source_line,
+               v.column_name, v.rule, v.value, v.message, current_timestamp AS quarantined_at, slice
+        FROM (SELECT source_name, source_file, source_line, slice, unnest(violations) AS v
+              FROM {checked} WHERE len(violations) > 0)"""

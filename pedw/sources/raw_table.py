@@ -1,0 +1,57 @@
+"""Turn what a loader read into a raw-stage Arrow table: text values plus provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from pedw.catalog import Source
+from pedw.sources.text_table import TextTable
+
+
+def constant_column(value: str, n: int) -> pa.Array:
+    """A text column holding one value n times, without building n Python strings."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [value])
+
+
+def raw_arrow(text: TextTable, source: Source, columns: dict[str, str | None]) -> pa.Table:
+    """Rename `text` columns to canonical raw names and add source_name/file/line.
+
+    `columns` maps canonical name -> column as published (None: not in this layout).
+    Rows the parser rejected are appended with only `raw_record` set, so they reach the
+    contracts (and the quarantine) instead of vanishing.
+    """
+    n = text.table.num_rows
+    arrays = [
+        text.table[published]
+        if published is not None and published in text.table.column_names
+        else pa.nulls(n, pa.string())
+        for published in columns.values()
+    ]
+    provenance = [
+        constant_column(source.name, n).cast(pa.string()),
+        constant_column(str(text.path), n).cast(pa.string()),
+        pa.array(text.lines, pa.int64()),
+        pa.nulls(n, pa.string()),
+    ]
+    names = [*columns, "source_name", "source_file", "source_line", "raw_record"]
+    good = pa.table([*arrays, *provenance], names=names)
+    if not text.malformed:
+        return good
+    m = len(text.malformed)
+    bad = pa.table(
+        [pa.nulls(m, pa.string()) for _ in columns]
+        + [
+            pa.array([source.name] * m, pa.string()),
+            pa.array([str(text.path)] * m, pa.string()),
+            pa.array([row["line"] for row in text.malformed], pa.int64()),
+            pa.array([row["text"] for row in text.malformed], pa.string()),
+        ],
+        names=names,
+    )
+    return pa.concat_tables([good, bad])
+
+
+def concat_raw(tables: list[pa.Table]) -> pa.Table:
+    """Stack raw tables from several files or sources (columns unified by name)."""
+    return pa.concat_tables(tables, promote_options="permissive")

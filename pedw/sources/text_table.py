@@ -1,0 +1,192 @@
+"""Read delimited text files as published: any delimiter, encoding, compression, quirks.
+
+Every value is kept as text (typing is the contracts' job) and every row keeps its
+record number in the file, so a rejected value can be traced back to where it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pedw.sources.errors import SourceFileError
+
+CANDIDATE_DELIMITERS = [",", ";", "\t", "|"]
+SNIFF_BYTES = 256 * 1024
+
+
+@dataclass
+class TextTable:
+    """An all-text table, the record number of each row, and rows the parser had to reject."""
+
+    path: Path
+    table: pa.Table
+    lines: np.ndarray
+    malformed: list[dict] = field(default_factory=list)
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    """A binary stream of the file, decompressing gzip and single-table zip archives."""
+    with path.open("rb") as probe:
+        magic = probe.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    if magic == b"PK\x03\x04":
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as error:
+            raise SourceFileError(path, f"not a readable zip archive ({error})") from error
+        members = [
+            m
+            for m in archive.namelist()
+            if not m.endswith("/") and m.lower().endswith((".csv", ".txt", ".tsv"))
+        ]
+        if len(members) != 1:
+            raise SourceFileError(
+                path,
+                f"zip archive must hold exactly one .csv/.txt/.tsv table, found {members or 'none'}",
+            )
+        return archive.open(members[0])
+    return path.open("rb")
+
+
+def _sniff(
+    path: Path, head: bytes, skip_rows: int, delimiter: str | None
+) -> tuple[str, str, list[str]]:
+    """Encoding, delimiter and header names from the first bytes of the file."""
+    if b"\x00" in head:
+        raise SourceFileError(
+            path, "not a text table (binary content; is this a spreadsheet or an archive?)"
+        )
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise SourceFileError(path, "file is empty")
+    cut = head.rfind(b"\n") if len(head) == SNIFF_BYTES else len(head)
+    sample = head[: cut if cut > 0 else len(head)]
+    try:
+        text = sample.decode("utf-8")
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        text = sample.decode("latin-1")
+        encoding = "latin-1"
+    text = text.lstrip("\ufeff")
+    lines = [ln for ln in text.splitlines()[skip_rows:]]
+    if not lines:
+        raise SourceFileError(path, f"no header row after skipping {skip_rows} line(s)")
+    header_line = lines[0]
+    if delimiter is None:
+        counts = {
+            d: len(next(csv.reader([header_line], delimiter=d))) for d in CANDIDATE_DELIMITERS
+        }
+        delimiter = max(counts, key=counts.get)
+    names = [n.strip() for n in next(csv.reader([header_line], delimiter=delimiter))]
+    if len(names) < 2:
+        raise SourceFileError(
+            path,
+            "not a delimited table: the header has a single column "
+            f"({header_line[:60]!r}); expected a comma, semicolon, tab or pipe delimiter",
+            line=skip_rows + 1,
+        )
+    # A trailing delimiter (WDI files) leaves an unnamed last column.
+    names = [n if n else f"unnamed_{i}" for i, n in enumerate(names)]
+    if len(set(names)) != len(names):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise SourceFileError(path, f"header repeats column names {duplicates}", line=skip_rows + 1)
+    return encoding, delimiter, names
+
+
+def read_text_table(
+    path: str | Path, skip_rows: int = 0, delimiter: str | None = None, encoding: str | None = None
+) -> TextTable:
+    """Read a delimited file (plain, .gz or .zip) into an all-text table with record numbers.
+
+    `skip_rows` lines before the header are ignored (title blocks). Rows with the wrong
+    number of fields (a truncated last line, a stray delimiter) are not loaded; they are
+    returned in `malformed` with their record number so they can be quarantined.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceFileError(path, "file not found")
+    if path.is_dir():
+        raise SourceFileError(path, "is a folder, not a file")
+    with _open_bytes(path) as stream:
+        head = stream.read(SNIFF_BYTES)
+    sniffed_encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter)
+    encoding = encoding or sniffed_encoding
+    header_record = skip_rows + 1
+
+    def parse(use_threads: bool, malformed: list[dict]) -> pa.Table:
+        def on_invalid(row) -> str:
+            malformed.append(
+                {
+                    "number": row.number,
+                    "text": row.text,
+                    "expected": row.expected_columns,
+                    "actual": row.actual_columns,
+                }
+            )
+            return "skip"
+
+        with _open_bytes(path) as stream:
+            return pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=skip_rows + 1,
+                    column_names=names,
+                    encoding=encoding,
+                    use_threads=use_threads,
+                    block_size=16 << 20,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+
+    malformed: list[dict] = []
+    try:
+        table = parse(True, malformed)
+        if malformed:  # record numbers of rejected rows are only known to the serial parser
+            malformed = []
+            table = parse(False, malformed)
+    except pa.ArrowInvalid as error:
+        raise SourceFileError(path, f"cannot be parsed as a delimited table ({error})") from error
+    except UnicodeDecodeError as error:
+        raise SourceFileError(path, f"cannot be decoded as {encoding} ({error})") from error
+
+    if table.num_rows == 0 and not malformed:
+        raise SourceFileError(path, "has a header but no data rows", line=header_record)
+    if table.num_rows == 0:
+        raise SourceFileError(path, f"not a table: none of its {len(malformed)} row(s) has the "
+                              f"header's {len(names)} fields", line=header_record + 1)
+    total = table.num_rows + len(malformed)
+    records = np.arange(header_record + 1, header_record + 1 + total, dtype=np.int64)
+    bad_records = []
+    for row in malformed:
+        # pyarrow numbers records from the first row it reads (the header is record 1).
+        row["line"] = (row["number"] + skip_rows) if row["number"] is not None else None
+        bad_records.append(row["line"])
+    if bad_records and None not in bad_records:
+        records = np.setdiff1d(records, np.array(bad_records, dtype=np.int64))
+    lines = records[: table.num_rows]
+    return TextTable(
+        path=path,
+        table=table,
+        lines=lines,
+        malformed=malformed,
+        encoding=encoding,
+        delimiter=delimiter,
+    )

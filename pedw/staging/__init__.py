@@ -1,0 +1,1 @@
+"""Staged stage: typed, coded, unit-normalised tables that passed the data contracts."""

@@ -1,0 +1,175 @@
+"""Map staged ILOSTAT observations and PWT rows to canonical country(-sector)-year series."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pedw.store import Store, sql_string
+
+SERIES_FILE = Path(__file__).with_name("series.yml")
+SERIES_COLUMNS = [
+    "ref_area",
+    "sector",
+    "year",
+    "variable",
+    "value",
+    "unit",
+    "indicator",
+    "source",
+    "source_name",
+    "obs_status",
+]
+
+
+@cache
+def series_definitions() -> dict[str, dict[str, dict]]:
+    """The national and sector series definitions from series.yml."""
+    return yaml.safe_load(SERIES_FILE.read_text(encoding="utf-8"))
+
+
+def _definitions_frame(level: str) -> pd.DataFrame:
+    rows = [
+        {
+            "variable": name,
+            "indicator": d["indicator"],
+            "sex": d.get("sex"),
+            "classif1": d.get("classif1"),
+            "classif2": d.get("classif2"),
+            "scale": float(d.get("scale", 1)),
+            "unit": d["unit"],
+            "definition": d["definition"],
+        }
+        for name, d in series_definitions()[level].items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def ilostat_series_sql(level: str, observations: str) -> str:
+    """SQL selecting the defined series from staged observations, one source per country series.
+
+    Where several ILOSTAT sources publish the same series for a country, the source with the
+    most years is kept for every year (ties: lowest source id), so a series never switches
+    source from one year to the next.
+    """
+    sector = (
+        "CASE WHEN o.classif1 LIKE 'ECO_ISIC4_%' THEN replace(o.classif1, 'ECO_ISIC4_', '') END"
+        if level == "sector"
+        else "NULL"
+    )
+    classif1_match = "(d.classif1 IS NULL OR o.classif1 = d.classif1)"
+    if level == "sector":
+        classif1_match = "(o.classif1 LIKE 'ECO_ISIC4_%' AND o.classif1 <> 'ECO_ISIC4_TOTAL')"
+    return f"""
+        WITH matched AS (
+            SELECT o.ref_area, {sector} AS sector, o.time AS year, d.variable,
+                   o.obs_value * d.scale AS value, d.unit, o.indicator, o.source, o.source_name,
+                   o.obs_status
+            FROM {observations} o
+            JOIN _series_definitions d
+              ON o.indicator = d.indicator
+             AND (d.sex IS NULL OR o.sex = d.sex)
+             AND {classif1_match}
+             AND (d.classif2 IS NULL OR o.classif2 = d.classif2)
+        ),
+        ranked AS (
+            SELECT ref_area, variable, source,
+                   row_number() OVER (PARTITION BY ref_area, variable
+                                      ORDER BY count(*) DESC, source) AS preference
+            FROM matched GROUP BY ref_area, variable, source
+        )
+        SELECT m.* FROM matched m
+        JOIN ranked r USING (ref_area, variable, source)
+        WHERE r.preference = 1"""
+
+
+PWT_SERIES = {
+    "human_capital": ("hc", "index", "PWT human capital index (years of schooling and returns)"),
+    "capital_per_worker": (
+        "rnna / emp",
+        "2017 US$ per person engaged",
+        "PWT capital stock at constant national prices per person engaged",
+    ),
+    "annual_hours": ("avh", "hours per worker per year", "PWT average annual hours worked"),
+    "trade_openness": (
+        "(csh_x - csh_m) * 100",
+        "percent of GDP",
+        "PWT merchandise exports plus imports as a share of GDP",
+    ),
+    "pwt_output_per_worker": (
+        "rgdpo / emp",
+        "2017 US$ per person engaged",
+        "PWT output-side real GDP per person engaged",
+    ),
+}
+
+
+def pwt_series_sql(drivers: str) -> str:
+    """Long PWT driver series from the staged PWT table."""
+    selects = [
+        f"SELECT countrycode AS ref_area, NULL::VARCHAR AS sector, year, {sql_string(name)} AS variable, "
+        f"CAST({expr} AS DOUBLE) AS value, {sql_string(unit)} AS unit, 'PWT' AS indicator, "
+        f"'PWT' AS source, source_name, NULL::VARCHAR AS obs_status FROM {drivers} "
+        f"WHERE {expr} IS NOT NULL AND isfinite(CAST({expr} AS DOUBLE))"
+        for name, (expr, unit, _) in PWT_SERIES.items()
+    ]
+    return " UNION ALL ".join(selects)
+
+
+def write_series(store: Store, level: str) -> int:
+    """Write staging.<level>_series (and the series metadata) from the staged inputs."""
+    con = store.connect()
+    try:
+        con.register("_series_definitions_frame", _definitions_frame(level))
+        con.execute(
+            "CREATE TEMP TABLE _series_definitions AS SELECT * FROM _series_definitions_frame"
+        )
+        parts = []
+        if store.exists("staging", f"{level}_observations"):
+            parts.append(ilostat_series_sql(level, f"staging.{level}_observations"))
+        if level == "national" and store.exists("staging", "pwt_drivers"):
+            parts.append(pwt_series_sql("staging.pwt_drivers"))
+        if not parts:
+            raise ValueError(f"no staged {level} input to build staging.{level}_series from")
+        query = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+        rows = store.write(
+            con, "staging", f"{level}_series", f"SELECT {', '.join(SERIES_COLUMNS)} FROM ({query})"
+        )
+        metadata = _definitions_frame(level)[["variable", "indicator", "unit", "definition"]]
+        if level == "national":
+            metadata = pd.concat(
+                [
+                    metadata,
+                    pd.DataFrame(
+                        [
+                            {"variable": k, "indicator": "PWT", "unit": u, "definition": d}
+                            for k, (_, u, d) in PWT_SERIES.items()
+                        ]
+                    ),
+                ],
+                ignore_index=True,
+            )
+        metadata["level"] = level
+        con.register("_metadata", metadata)
+        store.attach_view(con, "staging", f"{level}_series")
+        store.write(
+            con,
+            "staging",
+            "series_metadata",
+            f"""
+            SELECT m.level, m.variable, m.indicator, m.unit, m.definition,
+                   string_agg(DISTINCT s.source_name, ', ') AS source_names,
+                   string_agg(DISTINCT s.source, ', ') AS source_ids,
+                   count(s.value) AS observations, count(DISTINCT s.ref_area) AS economies,
+                   min(s.year) AS first_year, max(s.year) AS last_year
+            FROM _metadata m LEFT JOIN staging.{level}_series s USING (variable)
+            GROUP BY ALL""",
+            partition_column="level",
+            partitions=[level],
+        )
+    finally:
+        con.close()
+    return rows

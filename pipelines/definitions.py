@@ -1,0 +1,27 @@
+"""The Dagster code location: gathers the asset modules; builds nothing at import beyond the graph."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.enterprise import ENTERPRISE_ASSETS
+from assets.marts import MART_ASSETS
+from assets.national import NATIONAL_ASSETS
+from assets.publication import publication_asset
+from assets.sector import SECTOR_ASSETS
+from pipelines.resources import PedwResource
+
+UPSTREAM_ASSETS = [*NATIONAL_ASSETS, *SECTOR_ASSETS, *ENTERPRISE_ASSETS, *MART_ASSETS]
+warehouse = publication_asset(deps=MART_ASSETS)
+ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
+
+
+def build_definitions(catalog: str = "", warehouse_path: str = "") -> dg.Definitions:
+    """Definitions for one catalog and warehouse (empty: resolved from the environment at run time)."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        resources={"pedw": PedwResource(catalog=catalog, warehouse=warehouse_path)},
+    )
+
+
+defs = build_definitions()

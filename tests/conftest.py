@@ -1,0 +1,48 @@
+"""Shared fixtures: a small demo dataset and one full pipeline run over it, in temp folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+import pedw  # noqa: F401  (telemetry off)
+from pedw.demo.generate import generate_demo_data
+from pedw.settings import resolve_settings
+from pipelines.run import run_catalog
+
+SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+TEST_FIRMS = 8_000
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """Demo files (8,000 firms, the default seed) and their catalog.yml and truth.json."""
+    out = tmp_path_factory.mktemp("demo")
+    generate_demo_data(out, n_firms=TEST_FIRMS)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(demo_dir) -> dict:
+    return json.loads((demo_dir / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def pipeline(demo_dir, tmp_path_factory):
+    """Every asset materialized through Dagster on the demo, into a temporary warehouse."""
+    settings = resolve_settings(demo_dir / "catalog.yml", tmp_path_factory.mktemp("wh") / "pedw.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_catalog(settings, instance, progress=lambda _m: None)
+    assert summary.success, summary.failures
+    return settings, summary
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """The published real files beside the project; skip when this machine has none."""
+    if not SHARED_REAL.is_dir():
+        pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
+    return SHARED_REAL

@@ -1,0 +1,46 @@
+"""Snapshot of the asset graph: an accidental change of keys or groups shows up in review."""
+
+from __future__ import annotations
+
+from pipelines.definitions import defs
+
+EXPECTED_GROUPS = {
+    "national": [
+        "raw/country_metadata", "raw/national_observations", "raw/pwt",
+        "staging/country_metadata", "staging/national_observations",
+        "staging/national_series", "staging/pwt_drivers",
+    ],
+    "sector": ["raw/sector_observations", "staging/sector_observations", "staging/sector_series"],
+    "enterprise": ["raw/enterprise_firms", "staging/enterprise_firms"],
+    "marts": ["marts/enterprise_panel", "marts/national_panel", "marts/sector_panel"],
+    "publish": ["warehouse"],
+}  # fmt: skip
+
+
+def asset_groups() -> dict[str, list[str]]:
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, list[str]] = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        groups.setdefault(node.group_name, []).append(key.to_user_string())
+    return {group: sorted(keys) for group, keys in groups.items()}
+
+
+def test_asset_keys_by_group():
+    groups = asset_groups()
+    for group, keys in EXPECTED_GROUPS.items():
+        assert groups.get(group) == keys, group
+
+
+def test_every_asset_has_a_description():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, key
+
+
+def test_enterprise_assets_are_partitioned_by_country():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        partitions = graph.get(key).partitions_def
+        name = getattr(partitions, "name", None)
+        assert (name == "enterprise_country") == key.to_user_string().endswith("enterprise_firms"), key

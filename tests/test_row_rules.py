@@ -1,0 +1,86 @@
+"""Row-level contract rules: typing, missing markers, ranges, codes, duplicates, accounting."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pedw.quality.contracts import load_contract
+from pedw.quality.row_rules import check_rows, quarantine_query, staged_query
+from pedw.store import offline_connection
+
+HEADER = ["ref_area", "indicator", "source", "sex", "classif1", "classif2", "time", "obs_value",
+          "obs_status", "note_classif", "note_indicator", "note_source"]  # fmt: skip
+
+
+def check(rows: list[list[str]]):
+    frame = pd.DataFrame(rows, columns=HEADER)
+    frame["source_name"] = "test"
+    frame["source_file"] = "f.csv"
+    frame["source_line"] = range(2, len(frame) + 2)
+    frame["raw_record"] = None
+    con = offline_connection()
+    con.register("raw_rows", frame)
+    contract = load_contract("ilostat_observations")
+    checked = check_rows(con, contract, "raw_rows", "checked")
+    con.execute(f"ALTER TABLE {checked} ADD COLUMN slice VARCHAR")
+    staged = con.sql(staged_query(contract, checked)).df()
+    quarantined = con.sql(quarantine_query(contract, checked, "run")).df()
+    return staged, quarantined
+
+
+def row(area="KEN", time="2020", value="12.5", sex="SEX_T", status=""):
+    return [area, "SDG_0831_SEX_ECO_RT", "BA:1", sex, "ECO_AGNAG_TOTAL", "", time, value, status,
+            "", "", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12.5", 12.5), ("1,234", 1234.0), ("1,234,567.5", 1234567.5), ("12,5", 12.5),
+     ("1 234", 1234.0), (" 7 ", 7.0)],
+)  # fmt: skip
+def test_numbers_with_separators_are_read(value, expected):
+    staged, quarantined = check([row(value=value)])
+    assert quarantined.empty
+    assert staged.obs_value.tolist() == [expected]
+
+
+@pytest.mark.parametrize("marker", ["..", "-", "n/a", "x", "", "…"])
+def test_missing_markers_are_never_zero(marker):
+    staged, quarantined = check([row(value=marker)])
+    assert staged.empty
+    assert quarantined.rule.tolist() == ["required"]
+    assert quarantined.source_line.tolist() == [2]
+    assert "obs_value is required" in quarantined.message[0]
+
+
+def test_each_broken_rule_is_one_quarantine_row_with_file_line_column_and_message():
+    staged, quarantined = check([
+        row(),                              # line 2: good
+        row(area="ZZZ"),                    # line 3: unknown country
+        row(area="X01", time="2021"),       # line 4: ILO aggregate, allowed
+        row(time="1850"),                   # line 5: year out of range
+        row(value="twelve"),                # line 6: not a number
+        row(sex="SEX_Q", time="2019"),      # line 7: unknown sex code
+    ])  # fmt: skip
+    assert sorted(staged.source_line) == [2, 4]
+    by_line = quarantined.set_index("source_line")
+    assert by_line.loc[3, "rule"] == "code_list" and by_line.loc[3, "column_name"] == "ref_area"
+    assert "ZZZ" in by_line.loc[3, "message"]
+    assert by_line.loc[5, "rule"] == "range" and "below the minimum 1950" in by_line.loc[5, "message"]
+    assert by_line.loc[6, "rule"] == "type" and by_line.loc[6, "value"] == "twelve"
+    assert by_line.loc[7, "column_name"] == "sex"
+    assert (quarantined.source_file == "f.csv").all()
+
+
+def test_duplicates_identical_keep_first_conflicting_keep_none():
+    staged, quarantined = check([
+        row(time="2020", value="1.0"),
+        row(time="2020", value="1.0"),      # identical copy
+        row(time="2021", value="1.0"),
+        row(time="2021", value="2.0"),      # conflict
+    ])  # fmt: skip
+    assert staged.source_line.tolist() == [2]
+    rules = dict(zip(quarantined.source_line, quarantined.rule, strict=True))
+    assert rules == {3: "duplicate_key_identical", 4: "duplicate_key_conflict", 5: "duplicate_key_conflict"}
+    assert len(staged) + quarantined.source_line.nunique() == 4
