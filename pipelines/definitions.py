@@ -6,13 +6,20 @@ import dagster as dg
 
 from assets.enterprise import ENTERPRISE_ASSETS
 from assets.marts import MART_ASSETS
+from assets.models import MODEL_ASSETS
 from assets.national import NATIONAL_ASSETS
 from assets.publication import publication_asset
 from assets.sector import SECTOR_ASSETS
 from pipelines.resources import PedwResource
 
-UPSTREAM_ASSETS = [*NATIONAL_ASSETS, *SECTOR_ASSETS, *ENTERPRISE_ASSETS, *MART_ASSETS]
-warehouse = publication_asset(deps=MART_ASSETS)
+UPSTREAM_ASSETS = [
+    *NATIONAL_ASSETS,
+    *SECTOR_ASSETS,
+    *ENTERPRISE_ASSETS,
+    *MART_ASSETS,
+    *MODEL_ASSETS,
+]
+warehouse = publication_asset(deps=[*MART_ASSETS, *MODEL_ASSETS])
 ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
 
 

@@ -33,7 +33,9 @@ def truth(demo_dir) -> dict:
 @pytest.fixture(scope="session")
 def pipeline(demo_dir, tmp_path_factory):
     """Every asset materialized through Dagster on the demo, into a temporary warehouse."""
-    settings = resolve_settings(demo_dir / "catalog.yml", tmp_path_factory.mktemp("wh") / "pedw.duckdb")
+    settings = resolve_settings(
+        demo_dir / "catalog.yml", tmp_path_factory.mktemp("wh") / "pedw.duckdb"
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_catalog(settings, instance, progress=lambda _m: None)
     assert summary.success, summary.failures

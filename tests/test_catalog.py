@@ -40,7 +40,10 @@ def test_relative_paths_resolve_against_the_catalog_folder(tmp_path):
             "  - {name: s, level: national, format: pwt, path: y}",
             "duplicate source name",
         ),
-        ("sources:\n  - {name: s, level: national, format: pwt, path: x, colour: red}", "unknown keys"),
+        (
+            "sources:\n  - {name: s, level: national, format: pwt, path: x, colour: red}",
+            "unknown keys",
+        ),
         ("sources: [unclosed", "not valid YAML"),
     ],
 )

@@ -43,4 +43,6 @@ def test_enterprise_assets_are_partitioned_by_country():
     for key in graph.get_all_asset_keys():
         partitions = graph.get(key).partitions_def
         name = getattr(partitions, "name", None)
-        assert (name == "enterprise_country") == key.to_user_string().endswith("enterprise_firms"), key
+        assert (name == "enterprise_country") == key.to_user_string().endswith(
+            "enterprise_firms"
+        ), key

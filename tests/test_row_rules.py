@@ -67,7 +67,9 @@ def test_each_broken_rule_is_one_quarantine_row_with_file_line_column_and_messag
     by_line = quarantined.set_index("source_line")
     assert by_line.loc[3, "rule"] == "code_list" and by_line.loc[3, "column_name"] == "ref_area"
     assert "ZZZ" in by_line.loc[3, "message"]
-    assert by_line.loc[5, "rule"] == "range" and "below the minimum 1950" in by_line.loc[5, "message"]
+    assert (
+        by_line.loc[5, "rule"] == "range" and "below the minimum 1950" in by_line.loc[5, "message"]
+    )
     assert by_line.loc[6, "rule"] == "type" and by_line.loc[6, "value"] == "twelve"
     assert by_line.loc[7, "column_name"] == "sex"
     assert (quarantined.source_file == "f.csv").all()
@@ -82,5 +84,9 @@ def test_duplicates_identical_keep_first_conflicting_keep_none():
     ])  # fmt: skip
     assert staged.source_line.tolist() == [2]
     rules = dict(zip(quarantined.source_line, quarantined.rule, strict=True))
-    assert rules == {3: "duplicate_key_identical", 4: "duplicate_key_conflict", 5: "duplicate_key_conflict"}
+    assert rules == {
+        3: "duplicate_key_identical",
+        4: "duplicate_key_conflict",
+        5: "duplicate_key_conflict",
+    }
     assert len(staged) + quarantined.source_line.nunique() == 4

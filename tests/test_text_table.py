@@ -75,7 +75,11 @@ def test_record_numbers_skip_malformed_rows(tmp_path):
         ("blank.csv", b"\n\n  \n", "file is empty"),
         ("binary.csv", b"PK\x03\x04\x00\x00garbage\x00", "not a readable zip archive"),
         ("nul.csv", b"\x00\x01\x02\x03abc", "not a text table"),
-        ("prose.csv", b"This is a report, not a table\nIt has sentences.\n", "not a table: none of its 1 row(s)"),
+        (
+            "prose.csv",
+            b"This is a report, not a table\nIt has sentences.\n",
+            "not a table: none of its 1 row(s)",
+        ),
         ("header.csv", b"ref_area,time,obs_value\n", "has a header but no data rows"),
         ("single.csv", b"just one column\nvalue\n", "not a delimited table"),
     ],

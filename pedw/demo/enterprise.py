@@ -37,9 +37,8 @@ def draw_enterprise(
     size = rng.choice(4, n_firms, p=SIZE_WEIGHTS)
     low = np.array([b[0] for b in SIZE_BOUNDS])[size]
     high = np.array([b[1] for b in SIZE_BOUNDS])[size]
-    # Log-uniform inside the class, kept off the bounds so yearly noise never changes class.
-    base_employees = np.exp(rng.uniform(np.log(low + 0.5), np.log(high - 0.5)))
-    base_employees = np.clip(base_employees, low * 1.06 + 0.3, high / 1.06 - 0.3)
+    # Log-uniform inside the class.
+    base_employees = np.clip(np.exp(rng.uniform(np.log(low), np.log(high + 1))), low, high)
 
     training = (rng.random(n_firms) < 0.25 + 0.15 * (size >= 2)).astype(np.int8)
     formal = (rng.random(n_firms) < 0.5 + 0.1 * size).astype(np.int8)
@@ -101,15 +100,11 @@ def draw_enterprise(
         - truth.SHOCK_PRODUCTIVITY_DROP * hit
         + truth.YEAR_TREND * t
         + firm_effect[:, None]
-        + rng.normal(0, np.sqrt(0.05), (n_firms, n_years))
+        + rng.normal(0, np.sqrt(truth.FIRM_YEAR_NOISE_VARIANCE), (n_firms, n_years))
     )
+    # Whole persons; constant across waves except while a shock lasts.
     employees = np.maximum(
-        1,
-        np.rint(
-            base_employees[:, None]
-            * np.exp(rng.normal(0, 0.02, (n_firms, n_years)))
-            * np.exp(-truth.SHOCK_EMPLOYMENT_DROP * hit)
-        ),
+        1, np.rint(np.rint(base_employees)[:, None] * np.exp(-truth.SHOCK_EMPLOYMENT_DROP * hit))
     )
     value_added = np.exp(log_lp) * employees
     sales = value_added / rng.uniform(0.3, 0.5, n_firms)[:, None]

@@ -25,7 +25,10 @@ def write_ilostat_csv(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gz":
         # mtime=0 and no file name in the header: the same data gives the same bytes.
-        with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed,
+        ):
             packed.write(text.encode("utf-8"))
     else:
         path.write_text(text, encoding="utf-8", newline="")

@@ -37,7 +37,8 @@ SECTOR_PASS_THROUGH = {"log_mean_earnings": 0.60, "fatal_injury_rate": -2.0}
 # Realised country and sector-within-country effects are rescaled so that their
 # sample variances equal these values exactly; a_f + e_ft is the firm-level residual.
 VARIANCE_COMPONENTS = {"country": 0.15, "sector_within_country": 0.05, "firm": 0.30}
-FIRM_EFFECT_VARIANCE = 0.25  # a_f; e_ft has the rest of the firm-level residual (0.05)
+FIRM_EFFECT_VARIANCE = 0.298  # a_f; e_ft has the rest of the firm-level residual (0.002)
+FIRM_YEAR_NOISE_VARIANCE = 0.002
 FIRM_DRIVERS = {"training": 0.10, "formal": 0.15, "exporter": 0.12, "female_share": -0.05}
 NATIONAL_DRIVER_IN_FIRMS = {"human_capital": 0.30}
 YEAR_TREND = 0.02

@@ -170,8 +170,12 @@ def read_text_table(
     if table.num_rows == 0 and not malformed:
         raise SourceFileError(path, "has a header but no data rows", line=header_record)
     if table.num_rows == 0:
-        raise SourceFileError(path, f"not a table: none of its {len(malformed)} row(s) has the "
-                              f"header's {len(names)} fields", line=header_record + 1)
+        raise SourceFileError(
+            path,
+            f"not a table: none of its {len(malformed)} row(s) has the "
+            f"header's {len(names)} fields",
+            line=header_record + 1,
+        )
     total = table.num_rows + len(malformed)
     records = np.arange(header_record + 1, header_record + 1 + total, dtype=np.int64)
     bad_records = []

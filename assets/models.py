@@ -1,0 +1,181 @@
+"""Models over the marts: national, sector and enterprise estimates in the `models` schema.
+
+Every model asset writes its slice of models.estimates (one row per term, with its
+specification, uncertainty, sample size, fit statistics and input fingerprint).
+"""
+
+import dagster as dg
+import pandas as pd
+
+from assets.marts import enterprise_panel, national_panel, sector_panel
+from pedw.models.enterprise import (
+    cross_level_models,
+    sme_gap_cells,
+    sme_gap_trend_by_country,
+    sme_gap_trend_models,
+)
+from pedw.models.multilevel import MULTILEVEL_OUTCOMES, variance_shares
+from pedw.models.national import national_models
+from pedw.models.resilience import resilience_models
+from pedw.models.score import score_impact
+from pedw.models.sector import sector_pass_through, shift_share
+from pedw.models.storage import read_table, write_frame
+from pipelines.resources import PedwResource
+
+
+def _estimates_result(frame, group: str) -> dg.MaterializeResult:
+    headline = frame[~frame["term"].str.startswith("C(")].head(12)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(frame),
+            "models": sorted(frame["model_id"].unique().tolist()),
+            "estimates": dg.MetadataValue.md(
+                headline[
+                    ["model_id", "term", "estimate", "std_error", "ci_low", "ci_high", "n_obs"]
+                ].to_markdown(index=False, floatfmt=".4g")
+            ),
+            "slice": f"models.estimates / {group}",
+        }
+    )
+
+
+def estimates_asset(
+    group: str, mart: dg.AssetsDefinition, compute, description: str
+) -> dg.AssetsDefinition:
+    """An asset that fits `compute(mart frame)` and writes its slice of models.estimates."""
+
+    @dg.asset(
+        key=["models", group],
+        deps=[mart],
+        group_name="models",
+        kinds={"statsmodels", "duckdb"},
+        description=description,
+    )
+    def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        store = pedw.store()
+        frame = compute(read_table(store, "marts", mart.key.path[-1]))
+        write_frame(store, "models", "estimates", frame, context.run_id, slice_name=group)
+        context.log.info(f"models.estimates/{group}: {len(frame)} terms")
+        return _estimates_result(frame, group)
+
+    return _model
+
+
+national_estimates = estimates_asset(
+    "national",
+    national_panel,
+    national_models,
+    "Two-way fixed-effects models (country, year; clustered by country): productivity on its "
+    "drivers, decent-work outcomes on productivity, and 5-year long differences.",
+)
+sector_estimates = estimates_asset(
+    "sector",
+    sector_panel,
+    sector_pass_through,
+    "Sector pass-through: sector earnings and injury rates on sector productivity | country x sector + year.",
+)
+multilevel_estimates = estimates_asset(
+    "enterprise_multilevel",
+    enterprise_panel,
+    lambda panel: pd.concat(
+        [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
+    ),
+    "MixedLM with country and sector-within-country random intercepts: variance shares by level.",
+)
+cross_level_estimates = estimates_asset(
+    "enterprise_cross_level",
+    enterprise_panel,
+    cross_level_models,
+    "Firm productivity and wages on firm, sector and national drivers | country + year.",
+)
+sme_gap_estimates = estimates_asset(
+    "enterprise_sme_gap",
+    enterprise_panel,
+    sme_gap_trend_models,
+    "SME-large gaps in productivity and wages and their yearly trend (is the gap widening?).",
+)
+score_estimates = estimates_asset(
+    "score_impact",
+    enterprise_panel,
+    score_impact,
+    "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
+)
+
+
+@dg.asset(
+    key=["models", "shift_share"],
+    deps=[sector_panel],
+    group_name="models",
+    kinds={"duckdb"},
+    description="Shift-share decomposition of aggregate labour-productivity growth into "
+    "within-sector, static structural change and dynamic reallocation, per "
+    "country over the whole span and 5-year periods (adds up exactly).",
+)
+def shift_share_decomposition(
+    context: dg.AssetExecutionContext, pedw: PedwResource
+) -> dg.MaterializeResult:
+    store = pedw.store()
+    frame = shift_share(read_table(store, "marts", "sector_panel"))
+    rows = write_frame(store, "models", "shift_share", frame, context.run_id)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "countries": int(frame["ref_area"].nunique())}
+    )
+
+
+@dg.asset(
+    key=["models", "sme_gap"],
+    deps=[enterprise_panel],
+    group_name="models",
+    kinds={"duckdb"},
+    description="SME-large gaps by country, year and size class (with firm counts for "
+    "disclosure control) and the gap trend country by country.",
+)
+def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    store = pedw.store()
+    panel = read_table(store, "marts", "enterprise_panel")
+    cells = write_frame(store, "models", "sme_gap_cells", sme_gap_cells(panel), context.run_id)
+    trends = sme_gap_trend_by_country(panel)
+    write_frame(store, "models", "sme_gap_trend", trends, context.run_id)
+    widening = (
+        int(trends.query("outcome == 'log_labour_productivity'")["widening"].sum())
+        if len(trends)
+        else 0
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": cells,
+            "trend_rows": len(trends),
+            "widening_country_size_pairs": widening,
+        }
+    )
+
+
+@dg.asset(
+    key=["models", "resilience"],
+    deps=[enterprise_panel],
+    group_name="models",
+    kinds={"statsmodels", "duckdb"},
+    description="Shock drops in sales, employment and productivity, time to recover, and a "
+    "discrete-time hazard of recovery on firm and ecosystem drivers.",
+)
+def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    store = pedw.store()
+    estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
+    write_frame(
+        store, "models", "estimates", estimates, context.run_id, slice_name="enterprise_resilience"
+    )
+    write_frame(store, "models", "resilience_by_country", summary, context.run_id)
+    return _estimates_result(estimates, "enterprise_resilience")
+
+
+MODEL_ASSETS = [
+    national_estimates,
+    sector_estimates,
+    shift_share_decomposition,
+    multilevel_estimates,
+    cross_level_estimates,
+    sme_gap_estimates,
+    sme_gap,
+    score_estimates,
+    resilience,
+]

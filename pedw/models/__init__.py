@@ -1,0 +1,1 @@
+"""Models over the marts, as plain functions returning tidy result frames."""
