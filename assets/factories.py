@@ -3,9 +3,38 @@
 import dagster as dg
 
 from assets.metadata import table_metadata
+from pedw.quality.contracts import load_contract
 from pedw.raw import write_raw
 from pedw.staging.contracted import stage_through_contract
 from pipelines.resources import PedwResource
+
+
+def check_name(rule: str, column: str | None) -> str:
+    return f"{rule}_{column}" if column else rule
+
+
+def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetCheckSpec]:
+    """One asset check per table rule of the contract (blocking when its severity is block),
+    plus the row-accounting check that every read row was loaded or quarantined."""
+    contract = load_contract(contract_name)
+    specs = [
+        dg.AssetCheckSpec(
+            "row_accounting",
+            asset=key,
+            blocking=True,
+            description="rows read = rows loaded + rows quarantined, for every source",
+        )
+    ]
+    for rule in contract.table_rules:
+        specs.append(
+            dg.AssetCheckSpec(
+                check_name(rule.rule, rule.params.get("column")),
+                asset=key,
+                blocking=rule.severity == "block",
+                description=f"[{rule.severity}] {rule.description or rule.rule} (data_contracts/{contract_name}.yml)",
+            )
+        )
+    return specs
 
 
 def raw_asset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 import pedw  # noqa: F401  (telemetry off)
 from pedw.demo.generate import generate_demo_data
+from pedw.demo.truth import SEED
 from pedw.settings import resolve_settings
 from pipelines.run import run_catalog
 
@@ -21,7 +23,8 @@ TEST_FIRMS = 8_000
 def demo_dir(tmp_path_factory) -> Path:
     """Demo files (8,000 firms, the default seed) and their catalog.yml and truth.json."""
     out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, n_firms=TEST_FIRMS)
+    seed = int(os.environ.get("PEDW_TEST_SEED", SEED))  # to study other realisations
+    generate_demo_data(out, n_firms=TEST_FIRMS, seed=seed)
     return out
 
 

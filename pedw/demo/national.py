@@ -55,17 +55,17 @@ def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.
         level = rng.uniform(level_low, level_high, (n, 1))
         return level + slope * dev + year_slope * trend + rng.normal(0, noise, (n, t))
 
-    informality = outcome(20, 88, pass_through["informality_rate"], 1.0, -0.10)
-    labour_share = outcome(35, 60, pass_through["labour_income_share"], 0.8, 0.02)
-    poverty = outcome(5, 40, pass_through["working_poverty_rate"], 0.8, -0.15)
-    injuries = outcome(3, 20, pass_through["fatal_injury_rate"], 0.3, -0.02)
+    informality = outcome(20, 88, pass_through["informality_rate"], 0.5, -0.10)
+    labour_share = outcome(35, 60, pass_through["labour_income_share"], 0.3, 0.02)
+    poverty = outcome(5, 40, pass_through["working_poverty_rate"], 0.4, -0.15)
+    injuries = outcome(3, 20, pass_through["fatal_injury_rate"], 0.15, -0.02)
     log_earnings = (
         0.2 * log_y.mean(axis=1, keepdims=True)
         + np.log(0.045)
         + rng.normal(0, 0.1, (n, 1))
         + pass_through["log_mean_real_earnings"] * log_y
         + 0.003 * trend
-        + rng.normal(0, 0.03, (n, t))
+        + rng.normal(0, 0.015, (n, t))
     )
 
     draw = NationalDraw(countries, years, log_y, hc, employment)
