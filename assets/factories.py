@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from pedw.quality.contracts import load_contract
+from pedw.quality.validation import validate_and_record
 from pedw.raw import write_raw
 from pedw.staging.contracted import stage_through_contract
 from pipelines.resources import PedwResource
@@ -58,8 +59,9 @@ def raw_asset(
         store, catalog = pedw.store(), pedw.load_catalog()
         keys = context.partition_keys if partitions_def else None
         load = write_raw(store, catalog, level, formats, table, context.run_id, partitions=keys)
-        for refusal in load.refused:
-            context.log.error(f"source refused: {refusal['message']}")
+        for issue in load.issues:
+            log = context.log.error if issue["kind"] == "refused" else context.log.warning
+            log(f"source {issue['kind']}: {issue['message']}")
         context.log.info(f"raw.{table}: {load.rows} rows from {load.rows_by_source or 'no source'}")
         return dg.MaterializeResult(
             metadata=table_metadata(
@@ -67,7 +69,8 @@ def raw_asset(
                 "raw",
                 table,
                 rows_by_source=load.rows_by_source,
-                refused_sources=[r["message"] for r in load.refused],
+                refused_files=[i["message"] for i in load.refused],
+                warnings=[i["message"] for i in load.issues if i["kind"] == "warning"],
             )
         )
 
@@ -82,10 +85,15 @@ def staged_asset(
     description: str,
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetsDefinition:
-    """staging.<table>: raw rows typed and checked by `contract`; failures go to quarantine."""
+    """staging.<table>: raw rows typed and checked by `contract`; failures go to quarantine.
+
+    The contract's table rules run as asset checks (Great Expectations); a failed `block`
+    rule stops everything downstream of this asset, a failed `warn` rule is recorded.
+    """
+    key = ["staging", table]
 
     @dg.asset(
-        key=["staging", table],
+        key=key,
         deps=[dg.AssetKey(["raw", raw_table])],
         group_name=level,
         description=description,
@@ -93,6 +101,7 @@ def staged_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         metadata={"contract": f"data_contracts/{contract}.yml"},
+        check_specs=contract_check_specs(contract, key),
     )
     def _staged(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         store = pedw.store()
@@ -104,6 +113,41 @@ def staged_asset(
             f"staging.{table}: read {result.rows_read}, loaded {result.rows_loaded}, "
             f"quarantined {result.rows_quarantined} {result.violations or ''}"
         )
+        outcomes = validate_and_record(
+            store, load_contract(contract), table, context.run_id, partitions=keys
+        )
+        checks = [
+            dg.AssetCheckResult(
+                check_name="row_accounting",
+                passed=result.rows_read == result.rows_loaded + result.rows_quarantined,
+                metadata={
+                    "rows_read": result.rows_read,
+                    "rows_loaded": result.rows_loaded,
+                    "rows_quarantined": result.rows_quarantined,
+                },
+            )
+        ]
+        for outcome in outcomes:
+            if not outcome.success:
+                context.log.warning(
+                    f"contract {contract}: {outcome.rule} failed ({outcome.severity}): "
+                    f"observed {outcome.observed}, examples {outcome.examples}"
+                )
+            checks.append(
+                dg.AssetCheckResult(
+                    check_name=check_name(outcome.rule, outcome.column),
+                    passed=outcome.success,
+                    severity=dg.AssetCheckSeverity.ERROR
+                    if outcome.severity == "block"
+                    else dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "observed": outcome.observed,
+                        "unexpected_count": outcome.unexpected_count or 0,
+                        "failing_examples": outcome.examples,
+                        "rule": outcome.description,
+                    },
+                )
+            )
         return dg.MaterializeResult(
             metadata=table_metadata(
                 store,
@@ -113,7 +157,8 @@ def staged_asset(
                 rows_loaded=result.rows_loaded,
                 rows_quarantined=result.rows_quarantined,
                 violations_by_rule=result.violations,
-            )
+            ),
+            check_results=checks,
         )
 
     return _staged

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from pedw.catalog import Catalog
-from pedw.sources.errors import SourceFileError
 from pedw.sources.raw_table import concat_raw
 from pedw.sources.registry import load_source
 from pedw.store import Store
@@ -21,27 +20,28 @@ PARTITION_KEY_SQL = (
 
 @dataclass
 class RawLoad:
-    """What a raw load read: rows per source, and the sources it had to refuse."""
+    """What a raw load read: rows per source, and the files it refused or warned about."""
 
     table: str
     rows: int = 0
     rows_by_source: dict[str, int] = field(default_factory=dict)
-    refused: list[dict] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[dict]:
+        return [i for i in self.issues if i["kind"] == "refused"]
 
 
 def read_sources(
     catalog: Catalog, level: str, formats: tuple[str, ...]
 ) -> tuple[pa.Table | None, list[dict]]:
-    """Load every source of `level` in `formats`; a file that cannot be read is refused, not fatal."""
-    tables, refused = [], []
+    """Load every file of every source of `level` in `formats`; bad files are refused, not fatal."""
+    tables, issues = [], []
     for source in catalog.for_level(level, formats):
-        try:
-            tables.append(load_source(source))
-        except SourceFileError as error:
-            refused.append(
-                {"source_name": source.name, "source_file": error.path, "message": str(error)}
-            )
-    return (concat_raw(tables) if tables else None), refused
+        loaded, found = load_source(source)
+        tables += loaded
+        issues += found
+    return (concat_raw(tables) if tables else None), issues
 
 
 def write_raw(
@@ -58,8 +58,8 @@ def write_raw(
     With `partitions`, the table is partitioned by country (see PARTITION_KEY_SQL): a row
     with a missing or malformed country goes to a partition of its own, never nowhere.
     """
-    arrow, refused = read_sources(catalog, level, formats)
-    result = RawLoad(table=table, refused=refused)
+    arrow, issues = read_sources(catalog, level, formats)
+    result = RawLoad(table=table, issues=issues)
     con = store.connect()
     try:
         if arrow is not None:
@@ -94,25 +94,26 @@ def write_raw(
                 result.rows_by_source[name] = count
         elif partitions is None:
             store.drop("raw", table)
-        _write_refusals(store, con, table, refused, run_id)
+        _write_issues(store, con, table, issues, run_id)
     finally:
         con.close()
     return result
 
 
-def _write_refusals(store: Store, con, table: str, refused: list[dict], run_id: str) -> None:
+def _write_issues(store: Store, con, table: str, issues: list[dict], run_id: str) -> None:
+    """quality.source_issues: refused files and warnings of this raw load (one slice per table)."""
     import pandas as pd
 
-    frame = pd.DataFrame(refused, columns=["source_name", "source_file", "message"])
+    frame = pd.DataFrame(issues, columns=["source_name", "source_file", "kind", "message"])
     frame["raw_table"] = table
     frame["run_id"] = run_id
-    con.register("_refused", frame)
+    con.register("_issues", frame)
     store.write(
         con,
         "quality",
-        "refused_sources",
-        "SELECT raw_table, run_id, source_name, source_file, message, current_timestamp AS refused_at, "
-        "raw_table AS slice FROM _refused",
+        "source_issues",
+        "SELECT raw_table, run_id, source_name, source_file, kind, message, "
+        "current_timestamp AS noted_at, raw_table AS slice FROM _issues",
         partition_column="slice",
         partitions=[table],
     )

@@ -45,7 +45,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             log_level=args.log_level,
         )
     if not summary.success:
-        print("pedw: run failed:\n  " + "\n  ".join(summary.failures), file=sys.stderr)
+        problems = summary.failures + summary.blocked
+        print("pedw: run finished with problems:\n  " + "\n  ".join(problems), file=sys.stderr)
+        if summary.not_materialized:
+            print("pedw: not materialized: " + ", ".join(summary.not_materialized), file=sys.stderr)
+        print(
+            "pedw: see quality.quarantine, quality.source_issues and quality.validation_results",
+            file=sys.stderr,
+        )
         return 1
     for table in ("marts/national_panel", "marts/sector_panel", "marts/enterprise_panel"):
         if table in summary.row_counts:

@@ -19,8 +19,6 @@ from pedw.raw import partition_keys
 from pedw.settings import Settings
 from pipelines.definitions import ALL_ASSETS, build_definitions
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
 
 @dataclass
 class RunSummary:
@@ -31,6 +29,8 @@ class RunSummary:
     partitions: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    not_materialized: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -66,7 +66,11 @@ def run_catalog(
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
 ) -> RunSummary:
-    """Materialize every asset for `settings` on `instance`; stop at the first failed phase."""
+    """Materialize every asset for `settings` on `instance`.
+
+    A failed asset, or a failed blocking check, stops only what depends on it: later phases
+    leave out the downstream of every asset that failed or was blocked in an earlier one.
+    """
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_path)
     definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
@@ -79,11 +83,16 @@ def run_catalog(
             enterprise_countries.name, [k for k in keys if k not in existing]
         )
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    for number, (label, selection) in enumerate(_phases(), start=1):
+    stopped: set[dg.AssetKey] = set()
+    for number, (label, phase) in enumerate(_phases(), start=1):
+        excluded = stopped | _downstream_of(stopped)
+        selection = [a for a in phase if a.key not in excluded]
+        skipped = len(phase) - len(selection)
         tags = {}
         if selection and selection[0].partitions_def is not None:
             if not keys:
                 progress(f"[{number}/3] {label}: no enterprise source in the catalog, skipped")
+                stopped |= {a.key for a in selection}
                 continue
             ordered = instance.get_dynamic_partitions(enterprise_countries.name)
             tags = {
@@ -91,7 +100,14 @@ def run_catalog(
                 "dagster/asset_partition_range_end": ordered[-1],
             }
             label = f"{label} ({len(keys)} countries)"
-        progress(f"[{number}/3] {label}: {len(selection)} assets ...")
+        if not selection:
+            progress(f"[{number}/3] {label}: skipped (upstream failed or blocked)")
+            continue
+        progress(
+            f"[{number}/3] {label}: {len(selection)} assets"
+            + (f", {skipped} left out below a failure" if skipped else "")
+            + " ..."
+        )
         phase_started = time.perf_counter()
         result = dg.materialize(
             ALL_ASSETS,
@@ -103,20 +119,29 @@ def run_catalog(
             raise_on_error=False,
         )
         summary.run_ids.append(result.run_id)
+        materialized = set()
         for event in result.get_asset_materialization_events():
             materialization = event.event_specific_data.materialization
+            materialized.add(materialization.asset_key)
             rows = materialization.metadata.get("dagster/row_count")
             if rows is not None and materialization.partition is None:
                 summary.row_counts[materialization.asset_key.to_user_string()] = rows.value
-        if not result.success:
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                summary.blocked.append(
+                    f"{evaluation.asset_key.to_user_string()}: check {evaluation.check_name} failed"
+                )
+                stopped.add(evaluation.asset_key)
+        for event in result.all_events:
+            if event.is_step_failure:
+                summary.failures.append(
+                    f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+                )
+        stopped |= {a.key for a in selection if a.key not in materialized}
+        if not result.success or summary.blocked:
             summary.success = False
-            for event in result.all_events:
-                if event.is_step_failure:
-                    summary.failures.append(
-                        f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
-                    )
-            progress(f"[{number}/3] {label}: FAILED")
-            break
-        progress(f"[{number}/3] {label}: done in {time.perf_counter() - phase_started:.1f}s")
+        state = "done" if result.success else "FAILED (downstream assets left out)"
+        progress(f"[{number}/3] {label}: {state} in {time.perf_counter() - phase_started:.1f}s")
+    summary.not_materialized = sorted(k.to_user_string() for k in stopped | _downstream_of(stopped))
     summary.seconds = time.perf_counter() - started
     return summary

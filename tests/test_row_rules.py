@@ -90,3 +90,17 @@ def test_duplicates_identical_keep_first_conflicting_keep_none():
         5: "duplicate_key_conflict",
     }
     assert len(staged) + quarantined.source_line.nunique() == 4
+
+
+def test_units_change_within_a_series_is_quarantined():
+    rows = [
+        row(time=str(y), value=v)
+        for y, v in zip(
+            range(2010, 2016), ["12.1", "12.4", "12.9", "13100", "13.3", "13.8"], strict=True
+        )
+    ]
+    staged, quarantined = check(rows)
+    assert len(staged) == 5
+    assert quarantined.rule.tolist() == ["unit_jump"]
+    assert quarantined.source_line.tolist() == [5]
+    assert "units changed" in quarantined.message[0]

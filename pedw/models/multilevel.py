@@ -1,41 +1,71 @@
-"""Multilevel model of firm outcomes: firms within sectors within countries (statsmodels MixedLM).
+"""Multilevel model of firm outcomes: years within firms within sectors within countries.
 
-Random intercepts for the country and for the sector within the country (a variance
-component), fixed effects for firm drivers, the national driver and years. The variance
-shares say how much of the spread of firm outcomes lies between countries, between sectors
-of a country, and between firms (and years) within a sector.
+Estimated in two stages, so the firm level is modelled without a random effect per firm in
+one huge MixedLM (100,000+ levels):
+
+1. Each firm's outcome, net of year effects, is averaged over its waves; the within-firm
+   variance (year-to-year) is the pooled variance around those firm means.
+2. statsmodels MixedLM fits the firm means with a country random intercept and a
+   sector-within-country variance component (REML), firm drivers and the national driver as
+   fixed effects. Its residual variance, less the share of within-firm noise left in a
+   mean of T_f waves, is the between-firm variance.
+
+The variance shares say how much of the spread of firm outcomes lies between countries,
+between sectors of a country, between firms of a sector, and from year to year within firms.
 """
 
 from __future__ import annotations
 
 import warnings
 
+import duckdb
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
 from pedw.models.tidy import fingerprint, tidy_rows
 
-FIXED_PART = (
-    "C(size_class, Treatment('large')) + training + formal + exporter + female_share"
-    " + national_human_capital + C(year)"
-)
 MULTILEVEL_OUTCOMES = ("log_labour_productivity", "log_mean_wage")
+FIXED_PART = ("C(size_class, Treatment('large')) + training + formal + exporter + female_share"
+              " + national_human_capital")  # fmt: skip
 OPTIMISERS = (["lbfgs"], ["bfgs"], ["powell", "lbfgs"])
-COLUMNS = ["country", "sector", "year", "size_class", "training", "formal", "exporter",
-           "female_share", "national_human_capital"]  # fmt: skip
+
+FIRM_MEANS_SQL = """
+    WITH rows AS (
+        SELECT firm_id, country, sector, size_class, training, formal, exporter, female_share,
+               national_human_capital, {outcome} - avg({outcome}) OVER (PARTITION BY year) AS y
+        FROM panel WHERE {outcome} IS NOT NULL
+    ),
+    firms AS (
+        SELECT firm_id, any_value(country) AS country, any_value(sector) AS sector,
+               any_value(size_class) AS size_class, any_value(training) AS training,
+               any_value(formal) AS formal, any_value(exporter) AS exporter,
+               avg(female_share) AS female_share, avg(national_human_capital) AS national_human_capital,
+               avg(y) AS y, count(*) AS waves, sum(y * y) - count(*) * avg(y) * avg(y) AS within_ss
+        FROM rows GROUP BY firm_id
+    )
+    SELECT * FROM firms
+"""
 
 
-def fit_multilevel(frame: pd.DataFrame, outcome: str):
-    """Fit the nested random-intercept model; try optimisers in turn until one converges."""
+def firm_means(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """One row per firm: mean outcome net of year effects, covariates, waves, within-firm SS."""
+    con = duckdb.connect()
+    con.register("panel", panel)
+    frame = con.execute(FIRM_MEANS_SQL.format(outcome=outcome)).df()
+    con.close()
+    return frame
+
+
+def fit_multilevel(firms: pd.DataFrame):
+    """Fit the nested random-intercept model on firm means; try optimisers until one converges."""
     data = (
-        frame[[outcome, *COLUMNS]]
-        .dropna()
+        firms.dropna(subset=["y", "national_human_capital", "female_share"])
         .sort_values(["country", "sector"])
         .reset_index(drop=True)
     )
     model = smf.mixedlm(
-        f"{outcome} ~ {FIXED_PART}",
+        f"y ~ {FIXED_PART}",
         data,
         groups="country",
         re_formula="1",
@@ -55,29 +85,37 @@ def fit_multilevel(frame: pd.DataFrame, outcome: str):
     return data, result, attempts
 
 
-def variance_shares(frame: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """models.estimates rows: variance components, their shares and the fixed effects."""
-    data, result, attempts = fit_multilevel(frame, outcome)
+def variance_shares(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """models.estimates rows: variance by level, their shares, and the fixed effects."""
+    firms = firm_means(panel, outcome)
+    data, result, attempts = fit_multilevel(firms)
+    n_obs, n_firms = int(firms["waves"].sum()), len(firms)
+    within = float(firms["within_ss"].sum() / max(n_obs - n_firms, 1))
     country = float(result.cov_re.iloc[0, 0])
     sector = float(result.vcomp[0])
-    residual = float(result.scale)
-    total = country + sector + residual
+    between_firms = max(float(result.scale) - within * float((1 / data["waves"]).mean()), 0.0)
+    total = country + sector + between_firms + within
     # statsmodels keeps variance parameters relative to the residual variance, after the
     # fixed effects: [fixed..., country Var, sector Var]. Their standard errors here treat
-    # the residual variance as known (it is estimated from hundreds of thousands of rows).
-    bse = np.asarray(result.bse)
-    k_fe = result.k_fe
+    # the residual variance as known.
+    bse, k_fe = np.asarray(result.bse), result.k_fe
     rows = [
-        {"term": "variance:country", "estimate": country, "std_error": float(bse[k_fe]) * residual},
+        {
+            "term": "variance:country",
+            "estimate": country,
+            "std_error": float(bse[k_fe]) * result.scale,
+        },
         {
             "term": "variance:sector_within_country",
             "estimate": sector,
-            "std_error": float(bse[k_fe + result.k_re2]) * residual,
+            "std_error": float(bse[k_fe + result.k_re2]) * result.scale,
         },
-        {"term": "variance:firm_residual", "estimate": residual},
+        {"term": "variance:firm", "estimate": between_firms},
+        {"term": "variance:within_firm", "estimate": within},
         {"term": "share:country", "estimate": country / total},
         {"term": "share:sector_within_country", "estimate": sector / total},
-        {"term": "share:firm_residual", "estimate": residual / total},
+        {"term": "share:firm", "estimate": between_firms / total},
+        {"term": "share:within_firm", "estimate": within / total},
     ]
     conf = result.conf_int()
     for term in result.fe_params.index:
@@ -96,18 +134,20 @@ def variance_shares(frame: pd.DataFrame, outcome: str) -> pd.DataFrame:
         "attempts": attempts,
         "reml": True,
         "log_likelihood": float(result.llf),
-        "groups": int(data["country"].nunique()),
+        "firms": n_firms,
+        "firm_years": n_obs,
         "sector_cells": int(data.groupby(["country", "sector"]).ngroups),
     }
     return tidy_rows(
         rows,
         f"enterprise_multilevel_{outcome}",
         "enterprise",
-        "MixedLM, REML: country random intercept + sector-within-country variance component (statsmodels)",
-        f"{outcome} ~ {FIXED_PART} + (1 | country) + (1 | country:sector)",
+        "Two-stage: MixedLM (REML) on firm means with country random intercept and "
+        "sector-within-country variance component; pooled within-firm variance",
+        f"mean_f({outcome} - year effect) ~ {FIXED_PART} + (1 | country) + (1 | country:sector)",
         outcome,
         fingerprint(data),
-        len(data),
+        n_obs,
         int(data["country"].nunique()),
         fit,
     )

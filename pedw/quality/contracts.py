@@ -59,6 +59,17 @@ class TableRule:
 
 
 @dataclass(frozen=True)
+class SeriesRule:
+    """A row rule judged against the row's series (e.g. a value 1000x its series median)."""
+
+    rule: str
+    series: tuple[str, ...]
+    column: str
+    ratio: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     """What a dataset promises: grain, key, columns with rules, table rules."""
 
@@ -72,6 +83,7 @@ class Contract:
     table_rules: tuple[TableRule, ...]
     missing_markers: tuple[str, ...]
     path: Path
+    series_rules: tuple[SeriesRule, ...] = ()
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -131,7 +143,24 @@ def parse_contract(path: Path) -> Contract:
                     f"at most {column.max_missing_share:.0%} of {column.name} missing",
                 )
             )
+    series_rules = []
+    for entry in document.get("series_rules", []):
+        if entry.get("rule") != "unit_jump":
+            _fail(path, f"series rule {entry.get('rule')!r} not in ['unit_jump']")
+        for column in [*entry["series"], entry["column"]]:
+            if column not in names:
+                _fail(path, f"series rule {entry['rule']}: {column!r} is not a declared column")
+        series_rules.append(
+            SeriesRule(
+                rule=entry["rule"],
+                series=tuple(entry["series"]),
+                column=entry["column"],
+                ratio=float(entry.get("ratio", 100)),
+                description=entry.get("description", ""),
+            )
+        )
     return Contract(
+        series_rules=tuple(series_rules),
         name=document["name"],
         title=document["title"],
         description=document["description"],

@@ -188,15 +188,15 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
             typed.append(f"CAST(NULL AS VARCHAR) AS {spec.name}")
             typed.append(f"CAST(NULL AS {spec.type}) AS _typed_{spec.name}")
     raw_record = "raw_record" if "raw_record" in available else "CAST(NULL AS VARCHAR)"
-    checks = [
-        _violation(
-            f"{raw_record} IS NOT NULL",
-            None,
-            "malformed_row",
-            raw_record,
-            "'row does not have the header''s number of fields (truncated line or stray delimiter)'",
-        )
-    ]
+    # A row the parser could not split has no column values: it fails as a whole, once.
+    malformed = _violation(
+        "true",
+        None,
+        "malformed_row",
+        raw_record,
+        "'row does not have the header''s number of fields (truncated line or stray delimiter)'",
+    )
+    checks = []
     for spec in contract.columns:
         checks += column_violations(spec, contract)
     checks_sql = ",\n    ".join(checks)
@@ -207,8 +207,12 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
     values = ", ".join(f"_typed_{c.name}" for c in contract.columns)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name}_rows AS
-        SELECT *, list_filter([{checks_sql}], lambda v: v IS NOT NULL) AS _row_violations
+        SELECT *, CASE WHEN {raw_record} IS NOT NULL THEN [{malformed}]
+                       ELSE list_filter([{checks_sql}], lambda v: v IS NOT NULL) END AS _row_violations
+
         FROM {name}_typed""")
+    for rule in contract.series_rules:
+        _apply_unit_jump(con, f"{name}_rows", rule)
     # Duplicated keys among otherwise good rows: identical copies keep their first row,
     # conflicting values quarantine every copy (no silent choice between two numbers).
     con.execute(f"""
@@ -236,6 +240,32 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
     con.execute(f"DROP TABLE {name}_typed")
     con.execute(f"DROP TABLE {name}_rows")
     return name
+
+
+def _apply_unit_jump(con: duckdb.DuckDBPyConnection, table: str, rule) -> None:
+    """Flag values `ratio` times above or below their series median (thousands vs units)."""
+    series = ", ".join(f"_typed_{c}" for c in rule.series)
+    value = f"_typed_{rule.column}"
+    message = (
+        f"{_literal(rule.column)} || ' value ' || CAST({value} AS VARCHAR) || ' is ' || "
+        f"CAST(round(greatest(abs({value} / _median), abs(_median / {value})), 0) AS VARCHAR) || "
+        f"'x the series median ' || CAST(_median AS VARCHAR) || ': units changed within the series "
+        f"(e.g. thousands vs units)?'"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH m AS (
+            SELECT *, median({value}) FILTER (WHERE len(_row_violations) = 0)
+                          OVER (PARTITION BY {series}) AS _median
+            FROM {table}
+        )
+        SELECT * EXCLUDE (_median, _row_violations),
+               CASE WHEN len(_row_violations) = 0 AND {value} <> 0 AND _median <> 0
+                     AND greatest(abs({value} / _median), abs(_median / {value})) >= {rule.ratio!r}
+                    THEN list_append(_row_violations, {{'column_name': {_literal(rule.column)},
+                         'rule': 'unit_jump', 'value': CAST({value} AS VARCHAR), 'message': {message}}})
+                    ELSE _row_violations END AS _row_violations
+        FROM m""")
 
 
 def staged_query(contract: Contract, checked: str, extra: tuple[str, ...] = ()) -> str:

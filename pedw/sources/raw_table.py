@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from pedw.catalog import Source
+from pedw.sources.errors import SourceFileError
 from pedw.sources.text_table import TextTable
 
 
@@ -14,7 +15,25 @@ def constant_column(value: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [value])
 
 
-def raw_arrow(text: TextTable, source: Source, columns: dict[str, str | None]) -> pa.Table:
+def require_columns(
+    text: TextTable, required: tuple[str, ...], layout: str, header: dict[str, str] | None = None
+) -> None:
+    """Refuse a file whose header lacks a required column, naming the columns it does have."""
+    present = header if header is not None else {c: c for c in text.table.column_names}
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise SourceFileError(
+            text.path,
+            f"not {layout}: required column(s) {missing} missing from "
+            f"the header {text.table.column_names}",
+            line=1,
+            column=missing[0],
+        )
+
+
+def raw_arrow(
+    text: TextTable, source: Source, columns: dict[str, str | None], warn_extra: bool = False
+) -> pa.Table:
     """Rename `text` columns to canonical raw names and add source_name/file/line.
 
     `columns` maps canonical name -> column as published (None: not in this layout).
@@ -36,6 +55,9 @@ def raw_arrow(text: TextTable, source: Source, columns: dict[str, str | None]) -
     ]
     names = [*columns, "source_name", "source_file", "source_line", "raw_record"]
     good = pa.table([*arrays, *provenance], names=names)
+    extra = sorted(set(text.table.column_names) - {c for c in columns.values() if c})
+    if warn_extra and extra:
+        good = good.replace_schema_metadata({"pedw_extra_columns": ",".join(extra)})
     if not text.malformed:
         return good
     m = len(text.malformed)
@@ -49,7 +71,7 @@ def raw_arrow(text: TextTable, source: Source, columns: dict[str, str | None]) -
         ],
         names=names,
     )
-    return pa.concat_tables([good, bad])
+    return pa.concat_tables([good, bad]).replace_schema_metadata(good.schema.metadata)
 
 
 def concat_raw(tables: list[pa.Table]) -> pa.Table:

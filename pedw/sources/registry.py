@@ -1,18 +1,20 @@
-"""Catalog `format` name -> loader, and the raw table each format feeds."""
+"""Catalog `format` name -> loader of one file, and reading every file of a source."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.enterprise_csv import load_enterprise_csv
+from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.pwt import load_pwt
 from pedw.sources.wdi import load_wdi_country_metadata
 
-LOADERS: dict[str, Callable[[Source], pa.Table]] = {
+LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "ilostat_csv": load_ilostat_csv,
     "pwt": load_pwt,
     "wdi_country_metadata": load_wdi_country_metadata,
@@ -20,8 +22,12 @@ LOADERS: dict[str, Callable[[Source], pa.Table]] = {
 }
 
 
-def load_source(source: Source) -> pa.Table:
-    """Read one catalog source with the loader of its format."""
+def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
+    """Every file of a source read with its format's loader.
+
+    Returns the tables read and the issues met: a file that cannot be loaded is refused
+    (kind 'refused', the other files still load), unexpected extra columns are a 'warning'.
+    """
     try:
         loader = LOADERS[source.format]
     except KeyError:
@@ -29,4 +35,40 @@ def load_source(source: Source) -> pa.Table:
             f"source {source.name}: unknown format {source.format!r}; "
             f"known formats: {sorted(LOADERS)}"
         ) from None
-    return loader(source)
+    files = source.files()
+    if not files:
+        where = source.path or source.url or source.name
+        return [], [
+            {
+                "source_name": source.name,
+                "source_file": str(where),
+                "kind": "refused",
+                "message": f"{where}: no file matches this path",
+            }
+        ]
+    tables, issues = [], []
+    for path in files:
+        try:
+            table = loader(source, path)
+        except SourceFileError as error:
+            issues.append(
+                {
+                    "source_name": source.name,
+                    "source_file": error.path,
+                    "kind": "refused",
+                    "message": str(error),
+                }
+            )
+            continue
+        extra = (table.schema.metadata or {}).get(b"pedw_extra_columns")
+        if extra:
+            issues.append(
+                {
+                    "source_name": source.name,
+                    "source_file": str(path),
+                    "kind": "warning",
+                    "message": f"{path}: unexpected column(s) {extra.decode()} ignored",
+                }
+            )
+        tables.append(table)
+    return tables, issues
