@@ -4,14 +4,16 @@ import dagster as dg
 
 from assets.factories import raw_asset, staged_asset
 from assets.metadata import table_metadata
+from pedw.sources.registry import OBSERVATION_FORMATS
 from pedw.staging.series import write_series
 from pipelines.resources import PedwResource
 
 raw_national_observations = raw_asset(
     "national_observations",
     "national",
-    ("ilostat_csv",),
-    "ILOSTAT national observations exactly as published (text), one row per published row.",
+    OBSERVATION_FORMATS,
+    "Country-year observations (ILOSTAT, WDI) exactly as published (text), one row per published "
+    "value, with file and line.",
 )
 raw_pwt = raw_asset("pwt", "national", ("pwt",), "Penn World Table rows as published (text).")
 raw_country_metadata = raw_asset(

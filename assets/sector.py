@@ -4,14 +4,16 @@ import dagster as dg
 
 from assets.factories import raw_asset, staged_asset
 from assets.metadata import table_metadata
+from pedw.sources.registry import OBSERVATION_FORMATS
 from pedw.staging.series import write_series
 from pipelines.resources import PedwResource
 
 raw_sector_observations = raw_asset(
     "sector_observations",
     "sector",
-    ("ilostat_csv",),
-    "ILOSTAT observations by economic activity exactly as published (text).",
+    OBSERVATION_FORMATS,
+    "Observations by economic activity (ILOSTAT, GGDC ETD) exactly as published (text), with "
+    "file and line.",
 )
 sector_observations = staged_asset(
     "sector_observations",

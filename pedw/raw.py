@@ -59,6 +59,7 @@ def write_raw(
     with a missing or malformed country goes to a partition of its own, never nowhere.
     """
     arrow, issues = read_sources(catalog, level, formats)
+
     result = RawLoad(table=table, issues=issues)
     con = store.connect()
     try:

@@ -26,12 +26,24 @@ ISIC4_SECTIONS: dict[str, str] = {
     "U": "Activities of extraterritorial organizations and bodies",
 }
 
+# Groups of sections used by sector databases (GGDC Economic Transformation Database).
+ISIC4_GROUPS: dict[str, str] = {
+    "D+E": "Utilities (electricity, gas, water, waste)",
+    "G+I": "Trade services (trade, accommodation and food)",
+    "J+M+N": "Business services (information, professional, administrative)",
+    "O+P+Q": "Government services (public administration, education, health)",
+    "R+S+T+U": "Other services",
+}
+
 # ILOSTAT's broad sectors (ECO_SECTOR_AGR / IND / SER).
 BROAD_SECTOR: dict[str, str] = {
     **dict.fromkeys("A", "agriculture"),
     **dict.fromkeys("BCDEF", "industry"),
     **dict.fromkeys("GHIJKLMNOPQRSTU", "services"),
+    "D+E": "industry",
+    **dict.fromkeys(["G+I", "J+M+N", "O+P+Q", "R+S+T+U"], "services"),
 }
+
 
 # Firm size classes by number of persons employed (ILO / World Bank Enterprise Survey cut-offs).
 SIZE_CLASSES: dict[str, tuple[int, int | None]] = {

@@ -29,9 +29,15 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
+    from pedw.catalog import CatalogError, load_catalog
     from pipelines.run import run_catalog
 
     settings = resolve_settings(args.catalog, args.warehouse)
+    try:
+        load_catalog(settings.catalog_path)
+    except CatalogError as error:
+        print(f"pedw: {error}", file=sys.stderr)
+        return 2
     configure_dagster_home()
     print(
         f"pedw: catalog {settings.catalog_path}\npedw: warehouse {settings.warehouse_path}",

@@ -84,16 +84,21 @@ def run_catalog(
         )
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     stopped: set[dg.AssetKey] = set()
+    # A catalog without enterprise sources (e.g. national and sector data only) is complete
+    # without the enterprise assets: they are left out, and the warehouse is still published.
+    absent = set() if keys else {a.key for a in ENTERPRISE_ASSETS}
     for number, (label, phase) in enumerate(_phases(), start=1):
         excluded = stopped | _downstream_of(stopped)
+        if absent:
+            excluded |= (absent | _downstream_of(absent)) - {dg.AssetKey(["warehouse"])}
         selection = [a for a in phase if a.key not in excluded]
         skipped = len(phase) - len(selection)
         tags = {}
         if selection and selection[0].partitions_def is not None:
             if not keys:
                 progress(f"[{number}/3] {label}: no enterprise source in the catalog, skipped")
-                stopped |= {a.key for a in selection}
                 continue
+
             ordered = instance.get_dynamic_partitions(enterprise_countries.name)
             tags = {
                 "dagster/asset_partition_range_start": ordered[0],
@@ -101,8 +106,12 @@ def run_catalog(
             }
             label = f"{label} ({len(keys)} countries)"
         if not selection:
-            progress(f"[{number}/3] {label}: skipped (upstream failed or blocked)")
+            reason = (
+                "no enterprise source in the catalog" if absent else "upstream failed or blocked"
+            )
+            progress(f"[{number}/3] {label}: skipped ({reason})")
             continue
+
         progress(
             f"[{number}/3] {label}: {len(selection)} assets"
             + (f", {skipped} left out below a failure" if skipped else "")

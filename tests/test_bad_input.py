@@ -84,7 +84,9 @@ def broken_run(demo_dir, tmp_path_factory):
         + ilostat_rows("PAK", ["12.0"], first_year=2019) * 2  # identical duplicate
         + ilostat_rows("IND", ["12.0"], first_year=2019)
         + ilostat_rows("IND", ["13.0"], first_year=2019)  # conflict
-        + ilostat_rows("LKA", ["20.1", "20.4", "20900", "20.8", "21.0"])  # units change
+        + ilostat_rows(
+            "LKA", ["20.1", "20.4", "20900", "20.8", "21.0"], indicator="EMP_2EMP_SEX_AGE_NB"
+        )  # units change
         + "NGA,SDG_0831_SEX_ECO_RT,BA:1,SEX_T,ECO_AGNAG_TOTAL,2016",
     )  # truncated last line
     # Files that must be refused.

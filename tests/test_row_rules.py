@@ -29,8 +29,10 @@ def check(rows: list[list[str]]):
     return staged, quarantined
 
 
-def row(area="KEN", time="2020", value="12.5", sex="SEX_T", status=""):
-    return [area, "SDG_0831_SEX_ECO_RT", "BA:1", sex, "ECO_AGNAG_TOTAL", "", time, value, status,
+def row(
+    area="KEN", time="2020", value="12.5", sex="SEX_T", status="", indicator="SDG_0831_SEX_ECO_RT"
+):
+    return [area, indicator, "BA:1", sex, "ECO_AGNAG_TOTAL", "", time, value, status,
             "", "", ""]  # fmt: skip
 
 
@@ -92,15 +94,19 @@ def test_duplicates_identical_keep_first_conflicting_keep_none():
     assert len(staged) + quarantined.source_line.nunique() == 4
 
 
-def test_units_change_within_a_series_is_quarantined():
+@pytest.mark.parametrize(
+    ("indicator", "quarantined_lines"),
+    [("EMP_2EMP_SEX_AGE_NB", [5]), ("SDG_A821_NOC_RT", [])],  # levels only: rates cross zero
+)
+def test_units_change_within_a_level_series_is_quarantined(indicator, quarantined_lines):
+    values = ["12.1", "12.4", "12.9", "13100", "13.3", "13.8"]
     rows = [
-        row(time=str(y), value=v)
-        for y, v in zip(
-            range(2010, 2016), ["12.1", "12.4", "12.9", "13100", "13.3", "13.8"], strict=True
-        )
+        row(time=str(y), value=v, indicator=indicator)
+        for y, v in zip(range(2010, 2016), values, strict=True)
     ]
     staged, quarantined = check(rows)
-    assert len(staged) == 5
-    assert quarantined.rule.tolist() == ["unit_jump"]
-    assert quarantined.source_line.tolist() == [5]
-    assert "units changed" in quarantined.message[0]
+    assert len(staged) == 6 - len(quarantined_lines)
+    assert quarantined.source_line.tolist() == quarantined_lines
+    if quarantined_lines:
+        assert quarantined.rule.tolist() == ["unit_jump"]
+        assert "units changed" in quarantined.message[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pycountry
 
+from pedw.quality.code_lists import WB_AGGREGATES
 from pedw.staging.series import PWT_SERIES, series_definitions
 from pedw.store import Store, check_identifier
 
@@ -18,18 +19,29 @@ def country_names() -> pd.DataFrame:
     )
 
 
+CORE_COLUMNS = ["output_per_worker", "employment", "informality_rate", "labour_income_share",
+                "working_poverty_rate", "mean_real_earnings", "fatal_injury_rate", "human_capital",
+                "capital_per_worker", "annual_hours", "trade_openness", "pwt_output_per_worker"]  # fmt: skip
+
+
 def national_panel_sql() -> str:
-    """Pivot staging.national_series to one row per country-year, adding logs and growth."""
+    """Pivot staging.national_series to one row per country-year, adding logs and growth.
+
+    Aggregates (ILO X.. codes, World Bank regions and income groups) are left out: the panel
+    holds economies only. Variables defined in series.yml beyond the core ones follow them.
+    """
     variables = [check_identifier(v) for v in [*series_definitions()["national"], *PWT_SERIES]]
     pivots = ",\n               ".join(
         f"max(value) FILTER (WHERE variable = '{v}') AS {v}" for v in variables
     )
+    extra = "".join(f", w.{v}" for v in variables if v not in CORE_COLUMNS)
     return f"""
         WITH wide AS (
             SELECT ref_area, year,
                {pivots}
             FROM staging.national_series
             WHERE NOT regexp_full_match(ref_area, '{ILO_AGGREGATE}')
+              AND ref_area NOT IN (SELECT code FROM _aggregates)
             GROUP BY ref_area, year
         )
         SELECT w.ref_area,
@@ -44,10 +56,12 @@ def national_panel_sql() -> str:
                w.fatal_injury_rate,
                w.human_capital, w.capital_per_worker,
                ln(nullif(w.capital_per_worker, 0)) AS log_capital_per_worker,
-               w.annual_hours, w.trade_openness, w.pwt_output_per_worker
+               w.annual_hours, w.trade_openness, w.pwt_output_per_worker{extra}
         FROM wide w
         LEFT JOIN _country_metadata m ON m.country_code = w.ref_area
         LEFT JOIN _country_names n ON n.ref_area = w.ref_area
+        WHERE w.ref_area NOT IN (SELECT country_code FROM _country_metadata
+                                 WHERE region IS NULL AND table_name IS NOT NULL)
         WINDOW c AS (PARTITION BY w.ref_area ORDER BY w.year)
         ORDER BY w.ref_area, w.year"""
 
@@ -57,6 +71,7 @@ def write_national_panel(store: Store) -> int:
     con = store.connect()
     try:
         con.register("_country_names", country_names())
+        con.register("_aggregates", pd.DataFrame({"code": list(WB_AGGREGATES)}))
         if store.exists("staging", "country_metadata"):
             con.execute(
                 "CREATE TEMP TABLE _country_metadata AS SELECT country_code, "

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 from pedw.marts.national_panel import ILO_AGGREGATE
-from pedw.reference import BROAD_SECTOR, ISIC4_SECTIONS
+from pedw.reference import BROAD_SECTOR, ISIC4_GROUPS, ISIC4_SECTIONS
 from pedw.staging.series import series_definitions
 from pedw.store import Store, check_identifier
 
 
 def sector_names() -> pd.DataFrame:
+    """ISIC Rev.4 sections and the groups of sections some databases publish."""
     return pd.DataFrame(
-        [(k, v, BROAD_SECTOR[k]) for k, v in ISIC4_SECTIONS.items()],
+        [(k, v, BROAD_SECTOR[k]) for k, v in {**ISIC4_SECTIONS, **ISIC4_GROUPS}.items()],
         columns=["sector", "sector_name", "broad_sector"],
     )
 

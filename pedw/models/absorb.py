@@ -20,6 +20,13 @@ TOLERANCE = 1e-10
 MAX_ITERATIONS = 10_000
 
 
+class InsufficientDataError(ValueError):
+    """Too few complete rows or clusters to fit a model (the caller skips it and says so)."""
+
+
+MIN_CLUSTERS = 5
+
+
 @dataclass
 class FitResult:
     """Coefficients with their uncertainty, and what a referee asks about the fit."""
@@ -85,8 +92,12 @@ def fe_ols(
     """
     columns = list(dict.fromkeys([outcome, *regressors, *absorb, cluster]))
     data = frame[columns].dropna().reset_index(drop=True)
-    if data.empty:
-        raise ValueError(f"no complete rows for {outcome} ~ {' + '.join(regressors)}")
+    if data.empty or data[cluster].nunique() < MIN_CLUSTERS:
+        raise InsufficientDataError(
+            f"{outcome} ~ {' + '.join(regressors)}: {len(data)} complete rows in "
+            f"{data[cluster].nunique()} clusters (at least {MIN_CLUSTERS} clusters needed)"
+        )
+
     groups = [_codes(data[a]) for a in absorb]
     demeaned = demean(data[[outcome, *regressors]].to_numpy(float), groups)
     work = pd.DataFrame(demeaned, columns=[outcome, *regressors])

@@ -3,10 +3,12 @@ and five-year long differences, all two-way fixed effects clustered by country."
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 
-from pedw.models.absorb import fe_ols
-from pedw.models.tidy import fingerprint, tidy_fit
+from pedw.models.absorb import InsufficientDataError, fe_ols
+from pedw.models.tidy import empty_estimates, fingerprint, tidy_fit
 
 PRODUCTION_DRIVERS = ["human_capital", "log_capital_per_worker", "annual_hours", "trade_openness"]
 DECENT_WORK_OUTCOMES = ["informality_rate", "labour_income_share", "log_mean_real_earnings",
@@ -35,7 +37,10 @@ def pass_through_models(panel: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for outcome in DECENT_WORK_OUTCOMES:
         regressors = ["log_output_per_worker", *PASS_THROUGH_CONTROLS]
-        fit = fe_ols(panel, outcome, regressors, ["ref_area", "year"], "ref_area")
+        try:
+            fit = fe_ols(panel, outcome, regressors, ["ref_area", "year"], "ref_area")
+        except InsufficientDataError:
+            continue  # an outcome the catalog does not provide is skipped, not fatal
         fit.extra["panel_coverage"] = coverage(panel, outcome, regressors)
         frames.append(
             tidy_fit(
@@ -46,7 +51,7 @@ def pass_through_models(panel: pd.DataFrame) -> pd.DataFrame:
                 fingerprint(panel[["ref_area", "year", outcome, *regressors]]),
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
 def long_differences(panel: pd.DataFrame, years: int = LONG_DIFFERENCE_YEARS) -> pd.DataFrame:
@@ -70,7 +75,10 @@ def long_difference_models(panel: pd.DataFrame) -> pd.DataFrame:
     changes = long_differences(panel)
     frames = []
     for outcome in DECENT_WORK_OUTCOMES:
-        fit = fe_ols(changes, outcome, ["log_output_per_worker"], ["end_year"], "ref_area")
+        try:
+            fit = fe_ols(changes, outcome, ["log_output_per_worker"], ["end_year"], "ref_area")
+        except InsufficientDataError:
+            continue
         frames.append(
             tidy_fit(
                 fit,
@@ -81,7 +89,7 @@ def long_difference_models(panel: pd.DataFrame) -> pd.DataFrame:
                 estimator="OLS on 5-year changes with period effects (statsmodels), CRV1",
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
 def coverage(panel: pd.DataFrame, outcome: str, regressors: list[str]) -> dict:
@@ -101,7 +109,9 @@ def coverage(panel: pd.DataFrame, outcome: str, regressors: list[str]) -> dict:
 
 def national_models(panel: pd.DataFrame) -> pd.DataFrame:
     """Every national model, tidy."""
-    return pd.concat(
-        [production_model(panel), pass_through_models(panel), long_difference_models(panel)],
-        ignore_index=True,
-    )
+    parts = [pass_through_models(panel), long_difference_models(panel)]
+    # Without a productivity series and its drivers, the pass-through models still run.
+    with contextlib.suppress(InsufficientDataError):
+        parts.insert(0, production_model(panel))
+
+    return pd.concat(parts, ignore_index=True)

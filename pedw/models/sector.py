@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pedw.models.absorb import fe_ols
-from pedw.models.tidy import fingerprint, tidy_fit
+from pedw.models.absorb import InsufficientDataError, fe_ols
+from pedw.models.tidy import empty_estimates, fingerprint, tidy_fit
 
 SECTOR_OUTCOMES = ["log_mean_earnings", "fatal_injury_rate"]
 
@@ -85,9 +85,12 @@ def sector_pass_through(sector_panel: pd.DataFrame) -> pd.DataFrame:
     )
     frames = []
     for outcome in SECTOR_OUTCOMES:
-        fit = fe_ols(
-            frame, outcome, ["log_labour_productivity"], ["country_sector", "year"], "ref_area"
-        )
+        try:
+            fit = fe_ols(
+                frame, outcome, ["log_labour_productivity"], ["country_sector", "year"], "ref_area"
+            )
+        except InsufficientDataError:
+            continue  # e.g. a sector source with no earnings or injury series
         frames.append(
             tidy_fit(
                 fit,
@@ -97,4 +100,4 @@ def sector_pass_through(sector_panel: pd.DataFrame) -> pd.DataFrame:
                 fingerprint(frame[["country_sector", "year", outcome, "log_labour_productivity"]]),
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()

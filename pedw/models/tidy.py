@@ -75,3 +75,13 @@ def tidy_rows(
         if column not in table:
             table[column] = float("nan")
     return table[ESTIMATE_COLUMNS]
+
+
+def empty_estimates() -> pd.DataFrame:
+    """No estimable model (the catalog lacks the series): an empty, well-typed estimates frame."""
+    frame = pd.DataFrame({column: pd.Series(dtype="object") for column in ESTIMATE_COLUMNS})
+    for column in ("estimate", "std_error", "ci_low", "ci_high", "p_value"):
+        frame[column] = frame[column].astype(float)
+    for column in ("n_obs", "n_groups"):
+        frame[column] = frame[column].astype("int64")
+    return frame

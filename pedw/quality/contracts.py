@@ -40,7 +40,7 @@ class ColumnSpec:
     description: str
     unit: str | None = None
     required: bool = False
-    codes: str | None = None
+    codes: str | tuple[str, ...] | None = None
     codes_or_pattern: str | None = None
     min: float | None = None
     max: float | None = None
@@ -67,6 +67,7 @@ class SeriesRule:
     column: str
     ratio: float
     description: str = ""
+    applies_when: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,13 @@ def parse_contract(path: Path) -> Contract:
         check_identifier(entry["name"])
         if entry["type"] not in TYPES:
             _fail(path, f"column {entry['name']}: type {entry['type']!r} not in {sorted(TYPES)}")
-        for list_key in ("codes", "codes_or_pattern"):
-            if list_key == "codes" and entry.get("codes") and entry["codes"] not in code_lists():
-                _fail(path, f"column {entry['name']}: unknown code list {entry['codes']!r}")
+        if entry.get("codes"):
+            lists = entry["codes"] if isinstance(entry["codes"], list) else [entry["codes"]]
+            unknown_lists = [name for name in lists if name not in code_lists()]
+            if unknown_lists:
+                _fail(path, f"column {entry['name']}: unknown code list(s) {unknown_lists}")
+            entry = {**entry, "codes": tuple(lists)}
+
         unknown = set(entry) - {f.name for f in ColumnSpec.__dataclass_fields__.values()}
         if unknown:
             _fail(path, f"column {entry['name']}: unknown fields {sorted(unknown)}")
@@ -157,6 +162,7 @@ def parse_contract(path: Path) -> Contract:
                 column=entry["column"],
                 ratio=float(entry.get("ratio", 100)),
                 description=entry.get("description", ""),
+                applies_when=entry.get("applies_when"),
             )
         )
     return Contract(

@@ -14,7 +14,7 @@ import duckdb
 
 from pedw.quality.code_lists import register_code_lists
 from pedw.quality.contracts import ColumnSpec, Contract
-from pedw.store import sql_string
+from pedw.store import check_identifier, sql_string
 
 PROVENANCE = ("source_name", "source_file", "source_line")
 NUMERIC = {"BIGINT", "INTEGER", "DOUBLE"}
@@ -147,16 +147,20 @@ def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
                 f" AND NOT regexp_full_match({typed}, "
                 f"{_literal(spec.codes_or_pattern.strip('^$'))})"
             )
+        lists = (spec.codes,) if isinstance(spec.codes, str) else spec.codes
+        in_lists = ", ".join(_literal(name) for name in lists)
+        described = " or ".join(lists)
         checks.append(
             _violation(
-                f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT code FROM code_lists WHERE list = "
-                f"{_literal(spec.codes)}){pattern}",
+                f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT code FROM code_lists WHERE list IN "
+                f"({in_lists})){pattern}",
                 spec.name,
                 "code_list",
                 raw,
-                f"{label} || ' code ' || {_shown(raw)} || {_literal(f' is not in the code list {spec.codes}')}",
+                f"{label} || ' code ' || {_shown(raw)} || {_literal(f' is not in the code list {described}')}",
             )
         )
+
     if spec.allowed:
         allowed = ", ".join(_literal(v) for v in spec.allowed)
         checks.append(
@@ -246,6 +250,11 @@ def _apply_unit_jump(con: duckdb.DuckDBPyConnection, table: str, rule) -> None:
     """Flag values `ratio` times above or below their series median (thousands vs units)."""
     series = ", ".join(f"_typed_{c}" for c in rule.series)
     value = f"_typed_{rule.column}"
+    applies = "true"
+    if rule.applies_when:
+        column = check_identifier(rule.applies_when["column"])
+        re.compile(rule.applies_when["pattern"])
+        applies = f"regexp_matches(_typed_{column}, {_literal(rule.applies_when['pattern'])})"
     message = (
         f"{_literal(rule.column)} || ' value ' || CAST({value} AS VARCHAR) || ' is ' || "
         f"CAST(round(greatest(abs({value} / _median), abs(_median / {value})), 0) AS VARCHAR) || "
@@ -260,7 +269,8 @@ def _apply_unit_jump(con: duckdb.DuckDBPyConnection, table: str, rule) -> None:
             FROM {table}
         )
         SELECT * EXCLUDE (_median, _row_violations),
-               CASE WHEN len(_row_violations) = 0 AND {value} <> 0 AND _median <> 0
+               CASE WHEN len(_row_violations) = 0 AND {applies} AND {value} <> 0 AND _median <> 0
+
                      AND greatest(abs({value} / _median), abs(_median / {value})) >= {rule.ratio!r}
                     THEN list_append(_row_violations, {{'column_name': {_literal(rule.column)},
                          'rule': 'unit_jump', 'value': CAST({value} AS VARCHAR), 'message': {message}}})

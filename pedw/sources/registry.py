@@ -10,14 +10,17 @@ import pyarrow as pa
 from pedw.catalog import Source
 from pedw.sources.enterprise_csv import load_enterprise_csv
 from pedw.sources.errors import SourceFileError
+from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.pwt import load_pwt
-from pedw.sources.wdi import load_wdi_country_metadata
+from pedw.sources.wdi import load_wdi_country_metadata, load_wdi_csv
 
 LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "ilostat_csv": load_ilostat_csv,
     "pwt": load_pwt,
     "wdi_country_metadata": load_wdi_country_metadata,
+    "wdi_csv": load_wdi_csv,
+    "ggdc_etd": load_ggdc_etd,
     "enterprise_csv": load_enterprise_csv,
 }
 
@@ -72,3 +75,7 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
             )
         tables.append(table)
     return tables, issues
+
+
+# Formats whose loaders return the shared long "observations" layout (ILOSTAT code columns).
+OBSERVATION_FORMATS = ("ilostat_csv", "wdi_csv", "ggdc_etd")

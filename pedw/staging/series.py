@@ -32,6 +32,7 @@ def series_definitions() -> dict[str, dict[str, dict]]:
 
 
 def _definitions_frame(level: str) -> pd.DataFrame:
+    """One row per published series a variable can come from (a variable may list several)."""
     rows = [
         {
             "variable": name,
@@ -43,7 +44,8 @@ def _definitions_frame(level: str) -> pd.DataFrame:
             "unit": d["unit"],
             "definition": d["definition"],
         }
-        for name, d in series_definitions()[level].items()
+        for name, entry in series_definitions()[level].items()
+        for d in (entry if isinstance(entry, list) else [entry])
     ]
     return pd.DataFrame(rows)
 
@@ -55,14 +57,14 @@ def ilostat_series_sql(level: str, observations: str) -> str:
     most years is kept for every year (ties: lowest source id), so a series never switches
     source from one year to the next.
     """
+    # Sector codes: an ISIC Rev.4 section (ECO_ISIC4_C -> C) or a group of sections as
+    # databases like the GGDC ETD publish them (ECO_ISIC4GRP_D+E -> D+E); totals are left out.
     sector = (
-        "CASE WHEN o.classif1 LIKE 'ECO_ISIC4_%' THEN replace(o.classif1, 'ECO_ISIC4_', '') END"
-        if level == "sector"
-        else "NULL"
+        "regexp_extract(o.classif1, '^ECO_ISIC4(?:GRP)?_(.+)$', 1)" if level == "sector" else "NULL"
     )
     classif1_match = "(d.classif1 IS NULL OR o.classif1 = d.classif1)"
     if level == "sector":
-        classif1_match = "(o.classif1 LIKE 'ECO_ISIC4_%' AND o.classif1 <> 'ECO_ISIC4_TOTAL')"
+        classif1_match = "(regexp_full_match(o.classif1, 'ECO_ISIC4(GRP)?_.+') AND o.classif1 <> 'ECO_ISIC4_TOTAL')"
     return f"""
         WITH matched AS (
             SELECT o.ref_area, {sector} AS sector, o.time AS year, d.variable,
@@ -165,7 +167,8 @@ def write_series(store: Store, level: str) -> int:
                    string_agg(DISTINCT s.source, ', ') AS source_ids,
                    count(s.value) AS observations, count(DISTINCT s.ref_area) AS economies,
                    min(s.year) AS first_year, max(s.year) AS last_year
-            FROM _metadata m LEFT JOIN staging.{level}_series s USING (variable)
+            FROM _metadata m LEFT JOIN staging.{level}_series s
+              ON s.variable = m.variable AND s.indicator = m.indicator
             GROUP BY ALL""",
             partition_column="level",
             partitions=[level],

@@ -1,0 +1,65 @@
+"""GGDC/UNU-WIDER Economic Transformation Database (xlsx): value added and employment by sector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pedw.catalog import Source
+from pedw.sources.errors import SourceFileError
+from pedw.sources.ilostat_csv import RAW_COLUMNS
+from pedw.sources.raw_table import raw_arrow
+from pedw.sources.text_table import TextTable
+
+# ETD's 12 sectors and the ISIC Rev.4 sections each one groups (GGDC ETD documentation).
+ETD_SECTORS = {
+    "Agriculture": "A", "Mining": "B", "Manufacturing": "C", "Utilities": "D+E",
+    "Construction": "F", "Trade services": "G+I", "Transport services": "H",
+    "Business services": "J+M+N", "Financial services": "K", "Real estate": "L",
+    "Government services": "O+P+Q", "Other services": "R+S+T+U",
+}  # fmt: skip
+VARIABLES = {"VA": "ETD_VA_CUR", "VA_Q15": "ETD_VA_Q15", "EMP": "ETD_EMP"}
+
+
+def load_ggdc_etd(source: Source, path: Path) -> pa.Table:
+    """The Data sheet, sectors melted to rows: indicator ETD_<var>, classif1 ECO_ISIC4GRP_<sections>."""
+    if not path.exists():
+        raise SourceFileError(path, "file not found")
+    try:
+        sheet = pd.read_excel(path, sheet_name=source.options.get("sheet", "Data"), dtype=str)
+    except (ValueError, OSError) as error:
+        raise SourceFileError(path, f"cannot read the ETD workbook ({error})") from error
+    missing = [c for c in ("cnt", "var", "year", *ETD_SECTORS) if c not in sheet.columns]
+    if missing:
+        raise SourceFileError(path, f"not an ETD Data sheet: column(s) {missing} missing", line=1)
+    lines = np.arange(2, len(sheet) + 2)  # spreadsheet row numbers (row 1 is the header)
+    long = sheet.assign(_line=lines).melt(
+        id_vars=["cnt", "var", "year", "_line"],
+        value_vars=list(ETD_SECTORS),
+        var_name="sector",
+        value_name="value",
+    )
+    long = long[long["value"].notna()]
+    frame = pd.DataFrame(
+        {
+            "ref_area": long["cnt"],
+            "indicator": long["var"].map(VARIABLES).fillna("ETD_" + long["var"]),
+            "source": "GGDC-ETD-2021",
+            "classif1": "ECO_ISIC4GRP_" + long["sector"].map(ETD_SECTORS),
+            "time": long["year"],
+            "obs_value": long["value"],
+        }
+    )
+    table = pa.table(
+        {
+            c: pa.array(frame[c].astype(str).tolist(), pa.string())
+            if c in frame
+            else pa.nulls(len(frame), pa.string())
+            for c in RAW_COLUMNS
+        }
+    )
+    text = TextTable(path=path, table=table, lines=long["_line"].to_numpy())
+    return raw_arrow(text, source, {c: c for c in RAW_COLUMNS})

@@ -1,0 +1,170 @@
+"""Loaders on the real published files under ../shared/data/real (skipped where absent).
+
+Row counts and layouts are those stated in each folder's PROVENANCE.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from pedw.catalog import Source
+from pedw.settings import PROJECT_ROOT, resolve_settings
+from pedw.sources.ggdc_etd import ETD_SECTORS, load_ggdc_etd
+from pedw.sources.ilostat_csv import load_ilostat_csv
+from pedw.sources.pwt import load_pwt
+from pedw.sources.wdi import load_wdi_country_metadata, load_wdi_csv
+from pedw.warehouse import connect_read_only
+from pipelines.run import run_catalog
+
+pytestmark = pytest.mark.real_data
+
+
+def source(fmt: str, level: str = "national") -> Source:
+    return Source(name=f"real_{fmt}", level=level, format=fmt)
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "indicator"),
+    [
+        ("SDG_0831_SEX_ECO_RT_A.csv", 49_930, "SDG_0831_SEX_ECO_RT"),
+        ("SDG_0852_SEX_AGE_RT_A.csv", 25_730, "SDG_0852_SEX_AGE_RT"),
+        ("SDG_0861_SEX_RT_A.csv", 6_262, "SDG_0861_SEX_RT"),
+        ("SDG_A821_NOC_RT_A.csv", 4_571, "SDG_A821_NOC_RT"),
+        ("SDG_1041_NOC_RT_A.csv", 6_329, "SDG_1041_NOC_RT"),  # quoted, other column order, no BOM
+    ],
+)
+def test_ilostat_bulk_files_load_every_row(real_data, name, rows, indicator):
+    table = load_ilostat_csv(source("ilostat_csv"), real_data / "ilostat_bulk" / name).to_pandas()
+    assert len(table) == rows
+    assert set(table.indicator) == {indicator}
+    assert table.source_line.min() == 2 and table.source_line.is_unique
+    assert table.ref_area.str.fullmatch(r"[A-Z]{3}|X[0-9A-Z]{2}").all()
+
+
+def test_ilostat_bulk_keeps_values_flags_and_notes(real_data):
+    table = load_ilostat_csv(
+        source("ilostat_csv"), real_data / "ilostat_bulk" / "SDG_0831_SEX_ECO_RT_A.csv"
+    ).to_pandas()
+    first = table.iloc[0]
+    assert (first.ref_area, first.sex, first.classif1, first.time, first.obs_value) == (
+        "AFG",
+        "SEX_T",
+        "ECO_AGNAG_TOTAL",
+        "2021",
+        "86.431",
+    )
+    assert first.note_source == "R1:3513_S3:8"
+    assert set(table.obs_status.dropna()) <= {"B", "U", "I", "M", ""}
+
+
+def test_explorer_label_layout_is_mapped_back_to_codes(real_data):
+    path = real_data / "ilostat_explorer" / "EMP_NIFL_SEX_RT_A-20240726T0000.csv"
+    table = load_ilostat_csv(source("ilostat_csv"), path).to_pandas()
+    assert len(table) == 3_559
+    assert set(table.indicator) == {"EMP_NIFL_SEX_RT"}  # from the file name
+    assert set(table.sex) == {"SEX_T", "SEX_M", "SEX_F", "SEX_O"}
+    assert table.ref_area_label.nunique() == 141
+    unmapped = table.loc[~table.ref_area.str.fullmatch(r"[A-Z]{3}"), "ref_area_label"].unique()
+    assert list(unmapped) == []
+    bolivia = table.loc[
+        table.ref_area_label == "Bolivia (Plurinational State of)", "ref_area"
+    ].unique()
+    assert list(bolivia) == ["BOL"]
+    assert {"B", "U"} <= set(table.obs_status.dropna())
+
+
+def test_explorer_filtered_and_full_layouts(real_data):
+    earnings = load_ilostat_csv(
+        source("ilostat_csv"),
+        real_data / "ilostat_explorer" / "EAR_4MTH_SEX_ECO_CUR_NB_A-filtered-2022-09-27.csv",
+    ).to_pandas()
+    assert len(earnings) == 1_017
+    assert set(earnings.classif1) == {"ECO_AGGREGATE_TOTAL"} and set(earnings.classif2) == {
+        "CUR_TYPE_USD"
+    }
+    assert earnings.loc[
+        earnings.ref_area_label == "Hong Kong, China", "ref_area"
+    ].unique().tolist() == ["HKG"]
+    output = load_ilostat_csv(
+        source("ilostat_csv"),
+        real_data / "ilostat_explorer" / "GDP_211P_NOC_NB_A-full-2023-10-18.csv",
+    ).to_pandas()
+    assert len(output) == 8_666
+    assert output.ref_area_label.notna().all()
+
+
+def test_wdi_bulk_csv_becomes_one_row_per_published_value(real_data):
+    path = real_data / "wdi" / "API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_1588678.csv"
+    table = load_wdi_csv(source("wdi_csv"), path).to_pandas()
+    wide = pd.read_csv(path, skiprows=4, dtype=str)
+    years = [c for c in wide.columns if c.isdigit()]
+    assert len(table) == int(wide[years].notna().sum().sum())
+    aruba = table[(table.ref_area == "ABW") & (table.time == "1990")].iloc[0]
+    assert aruba.obs_value == "33050.6442784391" and aruba.source_line == 6
+    assert table.ref_area.nunique() == int(wide[years].notna().any(axis=1).sum())  # 266 rows, some empty
+
+
+def test_wdi_metadata_marks_aggregates_by_an_empty_region(real_data):
+    path = next((real_data / "wdi").glob("Metadata_Country_*.csv"))
+    table = load_wdi_country_metadata(source("wdi_country_metadata"), path).to_pandas()
+    aggregates = set(table.loc[table.region == "", "country_code"])
+    assert {"WLD", "AFE", "HIC"} <= aggregates and "KEN" not in aggregates
+
+
+def test_pwt_csv(real_data):
+    table = load_pwt(source("pwt"), real_data / "pwt" / "pwt101.csv").to_pandas()
+    assert len(table) == 12_810
+    assert table.countrycode.nunique() == 183
+    usa = table[(table.countrycode == "USA") & (table.year == "2019")].iloc[0]
+    assert float(usa.hc) > 3.5 and float(usa.emp) > 100
+
+
+def test_ggdc_etd_sectors_melted_with_spreadsheet_rows(real_data):
+    table = load_ggdc_etd(
+        source("ggdc_etd", "sector"), real_data / "ggdc_etd" / "etd-release2021.xlsx"
+    ).to_pandas()
+    assert set(table.indicator) == {"ETD_VA_CUR", "ETD_VA_Q15", "ETD_EMP"}
+    assert table.classif1.nunique() == len(ETD_SECTORS) == 12
+    assert table.ref_area.nunique() == 51
+    first = table.iloc[0]
+    assert (first.ref_area, first.indicator, first.classif1, first.source_line) == (
+        "ARG",
+        "ETD_VA_CUR",
+        "ECO_ISIC4GRP_A",
+        2,
+    )
+
+
+@pytest.mark.slow
+def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_path):
+    settings = resolve_settings(
+        PROJECT_ROOT / "catalogs" / "shared_real.yml", tmp_path / "pedw.duckdb"
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_catalog(settings, instance, progress=lambda _m: None)
+    assert summary.success, summary.failures + summary.blocked
+    con = connect_read_only(settings.warehouse_path)
+    economies, aggregates, keys, rows = con.execute(
+        "SELECT count(DISTINCT ref_area), count(*) FILTER (WHERE ref_area IN ('WLD', 'X01', 'HIC')), "
+        "count(DISTINCT (ref_area, year)), count(*) FROM marts.national_panel"
+    ).fetchone()
+    assert economies > 180 and aggregates == 0 and keys == rows
+    kenya = con.execute(
+        "SELECT output_per_worker, human_capital, region FROM marts.national_panel "
+        "WHERE ref_area = 'KEN' AND year = 2015"
+    ).fetchone()
+    assert kenya[0] > 5_000 and 1 < kenya[1] < 5 and kenya[2] == "Sub-Saharan Africa"
+    countries, sectors = con.execute(
+        "SELECT count(DISTINCT ref_area), count(DISTINCT sector) FROM marts.sector_panel"
+    ).fetchone()
+    assert (countries, sectors) == (51, 12)
+    worst = con.execute(
+        "SELECT max(abs(total_change - within_sector - static_structural_change "
+        "- dynamic_reallocation) / productivity_start) FROM models.shift_share"
+    ).fetchone()[0]
+    assert worst < 1e-9
+    con.close()
