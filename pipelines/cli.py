@@ -118,6 +118,24 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env, cwd=PROJECT_ROOT)
 
 
+def _cmd_dictionary(args: argparse.Namespace) -> int:
+    from pedw.quality.dictionary import DICTIONARY_PATH, render_dictionary, write_dictionary
+
+    if args.check:
+        current = (
+            DICTIONARY_PATH.exists()
+            and DICTIONARY_PATH.read_text(encoding="utf-8") == render_dictionary()
+        )
+        if not current:
+            print(f"pedw: {DICTIONARY_PATH} is out of date; run `pedw dictionary`", file=sys.stderr)
+            return 1
+        print(f"pedw: {DICTIONARY_PATH} is current")
+        return 0
+    changed = write_dictionary()
+    print(f"pedw: {'wrote' if changed else 'unchanged'} {DICTIONARY_PATH}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pedw", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,7 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(func=_cmd_query)
 
+    dictionary = commands.add_parser(
+        "dictionary", help="regenerate docs/data_dictionary.md from the contracts"
+    )
+    dictionary.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    dictionary.set_defaults(func=_cmd_dictionary)
+
     ui = commands.add_parser("ui", help="start the Dagster web UI on this project")
+
     ui.add_argument("--catalog")
     ui.add_argument("--warehouse")
     ui.add_argument("--host", default="127.0.0.1")

@@ -5,8 +5,6 @@ Row counts and layouts are those stated in each folder's PROVENANCE.md.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 import pytest
@@ -105,7 +103,9 @@ def test_wdi_bulk_csv_becomes_one_row_per_published_value(real_data):
     assert len(table) == int(wide[years].notna().sum().sum())
     aruba = table[(table.ref_area == "ABW") & (table.time == "1990")].iloc[0]
     assert aruba.obs_value == "33050.6442784391" and aruba.source_line == 6
-    assert table.ref_area.nunique() == int(wide[years].notna().any(axis=1).sum())  # 266 rows, some empty
+    assert table.ref_area.nunique() == int(
+        wide[years].notna().any(axis=1).sum()
+    )  # 266 rows, some empty
 
 
 def test_wdi_metadata_marks_aggregates_by_an_empty_region(real_data):
