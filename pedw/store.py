@@ -129,14 +129,38 @@ class Store:
             for key in keys:
                 if not _SAFE_PARTITION.match(str(key)):
                     raise ValueError(f"unsafe partition key {key!r} for {schema}.{table}")
-                self._copy_atomically(
-                    con,
-                    f"SELECT * FROM {staging} WHERE {partition_column} = {sql_string(key)}",
-                    directory / f"{key}.parquet",
-                )
+            self._copy_partitions(con, staging, partition_column, [str(k) for k in keys], directory)
             return rows
         finally:
             con.execute(f"DROP TABLE IF EXISTS {staging}")
+
+    @staticmethod
+    def _copy_partitions(con, staging: str, column: str, keys: list[str], directory: Path) -> None:
+        """Write every partition in one pass (COPY ... PARTITION_BY), then rename each file in.
+
+        A key with no rows gets an empty file, so re-running a partition never leaves stale
+        rows behind; each final file appears by an atomic rename.
+        """
+        scratch = directory / f".partitions_{uuid.uuid4().hex}"
+        try:
+            con.execute(
+                f"COPY (SELECT * FROM {staging}) TO {sql_string(scratch)} "
+                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)"
+            )
+            written = {
+                p.parent.name.split("=", 1)[1]: p for p in scratch.glob(f"{column}=*/*.parquet")
+            }
+            for key in keys:
+                if key in written and len(list(written[key].parent.glob("*.parquet"))) == 1:
+                    os.replace(written[key], directory / f"{key}.parquet")
+                else:  # no rows for this key (or several files): write it directly
+                    Store._copy_atomically(
+                        con,
+                        f"SELECT * FROM {staging} WHERE {column} = {sql_string(key)}",
+                        directory / f"{key}.parquet",
+                    )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     @staticmethod
     def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:

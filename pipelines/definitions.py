@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import ENTERPRISE_ASSETS
 from assets.marts import MART_ASSETS
 from assets.models import MODEL_ASSETS
@@ -11,6 +12,7 @@ from assets.national import NATIONAL_ASSETS
 from assets.publication import publication_asset
 from assets.sector import SECTOR_ASSETS
 from pipelines.resources import PedwResource
+from pipelines.schedules import enterprise_partitions, failure_alert, monthly_refresh, refresh_jobs
 
 UPSTREAM_ASSETS = [
     *NATIONAL_ASSETS,
@@ -18,8 +20,9 @@ UPSTREAM_ASSETS = [
     *ENTERPRISE_ASSETS,
     *MART_ASSETS,
     *MODEL_ASSETS,
+    *BRIEF_ASSETS,
 ]
-warehouse = publication_asset(deps=[*MART_ASSETS, *MODEL_ASSETS])
+warehouse = publication_asset(deps=[*MART_ASSETS, *MODEL_ASSETS, *BRIEF_ASSETS])
 ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
 
 
@@ -27,6 +30,9 @@ def build_definitions(catalog: str = "", warehouse_path: str = "") -> dg.Definit
     """Definitions for one catalog and warehouse (empty: resolved from the environment at run time)."""
     return dg.Definitions(
         assets=ALL_ASSETS,
+        jobs=list(refresh_jobs(ALL_ASSETS)),
+        schedules=[monthly_refresh],
+        sensors=[enterprise_partitions, failure_alert],
         resources={"pedw": PedwResource(catalog=catalog, warehouse=warehouse_path)},
     )
 

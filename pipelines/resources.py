@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pedw.briefs.disclosure import DisclosureRule
 from pedw.catalog import Catalog, load_catalog
 from pedw.settings import Settings, resolve_settings
 from pedw.store import Store
@@ -17,6 +18,8 @@ class PedwResource(dg.ConfigurableResource):
 
     catalog: str = ""
     warehouse: str = ""
+    disclosure_min_firms: int = 10
+    disclosure_dominance_k: float = 0.85
 
     def settings(self) -> Settings:
         return resolve_settings(self.catalog or None, self.warehouse or None)
@@ -26,3 +29,8 @@ class PedwResource(dg.ConfigurableResource):
 
     def load_catalog(self) -> Catalog:
         return load_catalog(self.settings().catalog_path)
+
+    def disclosure_rule(self) -> DisclosureRule:
+        return DisclosureRule(
+            min_firms=self.disclosure_min_firms, dominance_k=self.disclosure_dominance_k
+        )

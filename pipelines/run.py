@@ -1,8 +1,9 @@
 """Materialize everything a catalog needs, every partition included, in dependency order.
 
 The Dagster CLI refuses one selection spanning assets with different partitions; this does
-it in three runs: unpartitioned upstream, the country-partitioned enterprise assets (one
-single-run backfill over all countries), then what depends on them.
+it in five runs: unpartitioned upstream; the country-partitioned enterprise assets (one
+single-run backfill over all countries); what depends on them; the country briefs (another
+single-run backfill); and the publication of the warehouse.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from assets.briefs import BRIEF_ASSETS, brief_countries
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
 from pedw.catalog import load_catalog
 from pedw.raw import partition_keys
 from pedw.settings import Settings
+from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, build_definitions
+
+WAREHOUSE = dg.AssetKey(["warehouse"])
 
 
 @dataclass
@@ -27,25 +32,12 @@ class RunSummary:
     success: bool
     run_ids: list[str] = field(default_factory=list)
     partitions: list[str] = field(default_factory=list)
+    brief_countries: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     not_materialized: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _phases() -> list[tuple[str, list[dg.AssetsDefinition]]]:
-    partitioned = {a.key for a in ENTERPRISE_ASSETS}
-    enterprise_downstream = _downstream_of(partitioned)
-    first = [
-        a for a in ALL_ASSETS if a.key not in partitioned and a.key not in enterprise_downstream
-    ]
-    last = [a for a in ALL_ASSETS if a.key in enterprise_downstream]
-    return [
-        ("national and sector", first),
-        ("enterprise partitions", list(ENTERPRISE_ASSETS)),
-        ("enterprise marts, models and publication", last),
-    ]
 
 
 def _downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
@@ -60,16 +52,50 @@ def _downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
     return found
 
 
+def _phases() -> list[tuple[str, list[dg.AssetsDefinition]]]:
+    enterprise = {a.key for a in ENTERPRISE_ASSETS}
+    briefs = {a.key for a in BRIEF_ASSETS}
+    late = briefs | {WAREHOUSE}
+    after_enterprise = _downstream_of(enterprise) - late
+    first = [a for a in ALL_ASSETS if a.key not in enterprise | after_enterprise | late]
+    return [
+        ("national and sector", first),
+        ("enterprise partitions", list(ENTERPRISE_ASSETS)),
+        ("enterprise marts and models", [a for a in ALL_ASSETS if a.key in after_enterprise]),
+        ("country briefs", list(BRIEF_ASSETS)),
+        ("warehouse publication", [a for a in ALL_ASSETS if a.key == WAREHOUSE]),
+    ]
+
+
+def _brief_keys(settings: Settings) -> list[str]:
+    """One brief per economy in the national panel."""
+    store = Store(settings.store_dir)
+    if not store.exists("marts", "national_panel"):
+        return []
+    con = store.connect()
+    try:
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT ref_area FROM marts.national_panel ORDER BY 1"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
 def run_catalog(
     settings: Settings,
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
+    briefs: bool = True,
 ) -> RunSummary:
     """Materialize every asset for `settings` on `instance`.
 
     A failed asset, or a failed blocking check, stops only what depends on it: later phases
-    leave out the downstream of every asset that failed or was blocked in an earlier one.
+    leave out the downstream of every asset that failed or was blocked in an earlier one;
+    the warehouse is published only when nothing it depends on failed.
     """
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_path)
@@ -77,44 +103,53 @@ def run_catalog(
     resources = {"pedw": definitions.resources["pedw"]}
     keys = partition_keys(catalog)
     summary = RunSummary(success=True, partitions=keys)
-    if keys:
-        existing = set(instance.get_dynamic_partitions(enterprise_countries.name))
-        instance.add_dynamic_partitions(
-            enterprise_countries.name, [k for k in keys if k not in existing]
-        )
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     stopped: set[dg.AssetKey] = set()
-    # A catalog without enterprise sources (e.g. national and sector data only) is complete
+    # A catalog without enterprise sources (national and sector data only) is complete
     # without the enterprise assets: they are left out, and the warehouse is still published.
     absent = set() if keys else {a.key for a in ENTERPRISE_ASSETS}
-    for number, (label, phase) in enumerate(_phases(), start=1):
+    if not briefs:
+        absent |= {a.key for a in BRIEF_ASSETS}
+    phases = _phases()
+    for number, (label, phase) in enumerate(phases, start=1):
+        step = f"[{number}/{len(phases)}] {label}"
         excluded = stopped | _downstream_of(stopped)
         if absent:
-            excluded |= (absent | _downstream_of(absent)) - {dg.AssetKey(["warehouse"])}
+            excluded |= (absent | _downstream_of(absent)) - {WAREHOUSE}
         selection = [a for a in phase if a.key not in excluded]
-        skipped = len(phase) - len(selection)
+        if not selection:
+            reason = (
+                "upstream failed or blocked"
+                if phase and phase[0].key in stopped | _downstream_of(stopped)
+                else "not in this catalog"
+            )
+            progress(f"{step}: skipped ({reason})")
+            continue
         tags = {}
-        if selection and selection[0].partitions_def is not None:
-            if not keys:
-                progress(f"[{number}/3] {label}: no enterprise source in the catalog, skipped")
+        partitions_def = selection[0].partitions_def
+        if partitions_def is not None:
+            wanted = (
+                keys if partitions_def.name == enterprise_countries.name else _brief_keys(settings)
+            )
+            if partitions_def.name == brief_countries.name:
+                summary.brief_countries = wanted
+            if not wanted:
+                progress(f"{step}: no partitions, skipped")
                 continue
-
-            ordered = instance.get_dynamic_partitions(enterprise_countries.name)
+            existing = set(instance.get_dynamic_partitions(partitions_def.name))
+            instance.add_dynamic_partitions(
+                partitions_def.name, [k for k in wanted if k not in existing]
+            )
+            ordered = instance.get_dynamic_partitions(partitions_def.name)
             tags = {
                 "dagster/asset_partition_range_start": ordered[0],
                 "dagster/asset_partition_range_end": ordered[-1],
             }
-            label = f"{label} ({len(keys)} countries)"
-        if not selection:
-            reason = (
-                "no enterprise source in the catalog" if absent else "upstream failed or blocked"
-            )
-            progress(f"[{number}/3] {label}: skipped ({reason})")
-            continue
-
+            step = f"{step} ({len(wanted)} countries)"
+        skipped = len(phase) - len(selection)
         progress(
-            f"[{number}/3] {label}: {len(selection)} assets"
-            + (f", {skipped} left out below a failure" if skipped else "")
+            f"{step}: {len(selection)} assets"
+            + (f", {skipped} left out" if skipped else "")
             + " ..."
         )
         phase_started = time.perf_counter()
@@ -149,8 +184,8 @@ def run_catalog(
         stopped |= {a.key for a in selection if a.key not in materialized}
         if not result.success or summary.blocked:
             summary.success = False
-        state = "done" if result.success else "FAILED (downstream assets left out)"
-        progress(f"[{number}/3] {label}: {state} in {time.perf_counter() - phase_started:.1f}s")
+        state = "done" if result.success else "FAILED (what depends on it is left out)"
+        progress(f"{step}: {state} in {time.perf_counter() - phase_started:.1f}s")
     summary.not_materialized = sorted(k.to_user_string() for k in stopped | _downstream_of(stopped))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -14,6 +14,13 @@ EXPECTED_GROUPS = {
     "enterprise": ["raw/enterprise_firms", "staging/enterprise_firms"],
     "marts": ["marts/enterprise_panel", "marts/national_panel", "marts/sector_panel"],
     "publish": ["warehouse"],
+    "briefs": ["briefs/country_brief"],
+    "models": [
+        "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
+        "models/national", "models/resilience", "models/score_impact", "models/sector",
+        "models/shift_share", "models/sme_gap",
+    ],
+
 }  # fmt: skip
 
 

@@ -125,19 +125,27 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
 
 
 SME_GAP_CELLS_SQL = """
-    WITH cells AS (
+    WITH ranked AS (
+        SELECT *, row_number() OVER (PARTITION BY country, year, size_class
+                                     ORDER BY greatest(value_added, 0) DESC) AS va_rank
+        FROM panel
+    ),
+    cells AS (
         SELECT country, year, size_class, count(DISTINCT firm_id) AS firms,
                avg(log_labour_productivity) AS mean_lp, var_samp(log_labour_productivity) AS var_lp,
                avg(log_mean_wage) AS mean_wage, var_samp(log_mean_wage) AS var_wage,
-               max(value_added) / nullif(sum(value_added) FILTER (WHERE value_added > 0), 0) AS top_firm_share
-        FROM panel GROUP BY ALL
+               -- (n, k) dominance: share of the cell's value added held by its two largest firms
+               sum(greatest(value_added, 0)) FILTER (WHERE va_rank <= 2)
+                   / nullif(sum(greatest(value_added, 0)), 0) AS top2_share
+        FROM ranked GROUP BY ALL
     )
     SELECT c.country, c.year, c.size_class, c.firms, l.firms AS large_firms,
            c.mean_lp - l.mean_lp AS productivity_gap,
            sqrt(c.var_lp / c.firms + l.var_lp / l.firms) AS productivity_gap_se,
            c.mean_wage - l.mean_wage AS wage_gap,
            sqrt(c.var_wage / c.firms + l.var_wage / l.firms) AS wage_gap_se,
-           greatest(c.top_firm_share, l.top_firm_share) AS top_firm_share
+           c.top2_share AS top2_share, l.top2_share AS large_top2_share
+
     FROM cells c JOIN cells l ON l.country = c.country AND l.year = c.year AND l.size_class = 'large'
     WHERE c.size_class <> 'large'
     ORDER BY c.country, c.year, c.size_class
@@ -147,8 +155,10 @@ SME_GAP_CELLS_SQL = """
 def sme_gap_cells(panel: pd.DataFrame) -> pd.DataFrame:
     """Raw gaps in mean log productivity and log wage, by country, year and size class.
 
-    Each cell carries its firm counts and the largest firm's share of value added, so the
-    disclosure rules of the briefs can suppress small or dominated cells.
+    Each cell carries its firm counts and the share of value added held by its two largest
+    firms (for it and its large-firm comparison cell), so the disclosure rules of the briefs
+    can suppress small or dominated cells.
+
     """
     con = duckdb.connect()
     con.register("panel", panel)

@@ -1,0 +1,56 @@
+"""Policy briefs: one HTML page and one PDF per country, from materialized marts and models only."""
+
+import dagster as dg
+
+from assets.marts import national_panel
+from assets.metadata import table_metadata
+from assets.models import MODEL_ASSETS
+from pedw.briefs.build import build_briefs, index_frame
+from pipelines.resources import PedwResource
+
+brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
+
+
+@dg.asset(
+    key=["briefs", "country_brief"],
+    group_name="briefs",
+    partitions_def=brief_countries,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[national_panel, *MODEL_ASSETS],
+    kinds={"html", "pdf"},
+    description="A policy brief per country (HTML and PDF): productivity against peers, a decent-work "
+    "scorecard, the SME-large gap and its trend (under disclosure control), structural "
+    "change, model findings with intervals, data quality and sources, the run id and "
+    "input fingerprints. Files under <warehouse folder>/briefs/; index in briefs.index.",
+)
+def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    store, settings = pedw.store(), pedw.settings()
+    catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
+    built = build_briefs(
+        store, catalog, settings.briefs_dir, list(context.partition_keys), rule, context.run_id
+    )
+    frame = index_frame(built, context.run_id)
+    con = store.connect()
+    try:
+        con.register("_index", frame)
+        store.write(
+            con,
+            "briefs",
+            "index",
+            "SELECT * FROM _index",
+            partition_column="country",
+            partitions=list(context.partition_keys),
+        )
+    finally:
+        con.close()
+    context.log.info(f"{len(built)} briefs written to {settings.briefs_dir}")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(store, "briefs", "index"),
+            "briefs_dir": str(settings.briefs_dir),
+            "suppressed_cells": int(frame["suppressed_cells"].sum()),
+        }
+    )
+
+
+BRIEF_ASSETS = [country_brief]

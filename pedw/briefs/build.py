@@ -1,0 +1,107 @@
+"""Build one country's brief from the store: content, charts, HTML, PDF and an index row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pedw.briefs.content import BriefInputs, brief_content, load_inputs
+from pedw.briefs.disclosure import DisclosureRule
+from pedw.briefs.render import charts_for, render_html, render_pdf
+from pedw.catalog import Catalog
+from pedw.store import Store
+
+
+@dataclass(frozen=True)
+class BuiltBrief:
+    country: str
+    html: Path
+    pdf: Path
+    charts: int
+    suppressed_cells: int
+    fingerprints: dict[str, str]
+
+
+def catalog_sources(catalog: Catalog) -> list[dict]:
+    """Each catalog source with its files' modification dates (the release we actually read)."""
+    rows = []
+    for source in catalog.sources:
+        files = source.files()
+        dates = [
+            dt.date.fromtimestamp(os.path.getmtime(f)).isoformat() for f in files if f.exists()
+        ]
+        rows.append(
+            {
+                "name": source.name,
+                "format": source.format,
+                "file": ", ".join(f.name for f in files[:3]) + (" ..." if len(files) > 3 else ""),
+                "date": max(dates) if dates else "missing",
+            }
+        )
+    return rows
+
+
+def _write_atomically(path: Path, write) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def build_briefs(
+    store: Store,
+    catalog: Catalog,
+    out_dir: Path,
+    countries: list[str],
+    rule: DisclosureRule,
+    run_id: str,
+) -> list[BuiltBrief]:
+    """Write <out_dir>/<country>.html and .pdf for each country from the store's current tables."""
+    con = store.connect()
+    try:
+        inputs = load_inputs(con)
+    finally:
+        con.close()
+    sources = catalog_sources(catalog)
+    return [build_brief(inputs, sources, out_dir, country, rule, run_id) for country in countries]
+
+
+def build_brief(
+    inputs: BriefInputs,
+    sources: list[dict],
+    out_dir: Path,
+    country: str,
+    rule: DisclosureRule,
+    run_id: str,
+) -> BuiltBrief:
+    """One country's brief from loaded inputs."""
+    content = brief_content(inputs, country, rule, run_id)
+    charts = charts_for(content)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html, pdf = out_dir / f"{country}.html", out_dir / f"{country}.pdf"
+    page = render_html(content, charts, sources)
+    _write_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
+    _write_atomically(pdf, lambda p: render_pdf(content, charts, p))
+    suppressed = int(content.sme_gap_cells["suppressed"].sum()) if len(content.sme_gap_cells) else 0
+    return BuiltBrief(country, html, pdf, len(charts), suppressed, content.fingerprints)
+
+
+def index_frame(briefs: list[BuiltBrief], run_id: str) -> pd.DataFrame:
+    """briefs.index rows: where each brief is and which inputs made it."""
+    return pd.DataFrame(
+        [
+            {
+                "country": b.country,
+                "html": str(b.html),
+                "pdf": str(b.pdf),
+                "charts": b.charts,
+                "suppressed_cells": b.suppressed_cells,
+                "input_fingerprints": ";".join(f"{k}={v}" for k, v in b.fingerprints.items()),
+                "run_id": run_id,
+            }
+            for b in briefs
+        ]
+    )

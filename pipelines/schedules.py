@@ -1,0 +1,85 @@
+"""Scheduled operation: a monthly refresh, partition discovery, and failure alerts."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.briefs import brief_countries
+from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
+from pedw.catalog import load_catalog
+from pedw.raw import partition_keys
+from pedw.settings import resolve_settings
+
+MONTHLY = "0 5 1 * *"  # 05:00 on the first day of every month
+
+
+def refresh_jobs(
+    all_assets: list[dg.AssetsDefinition],
+) -> tuple[dg.UnresolvedAssetJobDefinition, ...]:
+    """Jobs for the refresh: everything unpartitioned, enterprise countries, and the briefs."""
+    enterprise = dg.AssetSelection.assets(*ENTERPRISE_ASSETS)
+    briefs = dg.AssetSelection.keys(dg.AssetKey(["briefs", "country_brief"]))
+    unpartitioned = dg.AssetSelection.all() - enterprise - briefs
+    return (
+        dg.define_asset_job(
+            "refresh_unpartitioned",
+            selection=unpartitioned,
+            description="National and sector sources, marts, models and publication.",
+        ),
+        dg.define_asset_job(
+            "refresh_enterprise",
+            selection=enterprise,
+            partitions_def=enterprise_countries,
+            description="Enterprise raw and staged assets, one country partition per run.",
+        ),
+        dg.define_asset_job(
+            "refresh_briefs",
+            selection=briefs,
+            partitions_def=brief_countries,
+            description="One policy brief per country.",
+        ),
+    )
+
+
+@dg.schedule(
+    cron_schedule=MONTHLY,
+    job_name="refresh_unpartitioned",
+    execution_timezone="UTC",
+    description="Monthly refresh of sources and everything built on them.",
+)
+def monthly_refresh(context: dg.ScheduleEvaluationContext):
+    """Refresh unpartitioned assets; the enterprise sensor queues each country partition."""
+    return dg.RunRequest(
+        run_key=f"monthly-{context.scheduled_execution_time:%Y-%m}",
+        tags={"pedw/trigger": "monthly"},
+    )
+
+
+@dg.sensor(
+    job_name="refresh_enterprise",
+    minimum_interval_seconds=3600,
+    description="Registers enterprise country partitions found in the catalog's files and "
+    "requests a run for each new one.",
+)
+def enterprise_partitions(context: dg.SensorEvaluationContext):
+    catalog = load_catalog(resolve_settings().catalog_path)
+    found = partition_keys(catalog)
+    known = set(context.instance.get_dynamic_partitions(enterprise_countries.name))
+    new = [key for key in found if key not in known]
+    if not new:
+        return dg.SkipReason(f"{len(found)} country partitions, none new")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=key, run_key=f"enterprise-{key}") for key in new],
+        dynamic_partitions_requests=[enterprise_countries.build_add_request(new)],
+    )
+
+
+@dg.run_failure_sensor(
+    description="Writes a failed run and its failing steps to the run log and the UI."
+)
+def failure_alert(context: dg.RunFailureSensorContext):
+    message = context.failure_event.message or "run failed"
+    context.log.error(
+        f"pedw alert: run {context.dagster_run.run_id} "
+        f"({context.dagster_run.job_name}) failed: {message}"
+    )
