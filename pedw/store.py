@@ -7,6 +7,7 @@ fight over a database lock; the published warehouse file is built from the store
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -39,7 +40,9 @@ def offline_connection(
     con = duckdb.connect(
         database, read_only=read_only, config={"autoinstall_known_extensions": False}
     )
-    con.execute("SET enable_progress_bar = false")
+    # Under Jupyter, DuckDB refuses to touch this setting without ipywidgets; that is harmless.
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -9,9 +9,6 @@ import textwrap
 from pathlib import Path
 
 import jinja2
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
@@ -56,17 +53,18 @@ def render_html(
 def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     figure = plt.figure(figsize=(8.27, 11.69))
     figure.text(0.08, 0.95, title, fontsize=15, weight="bold", color="#1f4e79", va="top")
-    y = 0.91
+    y, written = 0.91, 0
     for line in lines:
         for wrapped in textwrap.wrap(line, 100) or [""]:
-            figure.text(0.08, y, wrapped, fontsize=8.5, va="top", family="DejaVu Sans")
-            y -= 0.018
-            if y < 0.05:
+            if y < 0.05:  # page full: start the next one only when there is more to write
                 pdf.savefig(figure)
                 plt.close(figure)
-                figure = plt.figure(figsize=(8.27, 11.69))
-                y = 0.95
-    pdf.savefig(figure)
+                figure, y, written = plt.figure(figsize=(8.27, 11.69)), 0.95, 0
+            figure.text(0.08, y, wrapped, fontsize=8.5, va="top", family="DejaVu Sans")
+            y -= 0.018
+            written += 1
+    if written:
+        pdf.savefig(figure)
     plt.close(figure)
 
 

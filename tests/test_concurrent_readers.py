@@ -1,0 +1,78 @@
+"""Analysts read the published warehouse while a full materialization runs: every read
+succeeds (no lock error) and sees one complete publication (never a half-written one)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+READER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from pedw.warehouse import connect_read_only
+    path, stop = sys.argv[1], Path(sys.argv[2])
+    reads, errors, inconsistent, runs = 0, [], 0, set()
+    while not stop.exists():
+        try:
+            con = connect_read_only(path)
+            run_id, rows = con.execute("SELECT run_id, table_rows FROM meta.publication").fetchone()
+            expected = json.loads(rows)
+            for table in ("marts.national_panel", "marts.enterprise_panel", "models.estimates"):
+                if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != expected[table]:
+                    inconsistent += 1
+            con.close()
+            runs.add(run_id)
+            reads += 1
+        except Exception as error:  # every failure is reported, none is retried away
+            errors.append(repr(error))
+        time.sleep(0.05)
+    print(json.dumps({"reads": reads, "errors": errors[:5], "inconsistent": inconsistent, "runs": sorted(runs)}))
+""")
+
+WRITER = textwrap.dedent("""
+    import sys
+    import dagster as dg
+    from pedw.settings import resolve_settings
+    from pipelines.run import run_catalog
+    settings = resolve_settings(sys.argv[1], sys.argv[2])
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_catalog(settings, instance, progress=lambda m: None, briefs=False)
+    print("ok" if summary.success else summary.failures)
+""")
+
+
+def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path):
+    settings, first = pipeline
+    stop = tmp_path / "stop"
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(settings.warehouse_path), str(stop)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    writer = subprocess.run(
+        [sys.executable, "-c", WRITER, str(settings.catalog_path), str(settings.warehouse_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    time.sleep(1)  # let the readers see the new publication
+    stop.touch()
+    outcomes = [
+        json.loads(reader.communicate(timeout=60)[0].strip().splitlines()[-1]) for reader in readers
+    ]
+    assert writer.stdout.strip().endswith("ok"), writer.stdout + writer.stderr[-2000:]
+    assert outcomes, "the reader processes reported nothing"
+    for outcome in outcomes:
+        assert outcome["errors"] == [] and outcome["inconsistent"] == 0
+        assert outcome["reads"] > 20
+        assert first.run_ids[-1] in outcome["runs"] and len(outcome["runs"]) == 2  # old, then new
