@@ -4,6 +4,7 @@ succeeds (no lock error) and sees one complete publication (never a half-written
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -50,17 +51,19 @@ WRITER = textwrap.dedent("""
 
 def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path):
     settings, first = pipeline
+    warehouse = tmp_path / "pedw.duckdb"  # a copy of the published warehouse, then rebuilt from scratch
+    shutil.copy(settings.warehouse_path, warehouse)
     stop = tmp_path / "stop"
     readers = [
         subprocess.Popen(
-            [sys.executable, "-c", READER, str(settings.warehouse_path), str(stop)],
+            [sys.executable, "-c", READER, str(warehouse), str(stop)],
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(2)
     ]
     writer = subprocess.run(
-        [sys.executable, "-c", WRITER, str(settings.catalog_path), str(settings.warehouse_path)],
+        [sys.executable, "-c", WRITER, str(settings.catalog_path), str(warehouse)],
         capture_output=True,
         text=True,
         timeout=600,
