@@ -51,7 +51,8 @@ WRITER = textwrap.dedent("""
 
 def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path):
     settings, first = pipeline
-    warehouse = tmp_path / "pedw.duckdb"  # a copy of the published warehouse, then rebuilt from scratch
+    # A copy of the published warehouse, then rebuilt from scratch by a full run.
+    warehouse = tmp_path / "pedw.duckdb"
     shutil.copy(settings.warehouse_path, warehouse)
     stop = tmp_path / "stop"
     readers = [
