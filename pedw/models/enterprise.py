@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from pedw.models.absorb import fe_ols
+from pedw.models.frames import query_frames
 from pedw.models.tidy import fingerprint, tidy_fit
 
 SIZE_DUMMIES = ["micro", "small", "medium"]  # large firms are the reference
@@ -160,8 +160,4 @@ def sme_gap_cells(panel: pd.DataFrame) -> pd.DataFrame:
     can suppress small or dominated cells.
 
     """
-    con = duckdb.connect()
-    con.register("panel", panel)
-    result = con.execute(SME_GAP_CELLS_SQL).df()
-    con.close()
-    return result.replace({np.inf: np.nan})
+    return query_frames(SME_GAP_CELLS_SQL, panel=panel).replace({np.inf: np.nan})

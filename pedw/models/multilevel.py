@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import warnings
 
-import duckdb
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from pedw.models.frames import query_frames
 from pedw.models.tidy import fingerprint, tidy_rows
+from pedw.store import check_identifier
 
 MULTILEVEL_OUTCOMES = ("log_labour_productivity", "log_mean_wage")
 FIXED_PART = ("C(size_class, Treatment('large')) + training + formal + exporter + female_share"
@@ -50,11 +51,7 @@ FIRM_MEANS_SQL = """
 
 def firm_means(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """One row per firm: mean outcome net of year effects, covariates, waves, within-firm SS."""
-    con = duckdb.connect()
-    con.register("panel", panel)
-    frame = con.execute(FIRM_MEANS_SQL.format(outcome=outcome)).df()
-    con.close()
-    return frame
+    return query_frames(FIRM_MEANS_SQL.format(outcome=check_identifier(outcome)), panel=panel)
 
 
 def fit_multilevel(firms: pd.DataFrame):

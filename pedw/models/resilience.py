@@ -10,13 +10,14 @@ panels with right-censoring at the last wave.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from pedw.models.frames import query_frames
 from pedw.models.tidy import fingerprint, tidy_rows
+from pedw.store import check_identifier
 
 RECOVERY_SHARE = 0.5
 HAZARD_DRIVERS = ["training", "exporter", "formal", "female_share", "micro", "small", "medium",
@@ -53,11 +54,7 @@ RELATIVE_SQL = """
 
 def relative_changes(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Shocked firms' change against their pre-shock mean, net of unshocked peers, by event time."""
-    con = duckdb.connect()
-    con.register("panel", panel)
-    result = con.execute(RELATIVE_SQL.format(outcome=outcome)).df()
-    con.close()
-    return result
+    return query_frames(RELATIVE_SQL.format(outcome=check_identifier(outcome)), panel=panel)
 
 
 def recovery_periods(changes: pd.DataFrame) -> pd.DataFrame:

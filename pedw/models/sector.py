@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from pedw.models.absorb import InsufficientDataError, fe_ols
+from pedw.models.frames import query_frames
 from pedw.models.tidy import empty_estimates, fingerprint, tidy_fit
 
 SECTOR_OUTCOMES = ["log_mean_earnings", "fatal_injury_rate"]
@@ -52,22 +52,21 @@ def shift_share(sector_panel: pd.DataFrame, period_years: int = 5) -> pd.DataFra
     Components are also given as shares of the starting productivity (growth points), so
     within + static + dynamic = aggregate growth, exactly.
     """
-    con = duckdb.connect()
-    con.register("sector_panel", sector_panel)
-    spans = con.execute("""
+    spans = query_frames(
+        """
         SELECT ref_area, min(year) AS first, max(year) AS last FROM sector_panel
-        WHERE value_added IS NOT NULL AND employment IS NOT NULL GROUP BY ref_area""").df()
+        WHERE value_added IS NOT NULL AND employment IS NOT NULL GROUP BY ref_area""",
+        sector_panel=sector_panel,
+    )
     periods = []
-    for row in spans.itertuples():
+    for row in spans.itertuples():  # a handful of periods per country, not rows of data
         periods.append((row.ref_area, row.first, row.last))
         for start in range(int(row.first), int(row.last) - period_years + 1, period_years):
             periods.append((row.ref_area, start, start + period_years))
-    con.register(
-        "periods",
-        pd.DataFrame(sorted(set(periods)), columns=["ref_area", "start_year", "end_year"]),
+    periods_frame = pd.DataFrame(
+        sorted(set(periods)), columns=["ref_area", "start_year", "end_year"]
     )
-    result = con.execute(SHIFT_SHARE_SQL).df()
-    con.close()
+    result = query_frames(SHIFT_SHARE_SQL, sector_panel=sector_panel, periods=periods_frame)
     for component in (
         "total_change",
         "within_sector",

@@ -44,9 +44,9 @@ def cleaned_text(column: str, contract: Contract) -> str:
     )
 
 
-def typed_value(spec: ColumnSpec, contract: Contract) -> str:
+def typed_value(spec: ColumnSpec, contract: Contract, text: str | None = None) -> str:
     """Typed value; numbers accept thousands separators (1,234 / 1 234) and decimal commas (12,5)."""
-    text = cleaned_text(spec.name, contract)
+    text = text or cleaned_text(spec.name, contract)
     if spec.type not in NUMERIC:
         if spec.type == "BOOLEAN":
             return f"TRY_CAST({text} AS BOOLEAN)"
@@ -92,7 +92,8 @@ TYPE_WORDS = {
 
 def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
     """SQL expressions that are a violation struct when the rule fails and NULL otherwise."""
-    raw, text, typed = spec.name, cleaned_text(spec.name, contract), f"_typed_{spec.name}"
+    # `_clean_<column>` is computed once per row by check_rows (trimmed, markers as NULL).
+    raw, text, typed = spec.name, f"_clean_{spec.name}", f"_typed_{spec.name}"
     label = _literal(spec.name)
     unit = f" {spec.unit}" if spec.unit else ""
     checks = []
@@ -184,12 +185,18 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
     """
     register_code_lists(con)
     available = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
-    typed = []
+    # Clean each column once (trim, missing markers), then type it once: the rules below
+    # read these columns instead of repeating the expressions.
+    cleaned, typed = [], []
     for spec in contract.columns:
         if spec.name in available:
-            typed.append(f"{typed_value(spec, contract)} AS _typed_{spec.name}")
+            cleaned.append(f"{cleaned_text(spec.name, contract)} AS _clean_{spec.name}")
+            typed.append(
+                f"{typed_value(spec, contract, f'_clean_{spec.name}')} AS _typed_{spec.name}"
+            )
         else:
-            typed.append(f"CAST(NULL AS VARCHAR) AS {spec.name}")
+            cleaned.append(f"CAST(NULL AS VARCHAR) AS {spec.name}")
+            cleaned.append(f"CAST(NULL AS VARCHAR) AS _clean_{spec.name}")
             typed.append(f"CAST(NULL AS {spec.type}) AS _typed_{spec.name}")
     raw_record = "raw_record" if "raw_record" in available else "CAST(NULL AS VARCHAR)"
     # A row the parser could not split has no column values: it fails as a whole, once.
@@ -206,7 +213,8 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
     checks_sql = ",\n    ".join(checks)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name}_typed AS
-        SELECT *, {", ".join(typed)} FROM {source}""")
+        SELECT *, {", ".join(typed)} FROM (SELECT *, {", ".join(cleaned)} FROM {source})""")
+
     key = ", ".join(f"_typed_{k}" for k in contract.key)
     values = ", ".join(f"_typed_{c.name}" for c in contract.columns)
     con.execute(f"""
