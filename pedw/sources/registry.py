@@ -8,8 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from pedw.catalog import Source
+from pedw.settings import resolve_settings
 from pedw.sources.enterprise_csv import load_enterprise_csv
 from pedw.sources.errors import SourceFileError
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.pwt import load_pwt
@@ -38,7 +40,34 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
             f"source {source.name}: unknown format {source.format!r}; "
             f"known formats: {sorted(LOADERS)}"
         ) from None
-    files = source.files()
+    issues: list[dict] = []
+    if source.url and not source.path:
+        snapshots = resolve_settings().warehouse_path.parent / "snapshots"
+        try:
+            snapshot = fetch_snapshot(
+                source.url, snapshots, FetchPolicy(**source.options.get("fetch", {}))
+            )
+        except SourceFileError as error:
+            return [], [
+                {
+                    "source_name": source.name,
+                    "source_file": source.url,
+                    "kind": "refused",
+                    "message": str(error),
+                }
+            ]
+        if snapshot.status.startswith("offline"):
+            issues.append(
+                {
+                    "source_name": source.name,
+                    "source_file": source.url,
+                    "kind": "warning",
+                    "message": f"{source.url}: {snapshot.status}",
+                }
+            )
+        files = [snapshot.path]
+    else:
+        files = source.files()
     if not files:
         where = source.path or source.url or source.name
         return [], [
@@ -49,7 +78,7 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
                 "message": f"{where}: no file matches this path",
             }
         ]
-    tables, issues = [], []
+    tables = []
     for path in files:
         try:
             table = loader(source, path)
