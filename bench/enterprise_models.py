@@ -88,8 +88,6 @@ def references(panel):
 
     frame = add_model_columns(panel)
     drivers = "training + formal + exporter + female_share + micro + small + medium"
-    for size in ("micro", "small", "medium"):
-        frame[f"{size}_x_trend"] = frame[size] * frame["trend"]
     score = frame.assign(cohort=frame["score_start_year"].astype(float).fillna(0))
     return {
         "cross_level": lambda: pf.feols(
@@ -118,8 +116,6 @@ def bench_one_size(panel) -> None:
     """Time every model on one panel and print a row each."""
     reference = references(panel)
     frame = add_model_columns(panel)
-    for size in ("micro", "small", "medium"):
-        frame[f"{size}_x_trend"] = frame[size] * frame["trend"]
     drivers = ["training", "formal", "exporter", "female_share", "micro", "small", "medium"]
     gap = [
         "micro",

@@ -22,6 +22,8 @@ def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
     for size in SIZE_DUMMIES:
         frame[size] = (frame["size_class"] == size).astype(float)
     frame["trend"] = frame["year"] - frame["year"].min()
+    for size in SIZE_DUMMIES:
+        frame[f"{size}_x_trend"] = frame[size] * frame["trend"]
     event = frame["score_event_time"].astype(float)  # NaN (never treated) compares False
     frame["score_participant"] = frame["score_participant"].astype(float)
     for bin_name, (low, high) in zip(
@@ -62,8 +64,6 @@ def sme_gap_trend_models(panel: pd.DataFrame) -> pd.DataFrame:
     A negative trend_k with a confidence interval below zero means the gap is widening.
     """
     frame = add_model_columns(panel)
-    for size in SIZE_DUMMIES:
-        frame[f"{size}_x_trend"] = frame[size] * frame["trend"]
     regressors = [
         *SIZE_DUMMIES,
         *(f"{s}_x_trend" for s in SIZE_DUMMIES),
@@ -91,8 +91,6 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
     frame = add_model_columns(panel)
     rows = []
     for country, data in frame.groupby("country"):
-        for size in SIZE_DUMMIES:
-            data[f"{size}_x_trend"] = data[size] * data["trend"]
         present = [
             s for s in SIZE_DUMMIES if data.loc[data[s] == 1, "firm_id"].nunique() >= min_firms
         ]

@@ -23,7 +23,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from pedw.models.frames import query_frames
-from pedw.models.tidy import fingerprint, tidy_rows
+from pedw.models.tidy import fingerprint, statsmodels_rows, tidy_rows
 from pedw.store import check_identifier
 
 MULTILEVEL_OUTCOMES = ("log_labour_productivity", "log_mean_wage")
@@ -114,18 +114,7 @@ def variance_shares(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
         {"term": "share:firm", "estimate": between_firms / total},
         {"term": "share:within_firm", "estimate": within / total},
     ]
-    conf = result.conf_int()
-    for term in result.fe_params.index:
-        rows.append(
-            {
-                "term": term,
-                "estimate": float(result.fe_params[term]),
-                "std_error": float(result.bse_fe[term]),
-                "ci_low": float(conf.loc[term, 0]),
-                "ci_high": float(conf.loc[term, 1]),
-                "p_value": float(result.pvalues[term]),
-            }
-        )
+    rows += statsmodels_rows(result.fe_params, result.bse_fe, result.conf_int(), result.pvalues)
     fit = {
         "converged": attempts[-1]["converged"],
         "attempts": attempts,

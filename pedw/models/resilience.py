@@ -16,7 +16,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from pedw.models.frames import query_frames
-from pedw.models.tidy import fingerprint, tidy_rows
+from pedw.models.tidy import fingerprint, statsmodels_rows, tidy_rows
 from pedw.store import check_identifier
 
 RECOVERY_SHARE = 0.5
@@ -153,18 +153,7 @@ def _hazard(at_risk: pd.DataFrame) -> pd.DataFrame:
     result = smf.logit(formula, data).fit(
         disp=False, cov_type="cluster", cov_kwds={"groups": pd.factorize(data["firm_id"])[0]}
     )
-    conf = result.conf_int()
-    rows = [
-        {
-            "term": term,
-            "estimate": float(result.params[term]),
-            "std_error": float(result.bse[term]),
-            "ci_low": float(conf.loc[term, 0]),
-            "ci_high": float(conf.loc[term, 1]),
-            "p_value": float(result.pvalues[term]),
-        }
-        for term in result.params.index
-    ]
+    rows = statsmodels_rows(result.params, result.bse, result.conf_int(), result.pvalues)
     return tidy_rows(
         rows,
         "enterprise_resilience_recovery_hazard",

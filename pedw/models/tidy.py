@@ -85,3 +85,12 @@ def empty_estimates() -> pd.DataFrame:
     for column in ("n_obs", "n_groups"):
         frame[column] = frame[column].astype("int64")
     return frame
+
+
+def statsmodels_rows(
+    params: pd.Series, bse: pd.Series, conf: pd.DataFrame, pvalues: pd.Series
+) -> list[dict]:
+    """tidy_rows input for the terms of a fitted statsmodels result (one dict per term)."""
+    return [{"term": term, "estimate": float(params[term]), "std_error": float(bse[term]),
+             "ci_low": float(conf.loc[term, 0]), "ci_high": float(conf.loc[term, 1]),
+             "p_value": float(pvalues[term])} for term in params.index]  # fmt: skip
