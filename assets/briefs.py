@@ -24,6 +24,7 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     "input fingerprints. Files under <warehouse folder>/briefs/; index in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
     built = build_briefs(

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.metadata import table_metadata
+from assets.versioning import BLOCKING_FAILURES, raw_source_metadata
 from pedw.quality.contracts import load_contract
 from pedw.quality.validation import validate_and_record
 from pedw.raw import write_raw
@@ -54,8 +55,10 @@ def raw_asset(
         kinds={"duckdb", "parquet"},
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        metadata=raw_source_metadata(level, formats),
     )
     def _raw(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        pedw.stamp(context)
         store, catalog = pedw.store(), pedw.load_catalog()
         keys = context.partition_keys if partitions_def else None
         load = write_raw(store, catalog, level, formats, table, context.run_id, partitions=keys)
@@ -104,6 +107,7 @@ def staged_asset(
         check_specs=contract_check_specs(contract, key),
     )
     def _staged(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        pedw.stamp(context)
         store = pedw.store()
         keys = context.partition_keys if partitions_def else None
         result = stage_through_contract(
@@ -157,6 +161,12 @@ def staged_asset(
                 rows_loaded=result.rows_loaded,
                 rows_quarantined=result.rows_quarantined,
                 violations_by_rule=result.violations,
+                **{
+                    BLOCKING_FAILURES: sum(
+                        1 for o in outcomes if not o.success and o.severity == "block"
+                    )
+                    + (result.rows_read != result.rows_loaded + result.rows_quarantined)
+                },
             ),
             check_results=checks,
         )

@@ -22,6 +22,7 @@ from pipelines.resources import PedwResource
     "and fatal injuries. ILO aggregates are excluded.",
 )
 def national_panel(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     rows = write_national_panel(store)
     context.log.info(f"marts.national_panel: {rows} country-years")
@@ -37,6 +38,7 @@ def national_panel(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.
     "labour productivity, earnings, fatal injury rate, employment share.",
 )
 def sector_panel(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     rows = write_sector_panel(store)
     context.log.info(f"marts.sector_panel: {rows} country-sector-years")
@@ -53,6 +55,7 @@ def sector_panel(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
     "firm's sector and national context.",
 )
 def enterprise_panel(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     rows = write_enterprise_panel(store)
     context.log.info(f"marts.enterprise_panel: {rows} firm-years")

@@ -52,6 +52,7 @@ def estimates_asset(
         description=description,
     )
     def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        pedw.stamp(context)
         store = pedw.store()
         frame = compute(read_table(store, "marts", mart.key.path[-1]))
         write_frame(store, "models", "estimates", frame, context.run_id, slice_name=group)
@@ -114,6 +115,7 @@ score_estimates = estimates_asset(
 def shift_share_decomposition(
     context: dg.AssetExecutionContext, pedw: PedwResource
 ) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     frame = shift_share(read_table(store, "marts", "sector_panel"))
     rows = write_frame(store, "models", "shift_share", frame, context.run_id)
@@ -131,6 +133,7 @@ def shift_share_decomposition(
     "disclosure control) and the gap trend country by country.",
 )
 def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     panel = read_table(store, "marts", "enterprise_panel")
     cells = write_frame(store, "models", "sme_gap_cells", sme_gap_cells(panel), context.run_id)
@@ -159,6 +162,7 @@ def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Materia
     "discrete-time hazard of recovery on firm and ecosystem drivers.",
 )
 def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
     write_frame(

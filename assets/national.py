@@ -55,6 +55,7 @@ country_metadata = staged_asset(
     "pedw/staging/series.yml and PWT drivers, in canonical units.",
 )
 def national_series(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     rows = write_series(store, "national")
     context.log.info(f"staging.national_series: {rows} rows")

@@ -20,6 +20,7 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         "a half-written state or wait on a lock.",
     )
     def warehouse(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        pedw.stamp(context)
         settings = pedw.settings()
         publication = publish(pedw.store(), settings.warehouse_path, context.run_id)
         context.log.info(

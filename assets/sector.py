@@ -32,6 +32,7 @@ sector_observations = staged_asset(
     description="Canonical country-sector-year series (long), ISIC Rev.4 sections, canonical units.",
 )
 def sector_series(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    pedw.stamp(context)
     store = pedw.store()
     rows = write_series(store, "sector")
     context.log.info(f"staging.sector_series: {rows} rows")

@@ -49,6 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             instance,
             progress=lambda m: print(f"pedw: {m}", flush=True),
             log_level=args.log_level,
+            full=args.full,
         )
     if not summary.success:
         problems = summary.failures + summary.blocked
@@ -63,6 +64,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for table in ("marts/national_panel", "marts/sector_panel", "marts/enterprise_panel"):
         if table in summary.row_counts:
             print(f"pedw: {table.replace('/', '.')}: {summary.row_counts[table]:,} rows")
+    if summary.unchanged:
+        print(f"pedw: {len(summary.unchanged)} assets unchanged since their last run, not rebuilt")
     print(f'pedw: done in {summary.seconds:.1f}s; query it with: pedw query "select ..."')
     return 0
 
@@ -156,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="Dagster event log level printed to the console",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every asset, even those whose code and inputs did not change",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -37,6 +37,8 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     not_materialized: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rebuilt: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -90,12 +92,16 @@ def run_catalog(
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
     briefs: bool = True,
+    full: bool = False,
 ) -> RunSummary:
-    """Materialize every asset for `settings` on `instance`.
+    """Materialize every asset for `settings` on `instance` whose version changed.
 
-    A failed asset, or a failed blocking check, stops only what depends on it: later phases
-    leave out the downstream of every asset that failed or was blocked in an earlier one;
-    the warehouse is published only when nothing it depends on failed.
+    An asset whose logical version (code plus inputs, see assets.versioning) matches its
+    last materialization, whose output exists and whose blocking checks passed is left
+    alone; `full=True` rebuilds everything. A failed asset, or a failed blocking check,
+    stops only what depends on it: later phases leave out the downstream of every asset
+    that failed or was blocked in an earlier one; the warehouse is published only when
+    nothing it depends on failed.
     """
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_path)
@@ -121,11 +127,13 @@ def run_catalog(
             reason = (
                 "upstream failed or blocked"
                 if phase and phase[0].key in stopped | _downstream_of(stopped)
+                else "not requested"
+                if not briefs and phase[0] in BRIEF_ASSETS
                 else "not in this catalog"
             )
             progress(f"{step}: skipped ({reason})")
             continue
-        tags = {}
+        tags, wanted = {}, None
         partitions_def = selection[0].partitions_def
         if partitions_def is not None:
             wanted = (
@@ -146,7 +154,19 @@ def run_catalog(
                 "dagster/asset_partition_range_end": ordered[-1],
             }
             step = f"{step} ({len(wanted)} countries)"
+        if not full:
+            plan = resources["pedw"].version_plan(instance)
+            reasons = {a.key: plan.outdated(a, wanted) for a in selection}
+            summary.unchanged += [k.to_user_string() for k, why in reasons.items() if not why]
+            summary.rebuilt.update(
+                {k.to_user_string(): why[0] for k, why in reasons.items() if why}
+            )
+            selection = [a for a in selection if reasons[a.key]]
+            if not selection:
+                progress(f"{step}: unchanged, nothing to run")
+                continue
         skipped = len(phase) - len(selection)
+
         progress(
             f"{step}: {len(selection)} assets"
             + (f", {skipped} left out" if skipped else "")

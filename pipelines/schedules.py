@@ -9,6 +9,7 @@ from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
 from pedw.catalog import load_catalog
 from pedw.raw import partition_keys
 from pedw.settings import resolve_settings
+from pipelines.resources import PedwResource
 
 MONTHLY = "0 5 1 * *"  # 05:00 on the first day of every month
 
@@ -47,12 +48,24 @@ def refresh_jobs(
     execution_timezone="UTC",
     description="Monthly refresh of sources and everything built on them.",
 )
-def monthly_refresh(context: dg.ScheduleEvaluationContext):
-    """Refresh unpartitioned assets; the enterprise sensor queues each country partition."""
+def monthly_refresh(context: dg.ScheduleEvaluationContext, pedw: PedwResource):
+    """Rebuild the unpartitioned assets whose code or inputs changed (sources are fetched
+    again, once per release); the enterprise sensor queues each new country partition."""
+    plan = pedw.version_plan(context.instance)
+    outdated = [a.key for a in pedw_assets() if a.partitions_def is None and plan.outdated(a, None)]
+    if not outdated:
+        return dg.SkipReason("no source, code or contract changed since the last materializations")
     return dg.RunRequest(
         run_key=f"monthly-{context.scheduled_execution_time:%Y-%m}",
+        asset_selection=outdated,
         tags={"pedw/trigger": "monthly"},
     )
+
+
+def pedw_assets() -> list[dg.AssetsDefinition]:
+    from pipelines.definitions import ALL_ASSETS  # the definitions import this module
+
+    return ALL_ASSETS
 
 
 @dg.sensor(

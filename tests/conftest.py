@@ -34,15 +34,22 @@ def truth(demo_dir) -> dict:
 
 
 @pytest.fixture(scope="session")
-def pipeline(demo_dir, tmp_path_factory):
-    """Every asset materialized through Dagster on the demo, into a temporary warehouse."""
+def pipeline_run(demo_dir, tmp_path_factory):
+    """Every asset materialized through Dagster on the demo, into a temporary warehouse;
+    the Dagster instance stays open for the session (it holds the recorded versions)."""
     settings = resolve_settings(
         demo_dir / "catalog.yml", tmp_path_factory.mktemp("wh") / "pedw.duckdb"
     )
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_catalog(settings, instance, progress=lambda _m: None)
-    assert summary.success, summary.failures
-    return settings, summary
+        assert summary.success, summary.failures
+        yield settings, summary, instance
+
+
+@pytest.fixture(scope="session")
+def pipeline(pipeline_run):
+    """(settings, summary) of the session's demo run."""
+    return pipeline_run[:2]
 
 
 @pytest.fixture

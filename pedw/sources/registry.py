@@ -14,32 +14,27 @@ from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
+from pedw.sources.ilostat_sdmx import load_ilostat_sdmx
 from pedw.sources.pwt import load_pwt
-from pedw.sources.wdi import load_wdi_country_metadata, load_wdi_csv
+from pedw.sources.wdi import load_wdi, load_wdi_country_metadata
 
 LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "ilostat_csv": load_ilostat_csv,
+    "ilostat_sdmx": load_ilostat_sdmx,
     "pwt": load_pwt,
     "wdi_country_metadata": load_wdi_country_metadata,
-    "wdi_csv": load_wdi_csv,
+    "wdi": load_wdi,  # API JSON or bulk CSV, told apart by content
     "ggdc_etd": load_ggdc_etd,
     "enterprise_csv": load_enterprise_csv,
 }
 
 
-def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
-    """Every file of a source read with its format's loader.
+def source_files(source: Source) -> tuple[list[Path], list[dict]]:
+    """The local files of a source: its path's matches, or the current snapshot of its URL.
 
-    Returns the tables read and the issues met: a file that cannot be loaded is refused
-    (kind 'refused', the other files still load), unexpected extra columns are a 'warning'.
+    A URL source is fetched here (once per release, see pedw.sources.fetch); with no
+    network, the last snapshot is used and a warning says so.
     """
-    try:
-        loader = LOADERS[source.format]
-    except KeyError:
-        raise ValueError(
-            f"source {source.name}: unknown format {source.format!r}; "
-            f"known formats: {sorted(LOADERS)}"
-        ) from None
     issues: list[dict] = []
     if source.url and not source.path:
         snapshots = resolve_settings().warehouse_path.parent / "snapshots"
@@ -65,9 +60,26 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
                     "message": f"{source.url}: {snapshot.status}",
                 }
             )
-        files = [snapshot.path]
-    else:
-        files = source.files()
+        return [snapshot.path], issues
+    return source.files(), issues
+
+
+def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
+    """Every file of a source read with its format's loader.
+
+    Returns the tables read and the issues met: a file that cannot be loaded is refused
+    (kind 'refused', the other files still load), unexpected extra columns are a 'warning'.
+    """
+    try:
+        loader = LOADERS[source.format]
+    except KeyError:
+        raise ValueError(
+            f"source {source.name}: unknown format {source.format!r}; "
+            f"known formats: {sorted(LOADERS)}"
+        ) from None
+    files, issues = source_files(source)
+    if issues and issues[0]["kind"] == "refused":
+        return [], issues
     if not files:
         where = source.path or source.url or source.name
         return [], [
@@ -107,4 +119,4 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
 
 
 # Formats whose loaders return the shared long "observations" layout (ILOSTAT code columns).
-OBSERVATION_FORMATS = ("ilostat_csv", "wdi_csv", "ggdc_etd")
+OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_sdmx", "wdi", "ggdc_etd")

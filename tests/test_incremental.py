@@ -1,0 +1,128 @@
+"""Unchanged inputs are not recomputed: logical versions decide what a run rebuilds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import dagster as dg
+import pytest
+
+from pedw.demo.generate import generate_demo_data
+from pedw.settings import resolve_settings
+from pipelines.definitions import build_definitions
+from pipelines.run import run_catalog
+from pipelines.schedules import monthly_refresh
+
+SMALL_FIRMS = 2_000
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A small demo run (no briefs) on an instance that stays open for the module."""
+    demo = tmp_path_factory.mktemp("incremental_demo")
+    generate_demo_data(demo, n_firms=SMALL_FIRMS)
+    settings = resolve_settings(
+        demo / "catalog.yml", tmp_path_factory.mktemp("incremental_wh") / "pedw.duckdb"
+    )
+    with dg.instance_for_test() as instance:  # a real instance: schedules need its reference
+        first = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
+        assert first.success, first.failures
+        yield demo, settings, instance, first
+
+
+def _run(settings, instance, **options):
+    summary = run_catalog(settings, instance, progress=lambda _m: None, briefs=False, **options)
+    assert summary.success, summary.failures + summary.blocked
+    return summary
+
+
+def test_second_run_with_nothing_changed_rebuilds_nothing(small_run):
+    _demo, settings, instance, first = small_run
+    assert len(first.rebuilt) == 25 and not first.unchanged
+    again = _run(settings, instance)
+    assert again.rebuilt == {}
+    assert sorted(again.unchanged) == sorted(first.rebuilt)
+    assert again.run_ids == []  # not even an empty Dagster run
+
+
+def test_no_change_run_of_the_full_demo_skips_every_brief(pipeline_run):
+    settings, first, instance = pipeline_run
+    again = run_catalog(settings, instance, progress=lambda _m: None)
+    assert again.success and again.rebuilt == {}
+    assert "briefs/country_brief" in again.unchanged and "warehouse" in again.unchanged
+    assert again.brief_countries == first.brief_countries
+
+
+def test_changed_source_file_rebuilds_only_what_depends_on_it(small_run):
+    demo, settings, instance, _first = small_run
+    pwt = demo / "pwt" / "pwt_demo.csv"
+    original = pwt.read_text()
+    lines = original.splitlines(keepends=True)
+    # Drop the last country-year: one changed published file.
+    pwt.write_text("".join(lines[:-1]))
+    try:
+        changed = _run(settings, instance)
+        assert set(changed.rebuilt) == {
+            "raw/pwt",
+            "staging/pwt_drivers",
+            "staging/national_series",
+            "marts/national_panel",
+            "models/national",
+            "marts/enterprise_panel",
+            *(f"models/{m}" for m in ENTERPRISE_MODELS),
+            "warehouse",
+        }
+        assert all(why == "code or inputs changed" for why in changed.rebuilt.values())
+        assert "raw/sector_observations" in changed.unchanged
+        assert "staging/enterprise_firms" in changed.unchanged
+    finally:
+        pwt.write_text(original)
+    restored = _run(settings, instance)
+    assert "raw/pwt" in restored.rebuilt  # back to the first content: a new version again
+
+
+def test_missing_output_is_rebuilt_even_when_versions_match(small_run):
+    _demo, settings, instance, _first = small_run
+    shutil.rmtree(settings.store_dir / "marts" / "sector_panel")
+    summary = _run(settings, instance)
+    assert summary.rebuilt == {"marts/sector_panel": "output missing"}
+
+
+def test_monthly_schedule_requests_only_outdated_assets(small_run):
+    demo, settings, instance, _first = small_run
+    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
+    context = dg.build_schedule_context(
+        instance=instance,
+        resources={"pedw": definitions.resources["pedw"]},
+        scheduled_execution_time=dt.datetime(2026, 12, 1, 5),
+    )
+    assert isinstance(monthly_refresh(context=context), dg.SkipReason)
+    metadata = demo / "wdi" / "Metadata_Country_demo.csv"
+    original = metadata.read_bytes()
+    metadata.write_bytes(original.replace(b"\r\n", b"\n"))  # same rows, new bytes
+    try:
+        request = monthly_refresh(context=context)
+        assert isinstance(request, dg.RunRequest)
+        selected = {key.to_user_string() for key in request.asset_selection}
+        assert {"raw/country_metadata", "marts/national_panel", "warehouse"} <= selected
+        assert not selected & {"raw/pwt", "raw/sector_observations", "marts/sector_panel"}
+    finally:
+        metadata.write_bytes(original)
+
+
+def test_full_run_rebuilds_everything(small_run):
+    _demo, settings, instance, _first = small_run
+    summary = _run(settings, instance, full=True)
+    assert summary.rebuilt == {} and summary.unchanged == []
+    assert len(summary.run_ids) == 4  # every phase but the briefs
+
+
+ENTERPRISE_MODELS = (
+    "enterprise_multilevel",
+    "enterprise_cross_level",
+    "enterprise_sme_gap",
+    "sme_gap",
+    "score_impact",
+    "resilience",
+)
