@@ -77,3 +77,16 @@ def raw_arrow(
 def concat_raw(tables: list[pa.Table]) -> pa.Table:
     """Stack raw tables from several files or sources (columns unified by name)."""
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def frame_as_text(frame, path, first_line: int) -> TextTable:
+    """A typed DataFrame (a spreadsheet sheet, a Stata file) as an all-text table.
+
+    Values become the text Arrow writes for them (2019.0 -> "2019", NaN -> missing), so the
+    contracts parse every format the same way; row i gets record number first_line + i.
+    """
+    import numpy as np
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+    return TextTable(path=path, table=table, lines=np.arange(first_line, first_line + len(frame)))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
-from pedw.sources.raw_table import constant_column, raw_arrow, require_columns
+from pedw.sources.raw_table import constant_column, frame_as_text, raw_arrow, require_columns
 from pedw.sources.text_table import read_text_table
 
 METADATA_COLUMNS = {"country_code": "Country Code", "region": "Region",
@@ -66,3 +68,63 @@ def load_wdi_csv(source: Source, path: Path) -> pa.Table:
         path=text.path, table=long, lines=text.lines[repeat], malformed=text.malformed
     )
     return raw_arrow(cells, source, {c: c for c in long.column_names})
+
+
+def load_wdi_api_json(source: Source, path: Path) -> pa.Table:
+    """A World Bank API v2 response (`.../indicator/<code>?format=json`) as raw observations.
+
+    The API answers a JSON array: a paging header ({page, pages, per_page, total,
+    lastupdated}) and the records ({indicator: {id}, country: {id, value},
+    countryiso3code, date, value, obs_status, ...}); an error answers [{"message": [...]}].
+    Null values are not turned into rows (as empty cells of the bulk CSV). `source_line`
+    is the record's position in the response; a response holding fewer records than its
+    header's `total` (one page of several) is refused: ask for per_page >= total.
+    """
+    import json
+
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise SourceFileError(path, f"not a World Bank API JSON response ({error})") from None
+    if isinstance(document, list) and document and "message" in document[0]:
+        messages = "; ".join(m.get("value", str(m)) for m in document[0]["message"])
+        raise SourceFileError(path, f"the World Bank API answered an error: {messages}")
+    if not (isinstance(document, list) and len(document) == 2 and isinstance(document[0], dict)):
+        raise SourceFileError(path, "not a World Bank API v2 response ([header, records])")
+    header, records = document[0], document[1] or []
+    if int(header.get("total", len(records))) > len(records):
+        raise SourceFileError(
+            path,
+            f"holds page {header.get('page')} of {header.get('pages')} ({len(records)} of "
+            f"{header.get('total')} records): request per_page={header.get('total')} or more",
+        )
+    frame = pd.json_normalize(records)
+    if frame.empty:
+        raise SourceFileError(path, "holds no record")
+    frame["_line"] = np.arange(1, len(frame) + 1)
+    frame = frame[frame["value"].notna()]
+    text = pd.DataFrame(
+        {
+            "ref_area": frame["countryiso3code"].replace("", None).fillna(frame["country.id"]),
+            "indicator": frame["indicator.id"],
+            "source": f"WDI-API:{header.get('lastupdated', '')}",
+            "time": frame["date"],
+            "obs_value": frame["value"],
+            "obs_status": frame.get("obs_status"),
+            "ref_area_label": frame["country.value"],
+        }
+    )
+    cells = replace(frame_as_text(text, path, 1), lines=frame["_line"].to_numpy())
+    columns = (*RAW_COLUMNS, "ref_area_label")
+    return raw_arrow(cells, source, {c: c if c in text else None for c in columns})
+
+
+def load_wdi(source: Source, path: Path) -> pa.Table:
+    """WDI in either published form: API JSON (by content) or the bulk CSV."""
+    if not path.exists():
+        raise SourceFileError(path, "file not found")
+    with path.open("rb") as handle:
+        start = handle.read(64).lstrip(b"\xef\xbb\xbf \r\n\t")
+    if start[:1] == b"[":
+        return load_wdi_api_json(source, path)
+    return load_wdi_csv(source, path)
