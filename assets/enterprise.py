@@ -5,13 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.factories import raw_asset, staged_asset
+from pedw.sources.registry import ENTERPRISE_FORMATS
 
 enterprise_countries = dg.DynamicPartitionsDefinition(name="enterprise_country")
 
 raw_enterprise_firms = raw_asset(
     "enterprise_firms",
     "enterprise",
-    ("enterprise_csv",),
+    ENTERPRISE_FORMATS,
     "Firm-year rows as published (text), one partition per country code found in the files.",
     partitions_def=enterprise_countries,
 )

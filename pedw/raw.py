@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from pedw.catalog import Catalog
 from pedw.sources.raw_table import concat_raw
-from pedw.sources.registry import load_source
+from pedw.sources.registry import ENTERPRISE_FORMATS, load_source
 from pedw.store import Store
 
 PARTITION_KEY_SQL = (
@@ -121,7 +121,7 @@ def _write_issues(store: Store, con, table: str, issues: list[dict], run_id: str
 
 
 def partition_keys(
-    catalog: Catalog, level: str = "enterprise", formats: tuple[str, ...] = ("enterprise_csv",)
+    catalog: Catalog, level: str = "enterprise", formats: tuple[str, ...] = ENTERPRISE_FORMATS
 ) -> list[str]:
     """The country partitions present in the enterprise sources (discovered, not declared)."""
     from pedw.store import offline_connection

@@ -10,6 +10,7 @@ import pyarrow as pa
 from pedw.catalog import Source
 from pedw.settings import resolve_settings
 from pedw.sources.enterprise_csv import load_enterprise_csv
+from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot
 from pedw.sources.ggdc_etd import load_ggdc_etd
@@ -26,6 +27,7 @@ LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "wdi": load_wdi,  # API JSON or bulk CSV, told apart by content
     "ggdc_etd": load_ggdc_etd,
     "enterprise_csv": load_enterprise_csv,
+    "enterprise_survey": load_enterprise_survey,
 }
 
 
@@ -120,3 +122,5 @@ def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
 
 # Formats whose loaders return the shared long "observations" layout (ILOSTAT code columns).
 OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_sdmx", "wdi", "ggdc_etd")
+# Formats whose loaders return firm-year rows in the enterprise_firms contract's columns.
+ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")
