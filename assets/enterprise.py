@@ -13,8 +13,9 @@ raw_enterprise_firms = raw_asset(
     "enterprise_firms",
     "enterprise",
     ENTERPRISE_FORMATS,
-    "Firm-year rows as published (text), one partition per country code found in the files.",
-    partitions_def=enterprise_countries,
+    "Firm-year rows as published (text), stored one file per country code found in the files "
+    "(those countries are the partitions of staging.enterprise_firms).",
+    by_country=True,
 )
 enterprise_firms = staged_asset(
     "enterprise_firms",
@@ -25,4 +26,5 @@ enterprise_firms = staged_asset(
     partitions_def=enterprise_countries,
 )
 
-ENTERPRISE_ASSETS = [raw_enterprise_firms, enterprise_firms]
+# The country-partitioned assets; raw_enterprise_firms is read whole, once, before them.
+ENTERPRISE_ASSETS = [enterprise_firms]

@@ -6,7 +6,7 @@ from assets.metadata import table_metadata
 from assets.versioning import BLOCKING_FAILURES, raw_source_metadata
 from pedw.quality.contracts import load_contract
 from pedw.quality.validation import validate_and_record
-from pedw.raw import write_raw
+from pedw.raw import raw_partitions, write_raw
 from pedw.staging.contracted import stage_through_contract
 from pipelines.resources import PedwResource
 
@@ -40,28 +40,34 @@ def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetChe
 
 
 def raw_asset(
-    table: str,
-    level: str,
-    formats: tuple[str, ...],
-    description: str,
-    partitions_def: dg.PartitionsDefinition | None = None,
+    table: str, level: str, formats: tuple[str, ...], description: str, by_country: bool = False
 ) -> dg.AssetsDefinition:
-    """raw.<table>: every catalog source of `level` in `formats`, as published, with provenance."""
+    """raw.<table>: every catalog source of `level` in `formats`, as published, with provenance.
+
+    `by_country` stores one file per country found (the partitions of what is staged from
+    it): the files are read once, and the countries are discovered in the same pass.
+    """
 
     @dg.asset(
         key=["raw", table],
         group_name=level,
         description=description,
         kinds={"duckdb", "parquet"},
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         metadata=raw_source_metadata(level, formats),
     )
     def _raw(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         pedw.stamp(context)
         store, catalog = pedw.store(), pedw.load_catalog()
-        keys = context.partition_keys if partitions_def else None
-        load = write_raw(store, catalog, level, formats, table, context.run_id, partitions=keys)
+        load = write_raw(
+            store,
+            catalog,
+            level,
+            formats,
+            table,
+            context.run_id,
+            partitioned=by_country,
+            snapshots=pedw.settings().snapshots_dir,
+        )
         for issue in load.issues:
             log = context.log.error if issue["kind"] == "refused" else context.log.warning
             log(f"source {issue['kind']}: {issue['message']}")
@@ -74,6 +80,7 @@ def raw_asset(
                 rows_by_source=load.rows_by_source,
                 refused_files=[i["message"] for i in load.refused],
                 warnings=[i["message"] for i in load.issues if i["kind"] == "warning"],
+                **({"countries": raw_partitions(store, table)} if by_country else {}),
             )
         )
 

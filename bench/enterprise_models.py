@@ -27,7 +27,7 @@ from pedw.models.multilevel import variance_shares
 from pedw.models.resilience import resilience_models
 from pedw.models.score import SCORE_DESIGN, score_impact
 from pedw.models.storage import read_table
-from pedw.raw import partition_keys, write_raw
+from pedw.raw import raw_partitions, write_raw
 from pedw.staging.contracted import stage_through_contract
 from pedw.staging.series import write_series
 from pedw.store import Store
@@ -50,7 +50,6 @@ def build_panel(work: Path, rows: int):
             write_raw(store, catalog, level, formats, table, "bench")
             staged = {"pwt": "pwt_drivers"}.get(table, table)
             stage_through_contract(store, contract, table, staged, "bench")
-        keys = partition_keys(catalog)
         write_raw(
             store,
             catalog,
@@ -58,8 +57,9 @@ def build_panel(work: Path, rows: int):
             ("enterprise_csv",),
             "enterprise_firms",
             "bench",
-            partitions=keys,
+            partitioned=True,
         )
+        keys = raw_partitions(store)
         stage_through_contract(
             store,
             "enterprise_firms",

@@ -75,9 +75,21 @@ class Store:
     def parquet_glob(self, schema: str, table: str) -> str:
         return str(self.table_dir(schema, table) / "*.parquet")
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """In-memory DuckDB with a view per stored table, named schema.table."""
+    def connect(self, bulk: bool = False) -> duckdb.DuckDBPyConnection:
+        """In-memory DuckDB with a view per stored table, named schema.table.
+
+        `bulk` (raw loads, contract checks) caps DuckDB's memory at PEDW_DUCKDB_MEMORY_LIMIT
+        (default 1GB), spilling to <store>/_spill beyond it, and lets it write rows in any
+        order: millions of rows then cost disk, not memory.
+        """
         con = offline_connection()
+        if bulk:
+            spill = self.root / "_spill"
+            spill.mkdir(parents=True, exist_ok=True)
+            limit = os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT", "1GB")
+            con.execute(f"SET memory_limit = {sql_string(limit)}")
+            con.execute(f"SET temp_directory = {sql_string(spill)}")
+            con.execute("SET preserve_insertion_order = false")
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for schema, table in self.tables():
@@ -100,76 +112,75 @@ class Store:
         partition_column: str | None = None,
         partitions: list[str] | None = None,
     ) -> int:
-        """Write the result of `query` (run on `con`) as the table, or as the given partitions.
+        """Write the result of `query` (run on `con`) as the table, or as partitions of it.
 
-        A partitioned write replaces exactly the files of `partitions` (a key with no rows
-        gets an empty file, so re-running a partition never leaves stale rows behind).
-        Returns the number of rows written.
+        The query streams straight into Parquet (COPY), never into a table in memory.
+        With `partitions`, exactly those keys' files are replaced (a key with no rows gets
+        an empty file, so re-running a partition never leaves stale rows behind); without,
+        every key found is written and the files of keys no longer present are removed.
+        Each file appears by an atomic rename. Returns the number of rows written.
         """
         directory = self.table_dir(schema, table)
         directory.mkdir(parents=True, exist_ok=True)
-        staging = f"_pedw_write_{uuid.uuid4().hex}"
-        con.execute(f"CREATE TEMP TABLE {staging} AS {query}")
-        try:
-            rows = con.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
-            if partition_column is None:
-                self._copy_atomically(con, f"SELECT * FROM {staging}", directory / "data.parquet")
-                for stale in directory.glob("*.parquet"):
-                    if stale.name != "data.parquet":
-                        stale.unlink()
-                return rows
-            check_identifier(partition_column)
-            keys = (
-                partitions
-                if partitions is not None
-                else [
-                    r[0]
-                    for r in con.execute(
-                        f"SELECT DISTINCT {partition_column} FROM {staging}"
-                    ).fetchall()
-                ]
-            )
-            for key in keys:
-                if not _SAFE_PARTITION.match(str(key)):
-                    raise ValueError(f"unsafe partition key {key!r} for {schema}.{table}")
-            self._copy_partitions(con, staging, partition_column, [str(k) for k in keys], directory)
+        if partition_column is None:
+            rows = self._copy_atomically(con, query, directory / "data.parquet")
+            for stale in directory.glob("*.parquet"):
+                if stale.name != "data.parquet":
+                    stale.unlink()
             return rows
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {staging}")
+        check_identifier(partition_column)
+        for key in partitions or []:
+            if not _SAFE_PARTITION.match(str(key)):
+                raise ValueError(f"unsafe partition key {key!r} for {schema}.{table}")
+        return self._copy_partitions(con, query, partition_column, partitions, directory)
 
     @staticmethod
-    def _copy_partitions(con, staging: str, column: str, keys: list[str], directory: Path) -> None:
-        """Write every partition in one pass (COPY ... PARTITION_BY), then rename each file in.
-
-        A key with no rows gets an empty file, so re-running a partition never leaves stale
-        rows behind; each final file appears by an atomic rename.
-        """
+    def _copy_partitions(
+        con, query: str, column: str, keys: list[str] | None, directory: Path
+    ) -> int:
+        """Write every partition in one pass (COPY ... PARTITION_BY), then rename each file in."""
         scratch = directory / f".partitions_{uuid.uuid4().hex}"
         try:
-            con.execute(
-                f"COPY (SELECT * FROM {staging}) TO {sql_string(scratch)} "
-                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)"
-            )
-            written = {
-                p.parent.name.split("=", 1)[1]: p for p in scratch.glob(f"{column}=*/*.parquet")
-            }
-            for key in keys:
-                if key in written and len(list(written[key].parent.glob("*.parquet"))) == 1:
-                    os.replace(written[key], directory / f"{key}.parquet")
-                else:  # no rows for this key (or several files): write it directly
-                    Store._copy_atomically(
-                        con,
-                        f"SELECT * FROM {staging} WHERE {column} = {sql_string(key)}",
-                        directory / f"{key}.parquet",
+            rows = con.execute(
+                f"COPY ({query}) TO {sql_string(scratch)} (FORMAT parquet, COMPRESSION zstd, "
+                f"PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true)"
+            ).fetchone()[0]
+            written: dict[str, list[Path]] = {}
+            for path in scratch.glob(f"{column}=*/*.parquet"):
+                written.setdefault(path.parent.name.split("=", 1)[1], []).append(path)
+            for key in written:
+                if not _SAFE_PARTITION.match(key):
+                    raise ValueError(f"unsafe partition key {key!r} in {directory}")
+            wanted = [str(k) for k in keys] if keys is not None else sorted(written)
+            for key in wanted:
+                files = written.get(key, [])
+                if len(files) == 1:
+                    os.replace(files[0], directory / f"{key}.parquet")
+                else:  # no rows for this key, or several files: one file, written directly
+                    source = (
+                        f"read_parquet({[str(f) for f in files]})"
+                        if files
+                        else f"({query}) LIMIT 0"
                     )
+                    Store._copy_atomically(
+                        con, f"SELECT * FROM {source}", directory / f"{key}.parquet"
+                    )
+            if keys is None:  # the whole table was written: keys no longer present go
+                for stale in directory.glob("*.parquet"):
+                    if stale.stem not in written:
+                        stale.unlink()
+            return rows
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
     @staticmethod
-    def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> int:
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        con.execute(f"COPY ({query}) TO {sql_string(temporary)} (FORMAT parquet, COMPRESSION zstd)")
+        rows = con.execute(
+            f"COPY ({query}) TO {sql_string(temporary)} (FORMAT parquet, COMPRESSION zstd)"
+        ).fetchone()[0]
         os.replace(temporary, target)
+        return rows
 
     def drop(self, schema: str, table: str) -> None:
         shutil.rmtree(self.table_dir(schema, table), ignore_errors=True)

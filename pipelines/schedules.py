@@ -6,9 +6,7 @@ import dagster as dg
 
 from assets.briefs import brief_countries
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
-from pedw.catalog import load_catalog
-from pedw.raw import partition_keys
-from pedw.settings import resolve_settings
+from pedw.raw import raw_partitions
 from pipelines.resources import PedwResource
 
 MONTHLY = "0 5 1 * *"  # 05:00 on the first day of every month
@@ -71,12 +69,11 @@ def pedw_assets() -> list[dg.AssetsDefinition]:
 @dg.sensor(
     job_name="refresh_enterprise",
     minimum_interval_seconds=3600,
-    description="Registers enterprise country partitions found in the catalog's files and "
-    "requests a run for each new one.",
+    description="Registers the country partitions the last raw load of the firm files found "
+    "(raw/enterprise_firms, refreshed by the monthly job) and requests a run for each new one.",
 )
-def enterprise_partitions(context: dg.SensorEvaluationContext):
-    catalog = load_catalog(resolve_settings().catalog_path)
-    found = partition_keys(catalog)
+def enterprise_partitions(context: dg.SensorEvaluationContext, pedw: PedwResource):
+    found = raw_partitions(pedw.store())
     known = set(context.instance.get_dynamic_partitions(enterprise_countries.name))
     new = [key for key in found if key not in known]
     if not new:

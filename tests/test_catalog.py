@@ -6,14 +6,14 @@ import pytest
 
 from pedw.catalog import CatalogError, load_catalog
 from pedw.settings import DEFAULT_CATALOG
-from pedw.sources.registry import LOADERS
+from pedw.sources.registry import FORMATS
 
 
 def test_default_catalog_declares_every_level_with_known_formats_and_contracts():
     catalog = load_catalog(DEFAULT_CATALOG)
     assert {s.level for s in catalog.sources} == {"national", "sector", "enterprise"}
     for source in catalog.sources:
-        assert source.format in LOADERS, source.name
+        assert source.format in FORMATS, source.name
         assert (DEFAULT_CATALOG.parents[1] / "data_contracts" / f"{source.contract}.yml").is_file()
 
 

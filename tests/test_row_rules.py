@@ -23,7 +23,6 @@ def check(rows: list[list[str]]):
     con.register("raw_rows", frame)
     contract = load_contract("ilostat_observations")
     checked = check_rows(con, contract, "raw_rows", "checked")
-    con.execute(f"ALTER TABLE {checked} ADD COLUMN slice VARCHAR")
     staged = con.sql(staged_query(contract, checked)).df()
     quarantined = con.sql(quarantine_query(contract, checked, "run")).df()
     return staged, quarantined

@@ -44,13 +44,9 @@ def cleaned_text(column: str, contract: Contract) -> str:
     )
 
 
-def typed_value(spec: ColumnSpec, contract: Contract, text: str | None = None) -> str:
-    """Typed value; numbers accept thousands separators (1,234 / 1 234) and decimal commas (12,5)."""
-    text = text or cleaned_text(spec.name, contract)
-    if spec.type not in NUMERIC:
-        if spec.type == "BOOLEAN":
-            return f"TRY_CAST({text} AS BOOLEAN)"
-        return text
+def number_value(text: str) -> str:
+    """A number from text; thousands separators (1,234 / 1 234) and decimal commas (12,5)
+    are read too. A plain number is cast directly: the patterns only run on the rest."""
     normalised = (
         f"CASE WHEN regexp_full_match({text}, '-?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?') "
         f"THEN replace({text}, ',', '') "
@@ -59,14 +55,27 @@ def typed_value(spec: ColumnSpec, contract: Contract, text: str | None = None) -
         f"WHEN regexp_full_match({text}, '-?[0-9]+,[0-9]+') THEN replace({text}, ',', '.') "
         f"ELSE {text} END"
     )
+    return f"coalesce(TRY_CAST({text} AS DOUBLE), TRY_CAST({normalised} AS DOUBLE))"
+
+
+def typed_value(spec: ColumnSpec, number: str, text: str) -> str:
+    """The typed value of a column from its cleaned `text` and, for numeric columns, the
+    column `number` holding number_value(text) (computed once per row)."""
+    if spec.type not in NUMERIC:
+        if spec.type == "BOOLEAN":
+            return f"TRY_CAST({text} AS BOOLEAN)"
+        if spec.type == "DATE":  # 2019-03-01, or a spreadsheet's 2019-03-01 00:00:00
+            return (
+                f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))"
+            )
+        return text
     if spec.type in {"BIGINT", "INTEGER"}:
         # "2019.0" is an integer written by a spreadsheet; "2019.5" is not.
-        as_double = f"TRY_CAST({normalised} AS DOUBLE)"
         return (
-            f"CASE WHEN {as_double} = round({as_double}) AND abs({as_double}) < 9e15 "
-            f"THEN CAST({as_double} AS {spec.type}) END"
+            f"CASE WHEN {number} = round({number}) AND abs({number}) < 9e15 "
+            f"THEN CAST({number} AS {spec.type}) END"
         )
-    return f"TRY_CAST({normalised} AS DOUBLE)"
+    return number
 
 
 def _violation(condition: str, column: str | None, rule: str, value: str, message: str) -> str:
@@ -87,6 +96,7 @@ TYPE_WORDS = {
     "INTEGER": "an integer",
     "DOUBLE": "a number",
     "BOOLEAN": "true or false",
+    "DATE": "a date (YYYY-MM-DD)",
 }
 
 
@@ -177,28 +187,39 @@ def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
     return checks
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, name: str) -> str:
+def check_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: str,
+    name: str,
+    slice_sql: str = "NULL::VARCHAR",
+) -> str:
     """Type and check every row of relation `source`; create temp table `name` and return it.
 
-    The table has the typed contract columns, the provenance columns and `violations`, a
-    list of structs (column_name, rule, value, message); an empty list means the row is good.
+    The table has the typed contract columns (`_typed_<column>`), the provenance columns,
+    `slice` (the value of `slice_sql`) and `violations`, a list of structs (column_name,
+    rule, value, message); an empty list means the row is good. The published text of a
+    failing value travels in its violation, so the raw columns are not kept: one pass, one
+    table, about the size of the typed data.
     """
     register_code_lists(con)
     available = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     # Clean each column once (trim, missing markers), then type it once: the rules below
     # read these columns instead of repeating the expressions.
-    cleaned, typed = [], []
+    cleaned, numbers, typed = [], [], []
     for spec in contract.columns:
+        text, number = f"_clean_{spec.name}", f"_number_{spec.name}"
         if spec.name in available:
-            cleaned.append(f"{cleaned_text(spec.name, contract)} AS _clean_{spec.name}")
-            typed.append(
-                f"{typed_value(spec, contract, f'_clean_{spec.name}')} AS _typed_{spec.name}"
-            )
+            cleaned.append(f"{cleaned_text(spec.name, contract)} AS {text}")
+            if spec.type in NUMERIC:
+                numbers.append(f"{number_value(text)} AS {number}")
+            typed.append(f"{typed_value(spec, number, text)} AS _typed_{spec.name}")
         else:
             cleaned.append(f"CAST(NULL AS VARCHAR) AS {spec.name}")
-            cleaned.append(f"CAST(NULL AS VARCHAR) AS _clean_{spec.name}")
+            cleaned.append(f"CAST(NULL AS VARCHAR) AS {text}")
             typed.append(f"CAST(NULL AS {spec.type}) AS _typed_{spec.name}")
     raw_record = "raw_record" if "raw_record" in available else "CAST(NULL AS VARCHAR)"
+    partition_key = "partition_key" if "partition_key" in available else "NULL::VARCHAR"
     # A row the parser could not split has no column values: it fails as a whole, once.
     malformed = _violation(
         "true",
@@ -211,46 +232,55 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: Contract, source: str, 
     for spec in contract.columns:
         checks += column_violations(spec, contract)
     checks_sql = ",\n    ".join(checks)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {name}_typed AS
-        SELECT *, {", ".join(typed)} FROM (SELECT *, {", ".join(cleaned)} FROM {source})""")
-
-    key = ", ".join(f"_typed_{k}" for k in contract.key)
-    values = ", ".join(f"_typed_{c.name}" for c in contract.columns)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {name}_rows AS
-        SELECT *, CASE WHEN {raw_record} IS NOT NULL THEN [{malformed}]
-                       ELSE list_filter([{checks_sql}], lambda v: v IS NOT NULL) END AS _row_violations
-
-        FROM {name}_typed""")
-    for rule in contract.series_rules:
+    typed_names = ", ".join(f"_typed_{c.name}" for c in contract.columns)
+    rows_sql = f"""
+        SELECT source_name, source_file, source_line, {partition_key} AS partition_key,
+               {slice_sql} AS slice, {typed_names},
+               CASE WHEN {raw_record} IS NOT NULL THEN [{malformed}]
+                    ELSE list_filter([{checks_sql}], lambda v: v IS NOT NULL) END AS _row_violations
+        FROM (SELECT *, {", ".join(typed)}
+              FROM (SELECT *{"".join(", " + n for n in numbers)}
+                    FROM (SELECT *, {", ".join(cleaned)} FROM {source})))"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_rows AS {rows_sql}")
+    for rule in contract.series_rules:  # rules over whole series, once the rows are typed
         _apply_unit_jump(con, f"{name}_rows", rule)
+    key_columns = [f"_typed_{k}" for k in contract.key]
+    key = ", ".join(key_columns)
+    matches = " AND ".join(f"d.{k} IS NOT DISTINCT FROM r.{k}" for k in key_columns)
     # Duplicated keys among otherwise good rows: identical copies keep their first row,
     # conflicting values quarantine every copy (no silent choice between two numbers).
+    # Only the rows of duplicated keys (usually none) go through the window functions.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {name} AS
+        CREATE OR REPLACE TEMP TABLE {name}_duplicates AS
+        SELECT {key} FROM {name}_rows WHERE len(_row_violations) = 0
+        GROUP BY ALL HAVING count(*) > 1""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {name} AS
         WITH keyed AS (
             SELECT *,
                    count(*) OVER k AS _copies,
-                   min(hash({values})) OVER k <> max(hash({values})) OVER k AS _conflict,
-                   row_number() OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _copy
-            FROM {name}_rows WHERE len(_row_violations) = 0
+                   min(hash({typed_names})) OVER k <> max(hash({typed_names})) OVER k AS _conflict,
+                   row_number() OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _copy,
+                   first_value(source_line) OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _first_line
+            FROM {name}_rows r
+            WHERE len(_row_violations) = 0
+              AND EXISTS (SELECT 1 FROM {name}_duplicates d WHERE {matches})
             WINDOW k AS (PARTITION BY {key})
         )
-        SELECT * EXCLUDE (_copies, _conflict, _copy, _row_violations),
-               CASE WHEN _copies > 1 AND _conflict THEN [{{'column_name': {_literal(", ".join(contract.key))},
+        SELECT * EXCLUDE (_copies, _conflict, _copy, _first_line, _row_violations),
+               CASE WHEN _conflict THEN [{{'column_name': {_literal(", ".join(contract.key))},
                         'rule': 'duplicate_key_conflict', 'value': CAST(({key}) AS VARCHAR),
                         'message': 'key appears ' || _copies || ' times with different values; none is loaded'}}]
-                    WHEN _copies > 1 AND _copy > 1 THEN [{{'column_name': {_literal(", ".join(contract.key))},
+                    WHEN _copy > 1 THEN [{{'column_name': {_literal(", ".join(contract.key))},
                         'rule': 'duplicate_key_identical', 'value': CAST(({key}) AS VARCHAR),
-                        'message': 'identical copy of the row at line ' || first_value(source_line) OVER (PARTITION BY {key} ORDER BY source_file, source_line) || '; the first copy is loaded'}}]
+                        'message': 'identical copy of the row at line ' || _first_line || '; the first copy is loaded'}}]
                     ELSE [] END AS violations
         FROM keyed
         UNION ALL BY NAME
         SELECT * EXCLUDE (_row_violations), _row_violations AS violations
-        FROM {name}_rows WHERE len(_row_violations) > 0""")
-    con.execute(f"DROP TABLE {name}_typed")
-    con.execute(f"DROP TABLE {name}_rows")
+        FROM {name}_rows r
+        WHERE len(_row_violations) > 0
+           OR NOT EXISTS (SELECT 1 FROM {name}_duplicates d WHERE {matches})""")
     return name
 
 

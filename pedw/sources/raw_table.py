@@ -74,11 +74,6 @@ def raw_arrow(
     return pa.concat_tables([good, bad]).replace_schema_metadata(good.schema.metadata)
 
 
-def concat_raw(tables: list[pa.Table]) -> pa.Table:
-    """Stack raw tables from several files or sources (columns unified by name)."""
-    return pa.concat_tables(tables, promote_options="permissive")
-
-
 def frame_as_text(frame, path, first_line: int) -> TextTable:
     """A typed DataFrame (a spreadsheet sheet, a Stata file) as an all-text table.
 

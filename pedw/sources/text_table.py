@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,14 +105,20 @@ def _sniff(
     return encoding, delimiter, names
 
 
-def read_text_table(
-    path: str | Path, skip_rows: int = 0, delimiter: str | None = None, encoding: str | None = None
-) -> TextTable:
-    """Read a delimited file (plain, .gz or .zip) into an all-text table with record numbers.
+def iter_text_tables(
+    path: str | Path,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    block_bytes: int = 64 << 20,
+) -> Iterator[TextTable]:
+    """Read a delimited file (plain, .gz or .zip) block by block, as all-text tables with
+    record numbers; memory stays bounded by `block_bytes` whatever the file's size.
 
     `skip_rows` lines before the header are ignored (title blocks). Rows with the wrong
-    number of fields (a truncated last line, a stray delimiter) are not loaded; they are
-    returned in `malformed` with their record number so they can be quarantined.
+    number of fields (a truncated last line, a stray delimiter) are not loaded; each block
+    returns those it met in `malformed`, with their record number, so they can be
+    quarantined. A file with no data row raises SourceFileError after its last block.
     """
     path = Path(path)
     if not path.exists():
@@ -123,28 +130,36 @@ def read_text_table(
     sniffed_encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter)
     encoding = encoding or sniffed_encoding
     header_record = skip_rows + 1
+    pending: list[dict] = []
 
-    def parse(use_threads: bool, malformed: list[dict]) -> pa.Table:
-        def on_invalid(row) -> str:
-            malformed.append(
-                {
-                    "number": row.number,
-                    "text": row.text,
-                    "expected": row.expected_columns,
-                    "actual": row.actual_columns,
-                }
-            )
-            return "skip"
+    def on_invalid(row) -> str:
+        pending.append(
+            {
+                "number": row.number,
+                "text": row.text,
+                "expected": row.expected_columns,
+                "actual": row.actual_columns,
+                # pyarrow numbers records from the first row it reads (the header is record 1).
+                "line": row.number + skip_rows if row.number is not None else None,
+            }
+        )
+        return "skip"
 
-        with _open_bytes(path) as stream:
-            return pacsv.read_csv(
+    # The serial parser numbers every rejected row, in order, but may parse ahead of the
+    # block it returns. The i-th good row of the file is record first + i + k, where k
+    # counts the rejected records before it, which are all known by the time it arrives.
+    first, good_rows, bad_rows = header_record + 1, 0, 0
+    rejected = np.array([], dtype=np.int64)
+    with _open_bytes(path) as stream:
+        try:
+            reader = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
                     skip_rows=skip_rows + 1,
                     column_names=names,
                     encoding=encoding,
-                    use_threads=use_threads,
-                    block_size=16 << 20,
+                    use_threads=False,
+                    block_size=block_bytes,
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
@@ -155,42 +170,68 @@ def read_text_table(
                     quoted_strings_can_be_null=False,
                 ),
             )
-
-    malformed: list[dict] = []
-    try:
-        table = parse(True, malformed)
-        if malformed:  # record numbers of rejected rows are only known to the serial parser
-            malformed = []
-            table = parse(False, malformed)
-    except pa.ArrowInvalid as error:
-        raise SourceFileError(path, f"cannot be parsed as a delimited table ({error})") from error
-    except UnicodeDecodeError as error:
-        raise SourceFileError(path, f"cannot be decoded as {encoding} ({error})") from error
-
-    if table.num_rows == 0 and not malformed:
+            for batch in _batches(reader):
+                malformed, pending[:] = list(pending), []
+                if malformed:
+                    lines = np.array([row["line"] for row in malformed], dtype=np.int64)
+                    rejected = np.concatenate([rejected, lines])
+                index = np.arange(good_rows, good_rows + batch.num_rows, dtype=np.int64)
+                before = rejected - first - np.arange(len(rejected), dtype=np.int64)
+                records = first + index + np.searchsorted(before, index, side="right")
+                good_rows += batch.num_rows
+                bad_rows += len(malformed)
+                yield TextTable(
+                    path=path,
+                    table=pa.Table.from_batches([batch], schema=batch.schema),
+                    lines=records,
+                    malformed=malformed,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                )
+        except pa.ArrowInvalid as error:
+            raise SourceFileError(
+                path, f"cannot be parsed as a delimited table ({error})"
+            ) from error
+        except UnicodeDecodeError as error:
+            raise SourceFileError(path, f"cannot be decoded as {encoding} ({error})") from error
+    if pending:  # rejected rows after the last block of good rows
+        bad_rows += len(pending)
+        yield TextTable(
+            path=path,
+            table=pa.table({n: pa.array([], pa.string()) for n in names}),
+            lines=np.array([], dtype=np.int64),
+            malformed=list(pending),
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    if good_rows == 0 and not bad_rows:
         raise SourceFileError(path, "has a header but no data rows", line=header_record)
-    if table.num_rows == 0:
+    if good_rows == 0:
         raise SourceFileError(
             path,
-            f"not a table: none of its {len(malformed)} row(s) has the "
-            f"header's {len(names)} fields",
+            f"not a table: none of its {bad_rows} row(s) has the header's {len(names)} fields",
             line=header_record + 1,
         )
-    total = table.num_rows + len(malformed)
-    records = np.arange(header_record + 1, header_record + 1 + total, dtype=np.int64)
-    bad_records = []
-    for row in malformed:
-        # pyarrow numbers records from the first row it reads (the header is record 1).
-        row["line"] = (row["number"] + skip_rows) if row["number"] is not None else None
-        bad_records.append(row["line"])
-    if bad_records and None not in bad_records:
-        records = np.setdiff1d(records, np.array(bad_records, dtype=np.int64))
-    lines = records[: table.num_rows]
+
+
+def _batches(reader: pacsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
+    """Non-empty batches of the streaming reader (a block of only rejected rows yields none)."""
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
+def read_text_table(
+    path: str | Path, skip_rows: int = 0, delimiter: str | None = None, encoding: str | None = None
+) -> TextTable:
+    """The whole file as one TextTable (see iter_text_tables): for files that fit in memory."""
+    blocks = list(iter_text_tables(path, skip_rows, delimiter, encoding))
+    first = blocks[0]
     return TextTable(
-        path=path,
-        table=table,
-        lines=lines,
-        malformed=malformed,
-        encoding=encoding,
-        delimiter=delimiter,
+        path=first.path,
+        table=pa.concat_tables([b.table for b in blocks]),
+        lines=np.concatenate([b.lines for b in blocks]),
+        malformed=[row for b in blocks for row in b.malformed],
+        encoding=first.encoding,
+        delimiter=first.delimiter,
     )

@@ -44,30 +44,32 @@ def stage_through_contract(
     check_identifier(raw_table)
     check_identifier(staged_table)
     prefix = sql_string(staged_table + "__")
-    con = store.connect()
+    con = store.connect(bulk=True)
     try:
+        # The raw rows are read where they lie (Parquet), never copied into memory first.
         if not store.exists("raw", raw_table):
-            con.execute(f"CREATE TEMP TABLE _source AS {EMPTY_RAW}")
+            con.execute(f"CREATE TEMP VIEW _source AS {EMPTY_RAW}")
         elif partitions is not None:
             con.execute(
                 "CREATE TEMP TABLE _partitions AS SELECT unnest($keys::VARCHAR[]) AS k",
                 {"keys": partitions},
             )
             con.execute(
-                f"CREATE TEMP TABLE _source AS SELECT * FROM raw.{raw_table} "
+                f"CREATE TEMP VIEW _source AS SELECT * FROM raw.{raw_table} "
                 "WHERE partition_key IN (SELECT k FROM _partitions)"
             )
         else:
             con.execute(
-                f"CREATE TEMP TABLE _source AS SELECT *, NULL::VARCHAR AS partition_key "
+                f"CREATE TEMP VIEW _source AS SELECT * EXCLUDE (partition_key), "
+                f"NULL::VARCHAR AS partition_key FROM raw.{raw_table}"
+                if "partition_key" in _columns(con, f"raw.{raw_table}")
+                else f"CREATE TEMP VIEW _source AS SELECT *, NULL::VARCHAR AS partition_key "
                 f"FROM raw.{raw_table}"
             )
-        checked = check_rows(con, contract, "_source", "_checked")
         slice_sql = (
             f"{prefix} || partition_key" if partitions is not None else sql_string(staged_table)
         )
-        con.execute(f"ALTER TABLE {checked} ADD COLUMN slice VARCHAR")
-        con.execute(f"UPDATE {checked} SET slice = {slice_sql}")
+        checked = check_rows(con, contract, "_source", "_checked", slice_sql)
         slices = (
             [f"{staged_table}__{p}" for p in partitions]
             if partitions is not None
@@ -109,6 +111,10 @@ def stage_through_contract(
     finally:
         con.close()
     return StageResult(staged_table, read, loaded, quarantined, violations)
+
+
+def _columns(con, relation: str) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
 
 
 def _load_log_query(dataset: str, staged_table: str, checked: str, run_id: str) -> str:
