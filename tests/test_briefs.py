@@ -189,4 +189,4 @@ def test_pdf_pages_render_to_non_empty_images(briefs, tmp_path):
     )
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) >= 3
-    assert all(p.stat().st_size > 3_000 for p in pages)
+    assert all(p.stat().st_size > 3_000 for p in pages), [p.stat().st_size for p in pages]

@@ -60,8 +60,8 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
                 pdf.savefig(figure)
                 plt.close(figure)
                 figure, y, written = plt.figure(figsize=(8.27, 11.69)), 0.95, 0
-            figure.text(0.08, y, wrapped, fontsize=8.5, va="top", family="DejaVu Sans")
-            y -= 0.018
+            figure.text(0.08, y, wrapped, fontsize=8.2, va="top", family="DejaVu Sans")
+            y -= 0.016
             written += 1
     if written:
         pdf.savefig(figure)

@@ -14,6 +14,7 @@ import pyarrow.csv as pacsv
 from pedw.demo import truth
 from pedw.demo.enterprise import draw_enterprise
 from pedw.demo.national import draw_national
+from pedw.demo.score import draw_score_monitoring, write_score_workbook
 from pedw.demo.sector import draw_sector
 
 DEFAULT_FIRMS = 50_000
@@ -95,6 +96,13 @@ def demo_catalog(name: str = "demo") -> dict:
                 "path": "enterprise/firms.csv",
                 "contract": "enterprise_firms",
             },
+            {
+                "name": "score_monitoring",
+                "level": "enterprise",
+                "format": "score_monitoring",
+                "path": "score/score_monitoring.xlsx",
+                "contract": "score_monitoring",
+            },
         ],
     }
 
@@ -113,6 +121,7 @@ def generate_demo_data(
     national, national_frames = draw_national(rng)
     sector_frames = draw_sector(rng, national)
     firms, realised = draw_enterprise(rng, national, n_firms)
+    score_enterprises, score_kpis = draw_score_monitoring(rng, firms)
 
     for code, frame in national_frames["ilostat"].items():
         write_ilostat_csv(frame, out / "ilostat" / "national" / f"{code}_A.csv.gz")
@@ -125,6 +134,9 @@ def generate_demo_data(
         national_frames["country_metadata"], out / "wdi" / "Metadata_Country_demo.csv"
     )
     write_enterprise_csv(firms, out / "enterprise" / "firms.csv")
+    write_score_workbook(
+        score_enterprises, score_kpis, out / "score" / "score_monitoring.xlsx", rng
+    )
 
     ground_truth = {
         "seed": seed,
@@ -137,6 +149,7 @@ def generate_demo_data(
         "firm_wage_elasticity": truth.FIRM_WAGE_ELASTICITY,
         "sme_gap": truth.SME_GAP,
         "score_effect_by_event_time": truth.SCORE_EFFECT_BY_EVENT_TIME,
+        "score_kpi_effects": truth.SCORE_KPI_EFFECTS,
         "recovery_hazard_logit": truth.RECOVERY_HAZARD_LOGIT,
         "shock": {
             "year": truth.SHOCK_YEAR,

@@ -72,3 +72,17 @@ def score_effect(event_time: int) -> float:
     if event_time < 0:
         return 0.0
     return SCORE_EFFECT_BY_EVENT_TIME[min(event_time, 3)]
+
+
+# SCORE monitoring: every participant takes module M1 plus one or two of M2-M5; each KPI is
+# measured at baseline and about a year later. The follow-up is the baseline times
+# exp(effect + noise): these are the true mean log changes by module (0 where not listed).
+SCORE_KPI_EFFECTS = {
+    "M1": {"cooperation_score": 0.15, "productivity": 0.04, "absenteeism": -0.10},
+    "M2": {"defect_rate": -0.30, "productivity": 0.06},
+    "M3": {"productivity": 0.08},
+    "M4": {"staff_turnover": -0.25, "absenteeism": -0.15, "monthly_wage": 0.03},
+    "M5": {"accident_rate": -0.40, "absenteeism": -0.05},
+}
+SCORE_KPI_NOISE_SD = 0.10  # sd of the log change (0.05 for the 1-5 cooperation score)
+SCORE_KPI_NOT_MEASURED_SHARE = 0.03  # follow-up cells published as "n/a"

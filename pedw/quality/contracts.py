@@ -14,7 +14,7 @@ from pedw.settings import PROJECT_ROOT
 from pedw.store import check_identifier
 
 CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
-TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"}
+TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "DATE"}
 SEVERITIES = {"block", "warn"}
 TABLE_RULES = {
     "row_count",
