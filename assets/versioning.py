@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pedw.catalog import Catalog
+from pedw.catalog import Catalog, Source
 from pedw.settings import Settings
 from pedw.sources.registry import source_files
 from pedw.store import Store
@@ -26,6 +26,21 @@ BLOCKING_FAILURES = "pedw/blocking_check_failures"
 def raw_source_metadata(level: str, formats: tuple[str, ...]) -> dict:
     """Asset metadata naming the catalog sources a raw asset reads (its version depends on them)."""
     return {LEVEL: level, FORMATS: ",".join(formats)}
+
+
+def raw_assets_fed_by(
+    assets: Sequence[dg.AssetsDefinition], sources: Sequence[Source]
+) -> dict[dg.AssetKey, bool]:
+    """Every raw asset, and whether one of `sources` feeds it (same level, format among its own)."""
+    fed = {}
+    for asset in assets:
+        metadata = asset.metadata_by_key.get(asset.key, {})
+        if LEVEL in metadata:
+            formats = metadata[FORMATS].split(",")
+            fed[asset.key] = any(
+                s.level == metadata[LEVEL] and s.format in formats for s in sources
+            )
+    return fed
 
 
 class VersionPlan:
@@ -58,7 +73,8 @@ class VersionPlan:
             level = metadata[LEVEL]
             formats = tuple(metadata[FORMATS].split(","))
             sources = self.catalog.for_level(level, formats)
-            files_of = lambda source: source_files(source)[0]  # noqa: E731
+            snapshots = self.settings.snapshots_dir
+            files_of = lambda source: source_files(source, snapshots)[0]  # noqa: E731
             return combine(
                 self.code, key.to_user_string(), source_version(sources, files_of, self.digests)
             )

@@ -29,6 +29,11 @@ class Settings:
         return self.warehouse_path.parent / f"{self.warehouse_path.stem}_store"
 
     @property
+    def snapshots_dir(self) -> Path:
+        """Where sources fetched from a URL are kept, one folder per URL (pedw.sources.fetch)."""
+        return self.warehouse_path.parent / "snapshots"
+
+    @property
     def briefs_dir(self) -> Path:
         """Where HTML and PDF policy briefs are written."""
         return self.warehouse_path.parent / "briefs"

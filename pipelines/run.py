@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from assets.briefs import BRIEF_ASSETS, brief_countries
+from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
-from pedw.catalog import load_catalog
-from pedw.raw import partition_keys
+from assets.versioning import raw_assets_fed_by
+from pedw.catalog import Catalog, load_catalog
+from pedw.raw import raw_partitions
 from pedw.settings import Settings
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, build_definitions
@@ -42,7 +43,7 @@ class RunSummary:
     seconds: float = 0.0
 
 
-def _downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
+def downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
     graph = {a.key: set(a.dependency_keys) for a in ALL_ASSETS}
     found, changed = set(), True
     while changed:
@@ -54,11 +55,16 @@ def _downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
     return found
 
 
+def without_sources(catalog: Catalog) -> set[dg.AssetKey]:
+    """Raw assets that no source of `catalog` feeds (their level and formats have none)."""
+    return {key for key, fed in raw_assets_fed_by(ALL_ASSETS, catalog.sources).items() if not fed}
+
+
 def _phases() -> list[tuple[str, list[dg.AssetsDefinition]]]:
     enterprise = {a.key for a in ENTERPRISE_ASSETS}
     briefs = {a.key for a in BRIEF_ASSETS}
     late = briefs | {WAREHOUSE}
-    after_enterprise = _downstream_of(enterprise) - late
+    after_enterprise = downstream_of(enterprise) - late
     first = [a for a in ALL_ASSETS if a.key not in enterprise | after_enterprise | late]
     return [
         ("national and sector", first),
@@ -107,26 +113,26 @@ def run_catalog(
     catalog = load_catalog(settings.catalog_path)
     definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
     resources = {"pedw": definitions.resources["pedw"]}
-    keys = partition_keys(catalog)
-    summary = RunSummary(success=True, partitions=keys)
+    summary = RunSummary(success=True)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     stopped: set[dg.AssetKey] = set()
-    # A catalog without enterprise sources (national and sector data only) is complete
-    # without the enterprise assets: they are left out, and the warehouse is still published.
-    absent = set() if keys else {a.key for a in ENTERPRISE_ASSETS}
+    # A catalog without sources for a raw asset (no firm panel, no SCORE workbook) is
+    # complete without it and what is built on it only: those are left out, and the
+    # warehouse is still published.
+    absent = without_sources(catalog)
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     phases = _phases()
     for number, (label, phase) in enumerate(phases, start=1):
         step = f"[{number}/{len(phases)}] {label}"
-        excluded = stopped | _downstream_of(stopped)
+        excluded = stopped | downstream_of(stopped)
         if absent:
-            excluded |= (absent | _downstream_of(absent)) - {WAREHOUSE}
+            excluded |= (absent | downstream_of(absent)) - {WAREHOUSE}
         selection = [a for a in phase if a.key not in excluded]
         if not selection:
             reason = (
                 "upstream failed or blocked"
-                if phase and phase[0].key in stopped | _downstream_of(stopped)
+                if phase and phase[0].key in stopped | downstream_of(stopped)
                 else "not requested"
                 if not briefs and phase[0] in BRIEF_ASSETS
                 else "not in this catalog"
@@ -136,13 +142,14 @@ def run_catalog(
         tags, wanted = {}, None
         partitions_def = selection[0].partitions_def
         if partitions_def is not None:
-            wanted = (
-                keys if partitions_def.name == enterprise_countries.name else _brief_keys(settings)
-            )
-            if partitions_def.name == brief_countries.name:
-                summary.brief_countries = wanted
+            if partitions_def.name == enterprise_countries.name:
+                # The countries the raw load found (it ran in an earlier phase).
+                wanted = summary.partitions = raw_partitions(Store(settings.store_dir))
+            else:
+                wanted = summary.brief_countries = _brief_keys(settings)
             if not wanted:
                 progress(f"{step}: no partitions, skipped")
+                absent |= {a.key for a in phase}
                 continue
             existing = set(instance.get_dynamic_partitions(partitions_def.name))
             instance.add_dynamic_partitions(
@@ -206,6 +213,6 @@ def run_catalog(
             summary.success = False
         state = "done" if result.success else "FAILED (what depends on it is left out)"
         progress(f"{step}: {state} in {time.perf_counter() - phase_started:.1f}s")
-    summary.not_materialized = sorted(k.to_user_string() for k in stopped | _downstream_of(stopped))
+    summary.not_materialized = sorted(k.to_user_string() for k in stopped | downstream_of(stopped))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -11,8 +11,14 @@ EXPECTED_GROUPS = {
         "staging/national_series", "staging/pwt_drivers",
     ],
     "sector": ["raw/sector_observations", "staging/sector_observations", "staging/sector_series"],
-    "enterprise": ["raw/enterprise_firms", "staging/enterprise_firms"],
-    "marts": ["marts/enterprise_panel", "marts/national_panel", "marts/sector_panel"],
+    "enterprise": [
+        "raw/enterprise_firms", "raw/score_monitoring", "staging/enterprise_firms",
+        "staging/score_monitoring",
+    ],
+    "marts": [
+        "marts/enterprise_panel", "marts/national_panel", "marts/score_kpi_change",
+        "marts/sector_panel",
+    ],
     "publish": ["warehouse"],
     "briefs": ["briefs/country_brief"],
     "models": [
@@ -50,6 +56,7 @@ def test_enterprise_assets_are_partitioned_by_country():
     for key in graph.get_all_asset_keys():
         partitions = graph.get(key).partitions_def
         name = getattr(partitions, "name", None)
-        assert (name == "enterprise_country") == key.to_user_string().endswith(
-            "enterprise_firms"
+        # The firm files are read whole, once; what is staged from them is by country.
+        assert (name == "enterprise_country") == (
+            key.to_user_string() == "staging/enterprise_firms"
         ), key

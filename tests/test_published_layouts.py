@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from api_layouts import pwt_xlsx, wdi_indicator_json
 from sdmx_layout import bulk_rows, write_csv_v1, write_structure, write_xml
 
 from pedw.catalog import Source
@@ -95,14 +96,9 @@ def pwt_releases(tmp_path_factory):
     csv = SHARED_REAL / "pwt" / "pwt101.csv"
     frame = pd.read_csv(csv)
     frame = frame[frame.countrycode.isin(["KEN", "IND", "BRA", "USA"])].reset_index(drop=True)
-    with pd.ExcelWriter(folder / "pwt1001.xlsx") as workbook:
-        pd.DataFrame({"Penn World Table, version 10.01": ["www.ggdc.net/pwt"]}).to_excel(
-            workbook, sheet_name="Info", index=False
-        )
-        pd.DataFrame({"Variable name": frame.columns}).to_excel(
-            workbook, sheet_name="Legend", index=False
-        )
-        frame.to_excel(workbook, sheet_name="Data", index=False)
+    subset = folder / "pwt_subset.csv"
+    frame.to_csv(subset, index=False)
+    pwt_xlsx(subset, folder / "pwt1001.xlsx")
     labels = {
         "rgdpo": "Output-side real GDP at chained PPPs (in mil. 2017US$)",
         "hc": "Human capital index",
@@ -143,31 +139,9 @@ def wdi_api(tmp_path_factory):
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real data folder {SHARED_REAL} is absent")
     csv = SHARED_REAL / "wdi" / "API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_1588678.csv"
-    wide = pd.read_csv(csv, skiprows=4)
-    years = [c for c in wide.columns if c.isdigit()]
-    long = wide.melt(
-        id_vars=["Country Name", "Country Code", "Indicator Name", "Indicator Code"],
-        value_vars=years,
-        var_name="date",
-    ).sort_values(["Country Code", "date"], ascending=[True, False])
-    records = [
-        {
-            "indicator": {"id": r["Indicator Code"], "value": r["Indicator Name"]},
-            "country": {"id": r["Country Code"][:2], "value": r["Country Name"]},
-            "countryiso3code": r["Country Code"],
-            "date": r["date"],
-            "value": None if pd.isna(r["value"]) else r["value"],
-            "unit": "",
-            "obs_status": "",
-            "decimal": 0,
-        }
-        for r in long.to_dict("records")
-    ]
-    header = {"page": 1, "pages": 1, "per_page": 20_000, "total": len(records),
-              "sourceid": "2", "lastupdated": "2021-02-17"}  # fmt: skip
     path = tmp_path_factory.mktemp("wdi_api") / "NY.GDP.PCAP.PP.KD.json"
-    path.write_text(json.dumps([header, records]))
-    return path, csv, header
+    path.write_bytes(wdi_indicator_json(csv))
+    return path, csv, json.loads(path.read_text())[0]
 
 
 def test_wdi_api_json_equals_the_bulk_csv(wdi_api):

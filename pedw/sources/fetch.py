@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import requests
 
@@ -45,9 +46,38 @@ def snapshot_dir(root: Path, url: str) -> Path:
     return root / hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
+KNOWN_SUFFIXES = (".csv.gz", ".csv", ".gz", ".zip", ".xlsx", ".xls", ".dta", ".json", ".xml")
+CONTENT_TYPES = {"json": ".json", "xml": ".xml", "csv": ".csv", "spreadsheetml": ".xlsx"}
+
+
+def snapshot_name(url: str, content_type: str = "") -> str:
+    """`data` plus the suffix the loaders dispatch on: from the URL's path, its `format`
+    query parameter (ILOSTAT: format=.csv.gz, World Bank: format=json), or the content type."""
+    parsed = urlparse(url)
+    candidates = [parsed.path.lower()]
+    candidates += ["." + v.lstrip(".").lower() for v in parse_qs(parsed.query).get("format", [])]
+    for candidate in candidates:
+        for suffix in KNOWN_SUFFIXES:
+            if candidate.endswith(suffix):
+                return "data" + suffix
+    for word, suffix in CONTENT_TYPES.items():
+        if word in content_type.lower():
+            return "data" + suffix
+    return "data"
+
+
 def _read_meta(folder: Path) -> dict | None:
     meta = folder / "meta.json"
-    return json.loads(meta.read_text()) if meta.exists() and (folder / "data").exists() else None
+    if not meta.exists():
+        return None
+    found = json.loads(meta.read_text())
+    found.setdefault("file", "data")  # snapshots written before names had suffixes
+    return found if (folder / found["file"]).exists() else None
+
+
+def latest_snapshot(url: str, root: Path) -> dict | None:
+    """The metadata of the last snapshot of `url` (fetched_at, sha256, headers), if any."""
+    return _read_meta(snapshot_dir(root, url))
 
 
 def fetch_snapshot(
@@ -75,7 +105,9 @@ def fetch_snapshot(
                 url, headers=headers, timeout=(policy.connect_timeout, policy.read_timeout)
             )
             if response.status_code == 304 and meta:
-                return Snapshot(folder / "data", meta["sha256"], meta["fetched_at"], "unchanged")
+                return Snapshot(
+                    folder / meta["file"], meta["sha256"], meta["fetched_at"], "unchanged"
+                )
             if response.status_code in RETRIED_STATUS:
                 problems.append(f"HTTP {response.status_code}")
                 continue
@@ -94,7 +126,7 @@ def fetch_snapshot(
     reason = "; ".join(problems)
     if meta:
         return Snapshot(
-            folder / "data",
+            folder / meta["file"],
             meta["sha256"],
             meta["fetched_at"],
             f"offline: {policy.attempts} attempts failed ({reason}); using the snapshot of "
@@ -109,9 +141,10 @@ def _store(folder: Path, url: str, body: bytes, headers) -> Snapshot:
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(body).hexdigest()
     fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    temporary = folder / f".data.{os.getpid()}.tmp"
+    name = snapshot_name(url, headers.get("Content-Type", ""))
+    temporary = folder / f".{name}.{os.getpid()}.tmp"
     temporary.write_bytes(body)
-    os.replace(temporary, folder / "data")
+    os.replace(temporary, folder / name)
     kept = {
         k: headers[k]
         for k in ("ETag", "Last-Modified", "Content-Type", "Content-Length")
@@ -121,6 +154,7 @@ def _store(folder: Path, url: str, body: bytes, headers) -> Snapshot:
         json.dumps(
             {
                 "url": url,
+                "file": name,
                 "sha256": digest,
                 "bytes": len(body),
                 "fetched_at": fetched_at,
@@ -129,4 +163,4 @@ def _store(folder: Path, url: str, body: bytes, headers) -> Snapshot:
             indent=2,
         )
     )
-    return Snapshot(folder / "data", digest, fetched_at, "downloaded")
+    return Snapshot(folder / name, digest, fetched_at, "downloaded")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.settings import resolve_settings
-from pedw.sources.enterprise_csv import load_enterprise_csv
+from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot
@@ -17,6 +17,7 @@ from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.ilostat_sdmx import load_ilostat_sdmx
 from pedw.sources.pwt import load_pwt
+from pedw.sources.score_monitoring import load_score_monitoring
 from pedw.sources.wdi import load_wdi, load_wdi_country_metadata
 
 LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
@@ -26,12 +27,20 @@ LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "wdi_country_metadata": load_wdi_country_metadata,
     "wdi": load_wdi,  # API JSON or bulk CSV, told apart by content
     "ggdc_etd": load_ggdc_etd,
-    "enterprise_csv": load_enterprise_csv,
     "enterprise_survey": load_enterprise_survey,
+    "score_monitoring": load_score_monitoring,
+}
+
+# Formats read block by block: a file of any size is loaded in bounded memory.
+STREAMING_LOADERS: dict[str, Callable[[Source, Path], Iterator[pa.Table]]] = {
+    "enterprise_csv": iter_enterprise_csv,
 }
 
 
-def source_files(source: Source) -> tuple[list[Path], list[dict]]:
+FORMATS = frozenset({*LOADERS, *STREAMING_LOADERS})
+
+
+def source_files(source: Source, snapshots: Path | None = None) -> tuple[list[Path], list[dict]]:
     """The local files of a source: its path's matches, or the current snapshot of its URL.
 
     A URL source is fetched here (once per release, see pedw.sources.fetch); with no
@@ -39,7 +48,7 @@ def source_files(source: Source) -> tuple[list[Path], list[dict]]:
     """
     issues: list[dict] = []
     if source.url and not source.path:
-        snapshots = resolve_settings().warehouse_path.parent / "snapshots"
+        snapshots = snapshots or resolve_settings().snapshots_dir
         try:
             snapshot = fetch_snapshot(
                 source.url, snapshots, FetchPolicy(**source.options.get("fetch", {}))
@@ -66,58 +75,62 @@ def source_files(source: Source) -> tuple[list[Path], list[dict]]:
     return source.files(), issues
 
 
-def load_source(source: Source) -> tuple[list[pa.Table], list[dict]]:
-    """Every file of a source read with its format's loader.
+def _issue(source: Source, where, kind: str, message: str) -> dict:
+    return {"source_name": source.name, "source_file": str(where), "kind": kind, "message": message}
 
-    Returns the tables read and the issues met: a file that cannot be loaded is refused
-    (kind 'refused', the other files still load), unexpected extra columns are a 'warning'.
+
+def iter_source(
+    source: Source, snapshots: Path | None = None
+) -> Iterator[tuple[str, Path | None, pa.Table | dict]]:
+    """Every file of a source read with its format's loader, block by block.
+
+    Yields ("table", file, raw table) for each block read and ("issue", file, issue) for
+    each problem: a file that cannot be loaded is refused (kind 'refused'; blocks it had
+    already given must be dropped by the caller; the other files still load), unexpected
+    extra columns are a 'warning'. Streaming formats give bounded blocks of a big file.
     """
-    try:
-        loader = LOADERS[source.format]
-    except KeyError:
+    if source.format not in FORMATS:
         raise ValueError(
             f"source {source.name}: unknown format {source.format!r}; "
-            f"known formats: {sorted(LOADERS)}"
-        ) from None
-    files, issues = source_files(source)
+            f"known formats: {sorted(FORMATS)}"
+        )
+    files, issues = source_files(source, snapshots)
+    for issue in issues:
+        yield "issue", None, issue
     if issues and issues[0]["kind"] == "refused":
-        return [], issues
+        return
     if not files:
         where = source.path or source.url or source.name
-        return [], [
-            {
-                "source_name": source.name,
-                "source_file": str(where),
-                "kind": "refused",
-                "message": f"{where}: no file matches this path",
-            }
-        ]
-    tables = []
+        yield "issue", None, _issue(source, where, "refused", f"{where}: no file matches this path")
+        return
     for path in files:
         try:
-            table = loader(source, path)
+            if source.format in STREAMING_LOADERS:
+                blocks = STREAMING_LOADERS[source.format](source, path)
+            else:
+                blocks = iter([LOADERS[source.format](source, path)])
+            for number, table in enumerate(blocks):
+                extra = (table.schema.metadata or {}).get(b"pedw_extra_columns")
+                if extra and number == 0:
+                    message = f"{path}: unexpected column(s) {extra.decode()} ignored"
+                    yield "issue", path, _issue(source, path, "warning", message)
+                yield "table", path, table.replace_schema_metadata(None)
         except SourceFileError as error:
-            issues.append(
-                {
-                    "source_name": source.name,
-                    "source_file": error.path,
-                    "kind": "refused",
-                    "message": str(error),
-                }
-            )
+            yield "issue", path, _issue(source, error.path, "refused", str(error))
+
+
+def load_source(source: Source, snapshots: Path | None = None) -> tuple[list[pa.Table], list[dict]]:
+    """Every file of a source as whole tables, and the issues met (see iter_source)."""
+    tables: dict[Path, list[pa.Table]] = {}
+    issues = []
+    for kind, path, payload in iter_source(source, snapshots):
+        if kind == "table":
+            tables.setdefault(path, []).append(payload)
             continue
-        extra = (table.schema.metadata or {}).get(b"pedw_extra_columns")
-        if extra:
-            issues.append(
-                {
-                    "source_name": source.name,
-                    "source_file": str(path),
-                    "kind": "warning",
-                    "message": f"{path}: unexpected column(s) {extra.decode()} ignored",
-                }
-            )
-        tables.append(table)
-    return tables, issues
+        issues.append(payload)
+        if payload["kind"] == "refused":
+            tables.pop(path, None)
+    return [pa.concat_tables(blocks) for blocks in tables.values()], issues
 
 
 # Formats whose loaders return the shared long "observations" layout (ILOSTAT code columns).

@@ -22,7 +22,9 @@ YEAR = re.compile(r"^\d{4}$")
 
 
 def load_wdi_country_metadata(source: Source, path: Path) -> pa.Table:
-    """Metadata_Country_*.csv rows (aggregates included; their Region is empty)."""
+    """Metadata_Country_*.csv rows, or the API's country list (aggregates kept: empty Region)."""
+    if _is_json(path):
+        return _country_metadata_from_api(source, path)
     text = read_text_table(path)
     require_columns(text, tuple(METADATA_COLUMNS.values()), "a WDI country metadata file")
     return raw_arrow(text, source, METADATA_COLUMNS)
@@ -80,27 +82,8 @@ def load_wdi_api_json(source: Source, path: Path) -> pa.Table:
     is the record's position in the response; a response holding fewer records than its
     header's `total` (one page of several) is refused: ask for per_page >= total.
     """
-    import json
-
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise SourceFileError(path, f"not a World Bank API JSON response ({error})") from None
-    if isinstance(document, list) and document and "message" in document[0]:
-        messages = "; ".join(m.get("value", str(m)) for m in document[0]["message"])
-        raise SourceFileError(path, f"the World Bank API answered an error: {messages}")
-    if not (isinstance(document, list) and len(document) == 2 and isinstance(document[0], dict)):
-        raise SourceFileError(path, "not a World Bank API v2 response ([header, records])")
-    header, records = document[0], document[1] or []
-    if int(header.get("total", len(records))) > len(records):
-        raise SourceFileError(
-            path,
-            f"holds page {header.get('page')} of {header.get('pages')} ({len(records)} of "
-            f"{header.get('total')} records): request per_page={header.get('total')} or more",
-        )
+    header, records = _api_records(path)
     frame = pd.json_normalize(records)
-    if frame.empty:
-        raise SourceFileError(path, "holds no record")
     frame["_line"] = np.arange(1, len(frame) + 1)
     frame = frame[frame["value"].notna()]
     text = pd.DataFrame(
@@ -119,12 +102,58 @@ def load_wdi_api_json(source: Source, path: Path) -> pa.Table:
     return raw_arrow(cells, source, {c: c if c in text else None for c in columns})
 
 
-def load_wdi(source: Source, path: Path) -> pa.Table:
-    """WDI in either published form: API JSON (by content) or the bulk CSV."""
+def _is_json(path: Path) -> bool:
     if not path.exists():
         raise SourceFileError(path, "file not found")
     with path.open("rb") as handle:
-        start = handle.read(64).lstrip(b"\xef\xbb\xbf \r\n\t")
-    if start[:1] == b"[":
+        return handle.read(64).lstrip(b"\xef\xbb\xbf \r\n\t")[:1] == b"["
+
+
+def _api_records(path: Path) -> tuple[dict, list[dict]]:
+    """The paging header and records of a World Bank API v2 JSON answer (all pages in it)."""
+    import json
+
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise SourceFileError(path, f"not a World Bank API JSON response ({error})") from None
+    if isinstance(document, list) and document and "message" in document[0]:
+        messages = "; ".join(m.get("value", str(m)) for m in document[0]["message"])
+        raise SourceFileError(path, f"the World Bank API answered an error: {messages}")
+    if not (isinstance(document, list) and len(document) == 2 and isinstance(document[0], dict)):
+        raise SourceFileError(path, "not a World Bank API v2 response ([header, records])")
+    header, records = document[0], document[1] or []
+    if int(header.get("total", len(records))) > len(records):
+        raise SourceFileError(
+            path,
+            f"holds page {header.get('page')} of {header.get('pages')} ({len(records)} of "
+            f"{header.get('total')} records): request per_page={header.get('total')} or more",
+        )
+    if not records:
+        raise SourceFileError(path, "holds no record")
+    return header, records
+
+
+def _country_metadata_from_api(source: Source, path: Path) -> pa.Table:
+    """api.worldbank.org/v2/country?format=json: region "Aggregates" is an aggregate (empty
+    Region, as in the CSV) and "Not classified" an economy without income group."""
+    _header, records = _api_records(path)
+    frame = pd.json_normalize(records)
+    region = frame["region.value"].str.strip()
+    income = frame["incomeLevel.value"].str.strip()
+    text = pd.DataFrame(
+        {
+            "country_code": frame["id"],
+            "region": region.where(region != "Aggregates", ""),
+            "income_group": income.where(~income.isin(["Aggregates", "Not classified"]), ""),
+            "table_name": frame["name"],
+        }
+    )
+    return raw_arrow(frame_as_text(text, path, 1), source, {c: c for c in text.columns})
+
+
+def load_wdi(source: Source, path: Path) -> pa.Table:
+    """WDI in either published form: API JSON (by content) or the bulk CSV."""
+    if _is_json(path):
         return load_wdi_api_json(source, path)
     return load_wdi_csv(source, path)

@@ -1,0 +1,72 @@
+"""Notice a new ILOSTAT release and ask for a refresh of what depends on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from pedw.catalog import Source
+from pedw.sources.errors import SourceFileError
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot
+from pedw.sources.ilostat_toc import indicator_id, release_dates, toc_url
+from pipelines.resources import PedwResource
+
+
+def newer_releases(
+    sources: list[Source], snapshots: Path, policy: FetchPolicy | None = None
+) -> list[tuple[Source, str, dt.datetime]]:
+    """ILOSTAT URL sources whose dataset was updated after their last snapshot was fetched."""
+    tracked = [(s, indicator_id(s.url)) for s in sources if indicator_id(s.url)]
+    if not tracked:
+        return []
+    toc = fetch_snapshot(toc_url(tracked[0][0].url), snapshots, policy or FetchPolicy())
+    released = release_dates(toc.path)
+    newer = []
+    for source, dataset in tracked:
+        updated = released.get(dataset)
+        if updated is None or updated != updated:  # not listed, or no date
+            continue
+        kept = latest_snapshot(source.url, snapshots)
+        fetched = dt.datetime.fromisoformat(kept["fetched_at"]) if kept else None
+        updated = updated.to_pydatetime().replace(tzinfo=dt.UTC)
+        if fetched is None or updated > fetched:
+            newer.append((source, dataset, updated))
+    return newer
+
+
+def refresh_selection(sources: list[Source]) -> list[dg.AssetKey]:
+    """The raw assets reading `sources`, and every unpartitioned asset downstream of them."""
+    from assets.versioning import raw_assets_fed_by
+    from pipelines.definitions import ALL_ASSETS
+    from pipelines.run import downstream_of
+
+    raw = {key for key, fed in raw_assets_fed_by(ALL_ASSETS, sources).items() if fed}
+    unpartitioned = {a.key for a in ALL_ASSETS if a.partitions_def is None}
+    return sorted((raw | downstream_of(raw)) & unpartitioned, key=lambda k: k.to_user_string())
+
+
+@dg.sensor(
+    job_name="refresh_unpartitioned",
+    minimum_interval_seconds=6 * 3600,
+    description="Reads ILOSTAT's table of contents; when a dataset the catalog fetches was "
+    "updated after its last snapshot, requests a refresh of its raw asset and of everything "
+    "unpartitioned built on it.",
+)
+def ilostat_release(context: dg.SensorEvaluationContext, pedw: PedwResource):
+    settings = pedw.settings()
+    sources = list(pedw.load_catalog().sources)
+    try:
+        newer = newer_releases(sources, settings.snapshots_dir)
+    except SourceFileError as error:
+        return dg.SkipReason(f"ILOSTAT table of contents unavailable: {error}")
+    if not newer:
+        return dg.SkipReason("no ILOSTAT dataset of the catalog has a newer release")
+    released = ", ".join(f"{dataset} ({updated:%Y-%m-%d})" for _s, dataset, updated in newer)
+    context.log.info(f"new ILOSTAT releases: {released}")
+    return dg.RunRequest(
+        run_key="ilostat-" + ",".join(f"{d}@{u:%Y%m%d%H%M}" for _s, d, u in newer),
+        asset_selection=refresh_selection([source for source, _d, _u in newer]),
+        tags={"pedw/trigger": "ilostat_release", "pedw/releases": released[:200]},
+    )
