@@ -39,6 +39,8 @@ format: install-test
 
 bench: install-test
 	$(BIN)/python bench/enterprise_ingest.py
+	$(BIN)/python bench/enterprise_models.py
+	$(BIN)/python bench/no_change_run.py
 
 ui: install
 	$(BIN)/pedw ui
