@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +68,41 @@ def build_briefs(
     finally:
         con.close()
     sources = catalog_sources(catalog)
-    return [build_brief(inputs, sources, out_dir, country, rule, run_id) for country in countries]
+    workers = min(brief_workers(), len(countries) // 4)
+    if workers <= 1:
+        return [build_brief(inputs, sources, out_dir, c, rule, run_id) for c in countries]
+    # Charts and PDFs are CPU-bound: one process per core, each given the inputs once.
+    shares = [countries[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded Dagster process
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(inputs, sources, out_dir, rule, run_id),
+    ) as pool:
+        built = {b.country: b for share in pool.map(_build_share, shares) for b in share}
+    return [built[c] for c in countries]
+
+
+def brief_workers() -> int:
+    """Processes that build briefs: PEDW_BRIEF_WORKERS, else one per available core."""
+    configured = os.environ.get("PEDW_BRIEF_WORKERS")
+    return int(configured) if configured else len(os.sched_getaffinity(0))
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(inputs, sources, out_dir, rule, run_id) -> None:
+    _WORKER.update(inputs=inputs, sources=sources, out_dir=out_dir, rule=rule, run_id=run_id)
+
+
+def _build_share(countries: list[str]) -> list[BuiltBrief]:
+    w = _WORKER
+    return [
+        build_brief(w["inputs"], w["sources"], w["out_dir"], c, w["rule"], w["run_id"])
+        for c in countries
+    ]
 
 
 def build_brief(
