@@ -200,8 +200,10 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         shift_share=table(
             "models",
             "shift_share",
-            "SELECT * EXCLUDE (run_id) FROM models.shift_share "
-            "ORDER BY ref_area, start_year, end_year",
+            # Successive windows in time order, then the whole period (the longest span).
+            "SELECT * EXCLUDE (run_id) FROM models.shift_share ORDER BY ref_area, "
+            "end_year - start_year = max(end_year - start_year) OVER (PARTITION BY ref_area), "
+            "start_year",
         ),
         failed_rules=failed.to_dict("records"),
         rules_checked=int(
