@@ -10,10 +10,12 @@ import pytest
 
 from assets.briefs import BRIEF_ASSETS
 from pedw.demo.generate import generate_demo_data
+from pedw.raw import raw_partitions
 from pedw.settings import resolve_settings
+from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, build_definitions
 from pipelines.run import run_catalog
-from pipelines.schedules import monthly_refresh
+from pipelines.schedules import enterprise_partitions, monthly_refresh
 
 SMALL_FIRMS = 2_000
 
@@ -127,3 +129,20 @@ ENTERPRISE_MODELS = (
     "score_impact",
     "resilience",
 )
+
+
+def test_partition_sensor_registers_only_countries_the_raw_load_found(small_run):
+    _demo, settings, instance, _first = small_run
+    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
+    context = dg.build_sensor_context(
+        instance=instance, resources={"pedw": definitions.resources["pedw"]}
+    )
+    found = raw_partitions(Store(settings.store_dir))
+    assert len(found) == 40  # the demo's countries, no _unknown / _malformed
+    skipped = enterprise_partitions(context)
+    assert isinstance(skipped, dg.SkipReason) and "40 country partitions, none new" in str(
+        skipped.skip_message
+    )
+    instance.delete_dynamic_partition("enterprise_country", "KEN")
+    request = enterprise_partitions(context)
+    assert [r.partition_key for r in request.run_requests] == ["KEN"]
