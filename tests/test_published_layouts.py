@@ -184,3 +184,36 @@ def test_wdi_api_partial_page_and_error_answers_are_refused(wdi_api, tmp_path):
     )
     with pytest.raises(SourceFileError, match="parameter value is not valid"):
         load_wdi(Source("wdi", "national", "wdi"), error)
+
+
+def test_wdi_databank_export_with_footer_equals_the_bulk_csv(wdi_api, tmp_path):
+    _path, csv, _ = wdi_api
+    wide = pd.read_csv(csv, skiprows=4, dtype=str).drop(columns="Unnamed: 68", errors="ignore")
+    years = [c for c in wide.columns if c.isdigit()]
+    export = wide.rename(
+        columns={"Indicator Name": "Series Name", "Indicator Code": "Series Code"}
+        | {y: f"{y} [YR{y}]" for y in years}
+    )[
+        [
+            "Country Name",
+            "Country Code",
+            "Series Name",
+            "Series Code",
+            *[f"{y} [YR{y}]" for y in years],
+        ]
+    ]
+    path = tmp_path / "Data_Extract_From_World_Development_Indicators.csv"
+    body = export.fillna("..").to_csv(index=False)
+    path.write_text(
+        "\ufeff" + body + "\n\nData from database: World Development Indicators\n"
+        "Last Updated: 02/17/2021\n",
+        encoding="utf-8",
+    )
+    source = Source("wdi", "national", "wdi")
+    databank = load_wdi(source, path).to_pandas()
+    bulk = load_wdi(source, csv).to_pandas()
+    assert len(databank) == len(bulk)  # ".." cells are not rows; the footer is not a row
+    assert set(databank.source) == {"WDI:02/17/2021"}
+    merged = databank.merge(bulk, on=["ref_area", "time"], suffixes=("", "_bulk"))
+    assert np.allclose(merged.obs_value.astype(float), merged.obs_value_bulk.astype(float))
+    assert merged.source_line.min() == 2  # the first economy, under the header

@@ -18,7 +18,8 @@ from pedw.sources.text_table import read_text_table
 
 METADATA_COLUMNS = {"country_code": "Country Code", "region": "Region",
                     "income_group": "IncomeGroup", "table_name": "TableName"}  # fmt: skip
-YEAR = re.compile(r"^\d{4}$")
+YEAR = re.compile(r"^(\d{4})(?: \[YR\d{4}\])?$")  # 2019, or DataBank's 2019 [YR2019]
+FOOTER = re.compile(r"^\s*(Data from database|Last Updated)\s*:\s*(.*)$")
 
 
 def load_wdi_country_metadata(source: Source, path: Path) -> pa.Table:
@@ -31,33 +32,51 @@ def load_wdi_country_metadata(source: Source, path: Path) -> pa.Table:
 
 
 def load_wdi_csv(source: Source, path: Path) -> pa.Table:
-    """A WDI bulk CSV (API_<indicator>_DS2_*.csv) as raw observations, one row per cell.
+    """A WDI CSV with years as columns as raw observations, one row per cell.
 
-    The file has four lines of header block (source, last-updated date) before the column
-    names, one row per economy, one column per year and a trailing comma; empty cells are
-    missing values and are not turned into rows. Each cell keeps the line of its economy.
+    Two published forms: the bulk download (API_<indicator>_DS2_*.csv: four lines of
+    header block before the column names, `Indicator Code`, a trailing comma) and the
+    DataBank export (`Series Code`, years as "2019 [YR2019]", ".." for missing, and footer
+    lines "Data from database: ..." and "Last Updated: ..." under the table). Missing
+    cells are not turned into rows; each cell keeps the line of its economy. DataBank
+    footers are metadata, not rows: the last-updated date becomes the `source`.
     """
-    text = read_text_table(path, skip_rows=source.options.get("skip_rows", 4))
-    require_columns(text, ("Country Code", "Indicator Code"), "a WDI bulk CSV")
-    years = [c for c in text.table.column_names if YEAR.match(c)]
+    with path.open("rb") as handle:
+        databank = (
+            handle.read(200)
+            .lstrip(b"\xef\xbb\xbf")
+            .startswith((b"Country Name", b'"Country Name"', b"Series Name", b'"Series Name"'))
+        )
+    skip = source.options.get("skip_rows", 0 if databank else 4)
+    text = read_text_table(path, skip_rows=skip)
+    code = "Series Code" if "Series Code" in text.table.column_names else "Indicator Code"
+    require_columns(text, ("Country Code", code), "a WDI bulk CSV or DataBank export")
+    years = {c: YEAR.match(c)[1] for c in text.table.column_names if YEAR.match(c)}
     if not years:
-        raise SourceFileError(path, "no year columns (1960, 1961, ...) in the header", line=5)
-    n = text.table.num_rows
+        raise SourceFileError(
+            path, "no year columns (1960, 1961, ...) in the header", line=skip + 1
+        )
+    notes = [(m, FOOTER.match(m["text"] or "")) for m in text.malformed]
+    updated = [found[2] for _m, found in notes if found and found[1] == "Last Updated"]
+    text = replace(text, malformed=[m for m, found in notes if not found])
+    table = text.table
+    n = table.num_rows
     values = (
-        np.concatenate([text.table[y].to_numpy(zero_copy_only=False) for y in years])
+        np.concatenate([table[y].to_numpy(zero_copy_only=False) for y in years])
         if n
         else np.array([])
     )
-    keep = values != ""
+    keep = (values != "") & (values != "..")
     repeat = np.tile(np.arange(n), len(years))[keep]
+    label = f"WDI:{updated[0].strip()}" if updated else "WDI"
     columns = {
-        "ref_area": text.table["Country Code"].take(repeat),
-        "indicator": text.table["Indicator Code"].take(repeat),
-        "source": constant_column("WDI", int(keep.sum())).cast(pa.string()),
-        "time": pa.array(np.repeat(years, n)[keep]),
+        "ref_area": table["Country Code"].take(repeat),
+        "indicator": table[code].take(repeat),
+        "source": constant_column(label, int(keep.sum())).cast(pa.string()),
+        "time": pa.array(np.repeat(list(years.values()), n)[keep]),
         "obs_value": pa.array(values[keep], pa.string()),
-        "ref_area_label": text.table["Country Name"].take(repeat)
-        if "Country Name" in text.table.column_names
+        "ref_area_label": table["Country Name"].take(repeat)
+        if "Country Name" in table.column_names
         else pa.nulls(int(keep.sum()), pa.string()),
     }
     long = pa.table(
@@ -66,9 +85,7 @@ def load_wdi_csv(source: Source, path: Path) -> pa.Table:
             for name in (*RAW_COLUMNS, "ref_area_label")
         }
     )
-    cells = type(text)(
-        path=text.path, table=long, lines=text.lines[repeat], malformed=text.malformed
-    )
+    cells = replace(text, table=long, lines=text.lines[repeat])
     return raw_arrow(cells, source, {c: c for c in long.column_names})
 
 
