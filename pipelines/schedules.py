@@ -70,17 +70,25 @@ def pedw_assets() -> list[dg.AssetsDefinition]:
     job_name="refresh_enterprise",
     minimum_interval_seconds=3600,
     description="Registers the country partitions the last raw load of the firm files found "
-    "(raw/enterprise_firms, refreshed by the monthly job) and requests a run for each new one.",
+    "(raw/enterprise_firms, refreshed by the monthly job) and requests a run for each new "
+    "country and for each country whose staged rows are out of date.",
 )
 def enterprise_partitions(context: dg.SensorEvaluationContext, pedw: PedwResource):
     found = raw_partitions(pedw.store())
     known = set(context.instance.get_dynamic_partitions(enterprise_countries.name))
     new = [key for key in found if key not in known]
-    if not new:
-        return dg.SkipReason(f"{len(found)} country partitions, none new")
+    plan = pedw.version_plan(context.instance)
+    staged = ENTERPRISE_ASSETS[0]
+    changed = [key for key in found if key in known and plan.outdated(staged, [key])]
+    if not new and not changed:
+        return dg.SkipReason(f"{len(found)} country partitions, none new or out of date")
+    version = plan.version(staged.key)
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=key, run_key=f"enterprise-{key}") for key in new],
-        dynamic_partitions_requests=[enterprise_countries.build_add_request(new)],
+        run_requests=[
+            dg.RunRequest(partition_key=key, run_key=f"enterprise-{key}-{version}")
+            for key in new + changed
+        ],
+        dynamic_partitions_requests=[enterprise_countries.build_add_request(new)] if new else [],
     )
 
 
