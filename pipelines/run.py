@@ -38,8 +38,8 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     not_materialized: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    rebuilt: dict[str, str] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # current: left alone
+    rebuilt: dict[str, str] = field(default_factory=dict)  # asset -> why it ran (not with full)
     seconds: float = 0.0
 
 
