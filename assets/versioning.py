@@ -14,7 +14,7 @@ import dagster as dg
 
 from pedw.catalog import Catalog, Source
 from pedw.settings import Settings
-from pedw.sources.registry import source_files
+from pedw.sources.registry import kept_files
 from pedw.store import Store
 from pedw.versions import FileDigests, code_fingerprint, combine, source_version
 
@@ -73,8 +73,9 @@ class VersionPlan:
             level = metadata[LEVEL]
             formats = tuple(metadata[FORMATS].split(","))
             sources = self.catalog.for_level(level, formats)
+            # URL sources: their last snapshot (runs refresh them first; see run_catalog).
             snapshots = self.settings.snapshots_dir
-            files_of = lambda source: source_files(source, snapshots)[0]  # noqa: E731
+            files_of = lambda source: kept_files(source, snapshots)  # noqa: E731
             return combine(
                 self.code, key.to_user_string(), source_version(sources, files_of, self.digests)
             )

@@ -20,6 +20,7 @@ from assets.versioning import raw_assets_fed_by
 from pedw.catalog import Catalog, load_catalog
 from pedw.raw import raw_partitions
 from pedw.settings import Settings
+from pedw.sources.registry import refresh_snapshots
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, build_definitions
 
@@ -111,6 +112,8 @@ def run_catalog(
     """
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_path)
+    # One conditional request per URL source: the versions below then see a new release.
+    refresh_snapshots(catalog.sources, settings.snapshots_dir)
     definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
     resources = {"pedw": definitions.resources["pedw"]}
     summary = RunSummary(success=True)

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.briefs import brief_countries
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
 from pedw.raw import raw_partitions
+from pedw.sources.registry import refresh_snapshots
 from pipelines.resources import PedwResource
 
 MONTHLY = "0 5 1 * *"  # 05:00 on the first day of every month
@@ -49,6 +50,7 @@ def refresh_jobs(
 def monthly_refresh(context: dg.ScheduleEvaluationContext, pedw: PedwResource):
     """Rebuild the unpartitioned assets whose code or inputs changed (sources are fetched
     again, once per release); the enterprise sensor queues each new country partition."""
+    refresh_snapshots(pedw.load_catalog().sources, pedw.settings().snapshots_dir)
     plan = pedw.version_plan(context.instance)
     outdated = [a.key for a in pedw_assets() if a.partitions_def is None and plan.outdated(a, None)]
     if not outdated:

@@ -255,9 +255,7 @@ def brief_content(
     _scorecard(content, panel, mine)
     _enterprise(content, inputs, rule)
     if len(inputs.shift_share):
-        content.shift_share = inputs.shift_share[
-            inputs.shift_share["ref_area"] == country
-        ].reset_index(drop=True)
+        content.shift_share = _rows_of(inputs.shift_share, "ref_area", country)
     if len(inputs.estimates):
         content.findings = _findings(inputs.estimates)
     content.quality = _quality(inputs, mine)
@@ -331,11 +329,14 @@ def _scorecard(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame) -
         )
 
 
+def _rows_of(frame: pd.DataFrame, column: str, country: str) -> pd.DataFrame:
+    """One country's rows of a loaded table, renumbered from 0."""
+    return frame[frame[column] == country].reset_index(drop=True)
+
+
 def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule) -> None:
     if len(inputs.sme_gap_cells):
-        cells = inputs.sme_gap_cells[
-            inputs.sme_gap_cells["country"] == content.country
-        ].reset_index(drop=True)
+        cells = _rows_of(inputs.sme_gap_cells, "country", content.country)
         content.sme_gap_cells = suppress(
             cells,
             rule,
@@ -344,9 +345,7 @@ def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule
             value_columns=["productivity_gap", "productivity_gap_se", "wage_gap", "wage_gap_se"],
         )
     if len(inputs.sme_gap_trend):
-        trend = inputs.sme_gap_trend[
-            inputs.sme_gap_trend["country"] == content.country
-        ].reset_index(drop=True)
+        trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
         content.sme_gap_trend = suppress(
             trend,
             rule,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +12,7 @@ from pedw.settings import resolve_settings
 from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
-from pedw.sources.fetch import FetchPolicy, fetch_snapshot
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, snapshot_dir
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.ilostat_sdmx import load_ilostat_sdmx
@@ -40,43 +40,45 @@ STREAMING_LOADERS: dict[str, Callable[[Source, Path], Iterator[pa.Table]]] = {
 FORMATS = frozenset({*LOADERS, *STREAMING_LOADERS})
 
 
+def _issue(source: Source, where, kind: str, message: str) -> dict:
+    return {"source_name": source.name, "source_file": str(where), "kind": kind, "message": message}
+
+
 def source_files(source: Source, snapshots: Path | None = None) -> tuple[list[Path], list[dict]]:
     """The local files of a source: its path's matches, or the current snapshot of its URL.
 
     A URL source is fetched here (once per release, see pedw.sources.fetch); with no
     network, the last snapshot is used and a warning says so.
     """
-    issues: list[dict] = []
-    if source.url and not source.path:
-        snapshots = snapshots or resolve_settings().snapshots_dir
-        try:
-            snapshot = fetch_snapshot(
-                source.url, snapshots, FetchPolicy(**source.options.get("fetch", {}))
-            )
-        except SourceFileError as error:
-            return [], [
-                {
-                    "source_name": source.name,
-                    "source_file": source.url,
-                    "kind": "refused",
-                    "message": str(error),
-                }
-            ]
-        if snapshot.status.startswith("offline"):
-            issues.append(
-                {
-                    "source_name": source.name,
-                    "source_file": source.url,
-                    "kind": "warning",
-                    "message": f"{source.url}: {snapshot.status}",
-                }
-            )
-        return [snapshot.path], issues
-    return source.files(), issues
+    if not (source.url and not source.path):
+        return source.files(), []
+    snapshots = snapshots or resolve_settings().snapshots_dir
+    policy = FetchPolicy(**source.options.get("fetch", {}))
+    try:
+        snapshot = fetch_snapshot(source.url, snapshots, policy)
+    except SourceFileError as error:
+        return [], [_issue(source, source.url, "refused", str(error))]
+    issues = []
+    if snapshot.status.startswith("offline"):
+        issues.append(_issue(source, source.url, "warning", f"{source.url}: {snapshot.status}"))
+    return [snapshot.path], issues
 
 
-def _issue(source: Source, where, kind: str, message: str) -> dict:
-    return {"source_name": source.name, "source_file": str(where), "kind": kind, "message": message}
+def kept_files(source: Source, snapshots: Path) -> list[Path]:
+    """The files a source would be read from now, without touching the network: its path's
+    matches, or the last snapshot of its URL (none before the first fetch)."""
+    if not (source.url and not source.path):
+        return source.files()
+    kept = latest_snapshot(source.url, snapshots)
+    return [snapshot_dir(snapshots, source.url) / kept["file"]] if kept else []
+
+
+def refresh_snapshots(sources: Iterable[Source], snapshots: Path) -> None:
+    """Ask each URL source's server once for a new release (a conditional request), so
+    that versions computed from the kept files see it."""
+    for source in sources:
+        if source.url and not source.path:
+            source_files(source, snapshots)
 
 
 def iter_source(

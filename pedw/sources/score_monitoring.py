@@ -79,14 +79,15 @@ def _table_rows(sheet: pd.DataFrame, start: int) -> pd.DataFrame:
 
 def cell_text(values: pd.Series) -> pd.Series:
     """Spreadsheet cells as the text a contract reads: 12.0 -> "12", dates ISO, text as typed."""
-    numbers = pd.to_numeric(values.where(values.map(type).isin([int, float])), errors="coerce")
+    kinds = values.map(type)
+    numbers = pd.to_numeric(values.where(kinds.isin([int, float])), errors="coerce")
     as_text = pd.Series(
         pa.array(numbers, pa.float64(), from_pandas=True)
         .cast(pa.string())
         .to_numpy(zero_copy_only=False),
         index=values.index,
     )
-    dates = values.map(type).isin([pd.Timestamp, dt.datetime])
+    dates = kinds.isin([pd.Timestamp, dt.datetime])
     text = values.astype("string").str.strip()
     text = text.mask(dates, pd.to_datetime(values.where(dates)).dt.strftime("%Y-%m-%d"))
     return as_text.fillna(text).replace("", pd.NA)

@@ -170,7 +170,9 @@ def iter_text_tables(
                     quoted_strings_can_be_null=False,
                 ),
             )
-            for batch in _batches(reader):
+            for batch in reader:
+                if not batch.num_rows:  # a block of rejected rows only: they come with the next
+                    continue
                 malformed, pending[:] = list(pending), []
                 if malformed:
                     lines = np.array([row["line"] for row in malformed], dtype=np.int64)
@@ -212,13 +214,6 @@ def iter_text_tables(
             f"not a table: none of its {bad_rows} row(s) has the header's {len(names)} fields",
             line=header_record + 1,
         )
-
-
-def _batches(reader: pacsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
-    """Non-empty batches of the streaming reader (a block of only rejected rows yields none)."""
-    for batch in reader:
-        if batch.num_rows:
-            yield batch
 
 
 def read_text_table(
