@@ -14,21 +14,26 @@ from pedw.models.enterprise import (
     sme_gap_trend_by_country,
     sme_gap_trend_models,
 )
+from pedw.models.ledger import ModelLedger
 from pedw.models.multilevel import MULTILEVEL_OUTCOMES, variance_shares
 from pedw.models.national import national_models
 from pedw.models.resilience import resilience_models
 from pedw.models.score import score_impact
 from pedw.models.sector import sector_pass_through, shift_share
-from pedw.models.storage import read_table, write_frame
+from pedw.models.storage import read_table, write_frame, write_model_ledger, write_model_outputs
 from pipelines.resources import PedwResource
 
 
-def _estimates_result(frame, group: str) -> dg.MaterializeResult:
+def _estimates_result(frame, ledger: ModelLedger, group: str) -> dg.MaterializeResult:
     headline = frame[~frame["term"].str.startswith("C(")].head(12)
+    status = ledger.status(frame)
+    not_run = status[status["status"] != "estimated"]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
             "models": sorted(frame["model_id"].unique().tolist()),
+            "models_not_run": dict(zip(not_run["model_id"], not_run["reason"], strict=True)),
+            "excluded_or_altered": len(ledger.exclusions()),
             "estimates": dg.MetadataValue.md(
                 headline[
                     ["model_id", "term", "estimate", "std_error", "ci_low", "ci_high", "n_obs"]
@@ -42,7 +47,8 @@ def _estimates_result(frame, group: str) -> dg.MaterializeResult:
 def estimates_asset(
     group: str, mart: dg.AssetsDefinition, compute, description: str
 ) -> dg.AssetsDefinition:
-    """An asset that fits `compute(mart frame)` and writes its slice of models.estimates."""
+    """An asset that fits `compute(mart frame, ledger)` and writes its slices of
+    models.estimates, models.status and quality.model_exclusions."""
 
     @dg.asset(
         key=["models", group],
@@ -54,10 +60,11 @@ def estimates_asset(
     def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         pedw.stamp(context)
         store = pedw.store()
-        frame = compute(read_table(store, "marts", mart.key.path[-1]))
-        write_frame(store, "models", "estimates", frame, context.run_id, slice_name=group)
+        ledger = ModelLedger(level=group.split("_")[0])
+        frame = compute(read_table(store, "marts", mart.key.path[-1]), ledger)
+        write_model_outputs(store, group, frame, ledger, context.run_id)
         context.log.info(f"models.estimates/{group}: {len(frame)} terms")
-        return _estimates_result(frame, group)
+        return _estimates_result(frame, ledger, group)
 
     return _model
 
@@ -78,7 +85,7 @@ sector_estimates = estimates_asset(
 multilevel_estimates = estimates_asset(
     "enterprise_multilevel",
     enterprise_panel,
-    lambda panel: pd.concat(
+    lambda panel, _ledger: pd.concat(
         [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
     ),
     "MixedLM with country and sector-within-country random intercepts: variance shares by level.",
@@ -86,19 +93,19 @@ multilevel_estimates = estimates_asset(
 cross_level_estimates = estimates_asset(
     "enterprise_cross_level",
     enterprise_panel,
-    cross_level_models,
+    lambda panel, _ledger: cross_level_models(panel),
     "Firm productivity and wages on firm, sector and national drivers | country + year.",
 )
 sme_gap_estimates = estimates_asset(
     "enterprise_sme_gap",
     enterprise_panel,
-    sme_gap_trend_models,
+    lambda panel, _ledger: sme_gap_trend_models(panel),
     "SME-large gaps in productivity and wages and their yearly trend (is the gap widening?).",
 )
 score_estimates = estimates_asset(
     "score_impact",
     enterprise_panel,
-    score_impact,
+    lambda panel, _ledger: score_impact(panel),
     "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
 )
 
@@ -117,10 +124,23 @@ def shift_share_decomposition(
 ) -> dg.MaterializeResult:
     pedw.stamp(context)
     store = pedw.store()
-    frame = shift_share(read_table(store, "marts", "sector_panel"))
+    ledger = ModelLedger("sector")
+    frame = shift_share(read_table(store, "marts", "sector_panel"), ledger=ledger)
     rows = write_frame(store, "models", "shift_share", frame, context.run_id)
+    status = ledger.status(frame.assign(model_id="shift_share", n_obs=len(frame),
+                                        n_groups=frame["ref_area"].nunique()))  # fmt: skip
+    write_model_ledger(store, "shift_share", status, ledger, context.run_id)
+    exclusions = ledger.exclusions()
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "countries": int(frame["ref_area"].nunique())}
+        metadata={
+            "dagster/row_count": rows,
+            "countries": int(frame["ref_area"].nunique()),
+            "excluded_or_altered": dg.MetadataValue.md(
+                exclusions.groupby("rule").size().rename("country-periods").to_markdown()
+            )
+            if len(exclusions)
+            else "none",
+        }
     )
 
 
@@ -165,11 +185,10 @@ def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Mate
     pedw.stamp(context)
     store = pedw.store()
     estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
-    write_frame(
-        store, "models", "estimates", estimates, context.run_id, slice_name="enterprise_resilience"
-    )
+    ledger = ModelLedger("enterprise")
+    write_model_outputs(store, "enterprise_resilience", estimates, ledger, context.run_id)
     write_frame(store, "models", "resilience_by_country", summary, context.run_id)
-    return _estimates_result(estimates, "enterprise_resilience")
+    return _estimates_result(estimates, ledger, "enterprise_resilience")
 
 
 MODEL_ASSETS = [

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pedw.models.storage import record_models_not_run
 from pedw.warehouse import publish
 from pipelines.resources import PedwResource
 
@@ -22,7 +23,9 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
     def warehouse(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         pedw.stamp(context)
         settings = pedw.settings()
-        publication = publish(pedw.store(), settings.warehouse_path, context.run_id)
+        store = pedw.store()
+        not_run = record_models_not_run(store, context.run_id)
+        publication = publish(store, settings.warehouse_path, context.run_id)
         context.log.info(
             f"published {len(publication.tables)} tables to {publication.path} "
             f"in {publication.seconds:.1f}s"
@@ -32,6 +35,9 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
                 "path": str(publication.path),
                 "tables": publication.tables,
                 "seconds": publication.seconds,
+                "model_groups_not_run": dict(
+                    zip(not_run["model_id"], not_run["reason"], strict=True)
+                ),
             }
         )
 

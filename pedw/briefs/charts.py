@@ -69,6 +69,7 @@ def shift_share_chart(axis, periods: pd.DataFrame) -> None:
         ("within_sector_growth_pct", "Within sectors", "#1f4e79"),
         ("static_structural_change_growth_pct", "Static structural change", "#e07b39"),
         ("dynamic_reallocation_growth_pct", "Dynamic reallocation", "#70ad47"),
+        ("entry_exit_growth_pct", "Sectors entering or leaving", "#7f7f7f"),
     ]
     positive = [0.0] * len(periods)
     negative = [0.0] * len(periods)

@@ -3,11 +3,9 @@ and five-year long differences, all two-way fixed effects clustered by country."
 
 from __future__ import annotations
 
-import contextlib
-
 import pandas as pd
 
-from pedw.models.absorb import InsufficientDataError, fe_ols
+from pedw.models.ledger import ModelLedger, fit_recorded
 from pedw.models.tidy import empty_estimates, fingerprint, tidy_fit
 
 PRODUCTION_DRIVERS = ["human_capital", "log_capital_per_worker", "annual_hours", "trade_openness"]
@@ -17,40 +15,36 @@ PASS_THROUGH_CONTROLS = ["human_capital"]
 LONG_DIFFERENCE_YEARS = 5
 
 
-def production_model(panel: pd.DataFrame) -> pd.DataFrame:
+def production_model(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
     """log output per worker on its drivers | country + year."""
-    fit = fe_ols(
-        panel, "log_output_per_worker", PRODUCTION_DRIVERS, ["ref_area", "year"], "ref_area"
+    ledger = ledger if ledger is not None else ModelLedger("national")
+    model_id = "national_production_twfe"
+    outcome = "log_output_per_worker"
+    fit = fit_recorded(
+        ledger, model_id, panel, outcome, PRODUCTION_DRIVERS, ["ref_area", "year"], "ref_area"
     )
-    fit.extra["panel_coverage"] = coverage(panel, "log_output_per_worker", PRODUCTION_DRIVERS)
-    return tidy_fit(
-        fit,
-        "national_production_twfe",
-        "national",
-        "log_output_per_worker",
-        fingerprint(panel[["ref_area", "year", "log_output_per_worker", *PRODUCTION_DRIVERS]]),
-    )
+    if fit is None:
+        return empty_estimates()
+    fit.extra["panel_coverage"] = coverage(panel, outcome, PRODUCTION_DRIVERS)
+    stamp = fingerprint(panel[["ref_area", "year", outcome, *PRODUCTION_DRIVERS]])
+    return tidy_fit(fit, model_id, "national", outcome, stamp)
 
 
-def pass_through_models(panel: pd.DataFrame) -> pd.DataFrame:
+def pass_through_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
     """Each decent-work outcome on log output per worker (+ controls) | country + year."""
+    ledger = ledger if ledger is not None else ModelLedger("national")
     frames = []
+    regressors = ["log_output_per_worker", *PASS_THROUGH_CONTROLS]
     for outcome in DECENT_WORK_OUTCOMES:
-        regressors = ["log_output_per_worker", *PASS_THROUGH_CONTROLS]
-        try:
-            fit = fe_ols(panel, outcome, regressors, ["ref_area", "year"], "ref_area")
-        except InsufficientDataError:
-            continue  # an outcome the catalog does not provide is skipped, not fatal
-        fit.extra["panel_coverage"] = coverage(panel, outcome, regressors)
-        frames.append(
-            tidy_fit(
-                fit,
-                f"national_pass_through_{outcome}",
-                "national",
-                outcome,
-                fingerprint(panel[["ref_area", "year", outcome, *regressors]]),
-            )
+        model_id = f"national_pass_through_{outcome}"
+        fit = fit_recorded(
+            ledger, model_id, panel, outcome, regressors, ["ref_area", "year"], "ref_area"
         )
+        if fit is None:
+            continue  # an outcome the catalog does not provide: on record, not fatal
+        fit.extra["panel_coverage"] = coverage(panel, outcome, regressors)
+        stamp = fingerprint(panel[["ref_area", "year", outcome, *regressors]])
+        frames.append(tidy_fit(fit, model_id, "national", outcome, stamp))
     return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
@@ -70,22 +64,27 @@ def long_differences(panel: pd.DataFrame, years: int = LONG_DIFFERENCE_YEARS) ->
     return pd.concat(rows, ignore_index=True)
 
 
-def long_difference_models(panel: pd.DataFrame) -> pd.DataFrame:
+def long_difference_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
     """Robustness: five-year change of each outcome on the change of log output per worker | period."""
+    ledger = ledger if ledger is not None else ModelLedger("national")
     changes = long_differences(panel)
     frames = []
     for outcome in DECENT_WORK_OUTCOMES:
-        try:
-            fit = fe_ols(changes, outcome, ["log_output_per_worker"], ["end_year"], "ref_area")
-        except InsufficientDataError:
+        model_id = f"national_long_difference_{outcome}"
+        fit = fit_recorded(
+            ledger, model_id, changes, outcome, ["log_output_per_worker"], ["end_year"],
+            "ref_area", time="end_year",
+        )  # fmt: skip
+        if fit is None:
             continue
+        stamp = fingerprint(changes[["ref_area", "end_year", outcome, "log_output_per_worker"]])
         frames.append(
             tidy_fit(
                 fit,
-                f"national_long_difference_{outcome}",
+                model_id,
                 "national",
                 outcome,
-                fingerprint(changes[["ref_area", "end_year", outcome, "log_output_per_worker"]]),
+                stamp,
                 estimator="OLS on 5-year changes with period effects (statsmodels), CRV1",
             )
         )
@@ -106,11 +105,14 @@ def coverage(panel: pd.DataFrame, outcome: str, regressors: list[str]) -> dict:
     }
 
 
-def national_models(panel: pd.DataFrame) -> pd.DataFrame:
-    """Every national model, tidy."""
-    parts = [pass_through_models(panel), long_difference_models(panel)]
-    # Without a productivity series and its drivers, the pass-through models still run.
-    with contextlib.suppress(InsufficientDataError):
-        parts.insert(0, production_model(panel))
-
-    return pd.concat(parts, ignore_index=True)
+def national_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
+    """Every national model, tidy; what could not run, and why, goes to `ledger`."""
+    ledger = ledger if ledger is not None else ModelLedger("national")
+    return pd.concat(
+        [
+            production_model(panel, ledger),
+            pass_through_models(panel, ledger),
+            long_difference_models(panel, ledger),
+        ],
+        ignore_index=True,
+    )

@@ -1,0 +1,81 @@
+"""The shift-share decomposition where sectors enter, leave or go missing (hand-computed cases)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pedw.models.ledger import ModelLedger
+from pedw.models.sector import shift_share
+
+
+def panel(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["ref_area", "sector", "year", "employment", "value_added"])
+
+
+def test_a_sector_entering_has_its_own_term_and_the_total_is_aggregate_growth():
+    # 2000: A 50 workers / 100 VA, B 50 / 50, C 0 / 10.  2005: A 50 / 110, B 50 / 50, C 10 / 20.
+    frame = panel([("XYZ", "A", 2000, 50, 100), ("XYZ", "B", 2000, 50, 50), ("XYZ", "C", 2000, 0, 10),
+                   ("XYZ", "A", 2005, 50, 110), ("XYZ", "B", 2005, 50, 50), ("XYZ", "C", 2005, 10, 20)])  # fmt: skip
+    ledger = ModelLedger("sector")
+    row = shift_share(frame, ledger=ledger).set_index(["start_year", "end_year"]).loc[(2000, 2005)]
+    assert row["productivity_start"] == pytest.approx(160 / 100, abs=1e-12)
+    assert row["productivity_end"] == pytest.approx(180 / 110, abs=1e-12)
+    assert row["total_change_growth_pct"] == pytest.approx(100 * (180 / 110 / 1.6 - 1), abs=1e-10)
+    assert row["within_sector"] == pytest.approx(0.2 * 0.5, abs=1e-12)
+    assert row["static_structural_change"] == pytest.approx(3 * (50 / 110 - 0.5), abs=1e-12)
+    assert row["dynamic_reallocation"] == pytest.approx(0.2 * (50 / 110 - 0.5), abs=1e-12)
+    assert row["entry_exit"] == pytest.approx(20 / 110 - 10 / 100, abs=1e-12)
+    assert (row["sectors"], row["sectors_entry_exit"]) == (2, 1)
+    recorded = ledger.exclusions()
+    assert recorded[["rule", "start_year", "end_year"]].values.tolist() == [
+        ["entry_exit", 2000, 2005]
+    ]
+    assert recorded["share_affected"].iloc[0] == pytest.approx(max(10 / 160, 20 / 180))
+
+
+def test_one_sector_ten_percent_more_productive_is_growth_not_structural_change():
+    # Sector C has no workers in 2000: before, the end-year shares covered C and the start-year
+    # shares did not, and a 10% rise in A read as 0% growth with -9.1 points of structural change.
+    frame = panel([("XYZ", "A", 2000, 100, 100), ("XYZ", "B", 2000, 100, 100), ("XYZ", "C", 2000, 0, 0),
+                   ("XYZ", "A", 2005, 100, 110), ("XYZ", "B", 2005, 100, 100), ("XYZ", "C", 2005, 0, 0)])  # fmt: skip
+    row = shift_share(frame).iloc[0]
+    assert row["total_change_growth_pct"] == pytest.approx(5.0, abs=1e-10)
+    assert row["within_sector_growth_pct"] == pytest.approx(5.0, abs=1e-10)
+    assert row["static_structural_change"] == pytest.approx(0.0, abs=1e-12)
+    assert row["entry_exit"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_incomplete_years_are_left_out_and_recorded_and_productivity_is_one_number_per_year():
+    rows = []
+    for year in range(2000, 2011):
+        rows += [("XYZ", "A", year, 100, 100 + 10 * (year - 2000)), ("XYZ", "B", year, 50, 80),
+                 ("XYZ", "C", year, None if year == 2005 else 20, 30)]  # fmt: skip
+        rows += [("QQQ", "A", year, 10, 10 + year - 2000), ("QQQ", "B", year, None, None)]
+    ledger = ModelLedger("sector")
+    result = shift_share(panel(rows), ledger=ledger)
+    xyz = result[result["ref_area"] == "XYZ"]
+    # 2005 is incomplete: 2000-2005 and 2005-2010 are not decomposed; the whole span is.
+    assert xyz[["start_year", "end_year"]].values.tolist() == [[2000, 2010]]
+    # QQQ never reports B: the decomposition uses A alone, in every year, and says so.
+    qqq = result[result["ref_area"] == "QQQ"].set_index(["start_year", "end_year"])
+    assert qqq.loc[(2005, 2010), "productivity_start"] == pytest.approx(1.5)
+    assert qqq.loc[(2000, 2005), "productivity_end"] == pytest.approx(1.5)
+    recorded = ledger.exclusions()
+    rules = recorded.groupby(["ref_area", "rule"])
+    assert rules.size().to_dict() == {
+        ("QQQ", "sector_never_reported"): 1,
+        ("XYZ", "incomplete_year"): 1,
+        ("XYZ", "period_endpoint_incomplete"): 2,
+    }
+    incomplete = recorded[recorded["rule"] == "incomplete_year"].iloc[0]
+    assert (incomplete["start_year"], incomplete["share_affected"]) == (2005, pytest.approx(1 / 3))
+    never = recorded[recorded["rule"] == "sector_never_reported"].iloc[0]
+    assert never["share_affected"] == pytest.approx(0.5) and "sector B" in never["detail"]
+
+
+def test_a_country_with_a_single_complete_year_is_recorded_not_silently_dropped():
+    frame = panel([("XYZ", "A", 2000, 10, 10), ("XYZ", "A", 2001, None, 12)])
+    ledger = ModelLedger("sector")
+    assert shift_share(frame, ledger=ledger).empty
+    assert ledger.exclusions().set_index("rule").loc["too_few_years", "ref_area"] == "XYZ"
