@@ -105,7 +105,7 @@ sme_gap_estimates = estimates_asset(
 score_estimates = estimates_asset(
     "score_impact",
     enterprise_panel,
-    lambda panel, _ledger: score_impact(panel),
+    lambda panel, ledger: score_impact(panel, ledger=ledger),
     "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
 )
 

@@ -16,7 +16,9 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     from pedw.demo.generate import generate_demo_data
 
     print(f"pedw: writing demo data ({args.firms:,} firms) to {args.out} ...", flush=True)
-    truth = generate_demo_data(args.out, n_firms=args.firms, seed=args.seed)
+    truth = generate_demo_data(
+        args.out, n_firms=args.firms, seed=args.seed, score_effects=args.score_effects
+    )
     realised = truth["realised"]
     print(
         f"pedw: {realised['firm_years']:,} firm-years, {realised['score_participants']:,} SCORE "
@@ -149,6 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default=str(PROJECT_ROOT / "demo_data"))
     demo.add_argument("--firms", type=int, default=50_000)
     demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument(
+        "--score-effects",
+        choices=["common", "heterogeneous"],
+        default="common",
+        help="SCORE effects the same for every cohort (default) or cohort-specific and growing, "
+        "where a classic TWFE DiD is biased (docs/demo_data.md)",
+    )
     demo.set_defaults(func=_cmd_demo_data)
 
     run = commands.add_parser("run", help="materialize every asset (every partition) for a catalog")

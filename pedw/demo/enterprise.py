@@ -23,9 +23,16 @@ def _rescale(effects: np.ndarray, variance: float) -> np.ndarray:
 
 
 def draw_enterprise(
-    rng: np.random.Generator, national: NationalDraw, n_firms: int
+    rng: np.random.Generator,
+    national: NationalDraw,
+    n_firms: int,
+    score_effects: str = "common",
 ) -> tuple[pd.DataFrame, dict]:
-    """Draw `n_firms` firms over the firm waves; return the CSV frame and realised truths."""
+    """Draw `n_firms` firms over the firm waves; return the CSV frame and realised truths.
+
+    `score_effects` is "common" (every cohort gains the same path) or "heterogeneous"
+    (cohort-specific, growing effects: see truth.SCORE_HETEROGENEOUS_SLOPE).
+    """
     countries = national.countries
     n_countries = len(countries)
     years = np.arange(truth.FIRM_FIRST_YEAR, truth.FIRM_LAST_YEAR + 1)
@@ -82,8 +89,14 @@ def draw_enterprise(
         g = truth.SME_GAP[name]
         gap[size == k] = g["level"] + g["trend"] * t[size == k]
     event_time = np.where(participant[:, None], year_grid - cohort[:, None], -1)
-    effect_by_event_time = np.array([truth.score_effect(e) for e in range(4)])
-    score_effect = np.where(event_time >= 0, effect_by_event_time[np.clip(event_time, 0, 3)], 0.0)
+    if score_effects == "heterogeneous":
+        slopes = pd.Series(truth.SCORE_HETEROGENEOUS_SLOPE).reindex(cohort).fillna(0).to_numpy()
+        score_effect = np.where(event_time >= 0, slopes[:, None] * (event_time + 1), 0.0)
+    else:
+        effect_by_event_time = np.array([truth.score_effect(e) for e in range(4)])
+        score_effect = np.where(
+            event_time >= 0, effect_by_event_time[np.clip(event_time, 0, 3)], 0.0
+        )
     hit = shocked[:, None] & (year_grid >= truth.SHOCK_YEAR) & (year_grid < recovery_year[:, None])
     drivers = truth.FIRM_DRIVERS
     log_lp = (
@@ -149,6 +162,7 @@ def draw_enterprise(
         "firm_years": len(frame),
         "score_countries": [c for c, s in zip(countries, score_countries, strict=True) if s],
         "score_participants": int(participant.sum()),
+        "score_effects": score_effects,
         "score_att": float(score_effect[treated_post].mean()) if treated_post.any() else None,
         "shocked_firms": int(shocked.sum()),
         "recovered_by_last_year": int((recovery_year < 9999).sum()),

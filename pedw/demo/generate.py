@@ -112,6 +112,7 @@ def generate_demo_data(
     n_firms: int = DEFAULT_FIRMS,
     seed: int = truth.SEED,
     with_catalog: bool = True,
+    score_effects: str = "common",
 ) -> dict:
     """Generate every demo file under `out_dir`; return the realised ground truth."""
     import yaml
@@ -120,7 +121,7 @@ def generate_demo_data(
     rng = np.random.default_rng(seed)
     national, national_frames = draw_national(rng)
     sector_frames = draw_sector(rng, national)
-    firms, realised = draw_enterprise(rng, national, n_firms)
+    firms, realised = draw_enterprise(rng, national, n_firms, score_effects)
     score_enterprises, score_kpis = draw_score_monitoring(rng, firms)
 
     for code, frame in national_frames["ilostat"].items():
@@ -149,6 +150,9 @@ def generate_demo_data(
         "firm_wage_elasticity": truth.FIRM_WAGE_ELASTICITY,
         "sme_gap": truth.SME_GAP,
         "score_effect_by_event_time": truth.SCORE_EFFECT_BY_EVENT_TIME,
+        "score_effects": score_effects,
+        "score_heterogeneous_slope": truth.SCORE_HETEROGENEOUS_SLOPE,
+        "national_error_ar1": truth.NATIONAL_ERROR_AR1,
         "score_kpi_effects": truth.SCORE_KPI_EFFECTS,
         "recovery_hazard_logit": truth.RECOVERY_HAZARD_LOGIT,
         "shock": {

@@ -20,6 +20,16 @@ class NationalDraw:
     log_output_per_worker: np.ndarray
     human_capital: np.ndarray
     employment_thousands: np.ndarray
+    outcomes: dict[str, np.ndarray]  # decent-work outcomes as drawn (before rounding, gaps)
+
+
+def ar1(innovations: np.ndarray, rho: float) -> np.ndarray:
+    """Stationary AR(1) series along each row, with the innovations' variance, from iid draws."""
+    series = np.array(innovations, dtype=float, copy=True)
+    scale = np.sqrt(1 - rho**2)
+    for j in range(1, series.shape[1]):  # over years (24), not rows of data
+        series[:, j] = rho * series[:, j - 1] + scale * innovations[:, j]
+    return series
 
 
 def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.DataFrame]]:
@@ -53,7 +63,8 @@ def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.
 
     def outcome(level_low, level_high, slope, noise, year_slope):
         level = rng.uniform(level_low, level_high, (n, 1))
-        return level + slope * dev + year_slope * trend + rng.normal(0, noise, (n, t))
+        errors = ar1(rng.normal(0, noise, (n, t)), truth.NATIONAL_ERROR_AR1)
+        return level + slope * dev + year_slope * trend + errors
 
     informality = outcome(20, 88, pass_through["informality_rate"], 0.5, -0.10)
     labour_share = outcome(35, 60, pass_through["labour_income_share"], 0.3, 0.02)
@@ -68,7 +79,11 @@ def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.
         + rng.normal(0, 0.015, (n, t))
     )
 
-    draw = NationalDraw(countries, years, log_y, hc, employment)
+    draw = NationalDraw(
+        countries, years, log_y, hc, employment,
+        outcomes={"informality_rate": informality, "labour_income_share": labour_share,
+                  "working_poverty_rate": poverty, "fatal_injury_rate": injuries},
+    )  # fmt: skip
     ilostat = {
         "GDP_211P_NOC_NB": _ilostat_frame(
             rng,

@@ -26,6 +26,11 @@ NATIONAL_PASS_THROUGH = {
     "fatal_injury_rate": -3.0,  # cases per 100,000 workers per log point
 }
 
+# The outcomes' country-year errors u_it are AR(1) within a country with this autocorrelation
+# (stationary, same variance as iid noise): clustering by country matters, iid errors
+# understate the uncertainty (tests/test_coverage.py).
+NATIONAL_ERROR_AR1 = 0.7
+
 # Sector level, country i, sector s, year t:
 #   log earnings_ist = c_is + d_t + 0.6 log productivity_ist + u_ist
 #   injury rate_ist  = c_is + d_t - 2.0 log productivity_ist + u_ist
@@ -67,10 +72,20 @@ SHOCK_EMPLOYMENT_DROP = 0.15
 RECOVERY_HAZARD_LOGIT = {"const": -0.6, "training": 0.9, "exporter": 0.6, "formal": 0.4}
 
 
-def score_effect(event_time: int) -> float:
+# `pedw demo-data --score-effects heterogeneous`: effects differ by cohort and grow every
+# year, effect(g, e) = slope_g * (e + 1) for e >= 0. Early cohorts gain most: a classic TWFE
+# DiD then uses their growing effects as controls for later cohorts and is visibly biased,
+# while the interaction-weighted estimator recovers each cohort's path.
+SCORE_HETEROGENEOUS_SLOPE = {2018: 0.05, 2019: 0.035, 2020: 0.02, 2021: 0.01}
+SCORE_EFFECT_KINDS = ("common", "heterogeneous")
+
+
+def score_effect(event_time: int, cohort: int | None = None, kind: str = "common") -> float:
     """True SCORE effect on log labour productivity `event_time` years after the start."""
     if event_time < 0:
         return 0.0
+    if kind == "heterogeneous":
+        return SCORE_HETEROGENEOUS_SLOPE[cohort] * (event_time + 1)
     return SCORE_EFFECT_BY_EVENT_TIME[min(event_time, 3)]
 
 

@@ -1,30 +1,48 @@
-"""Linear models with absorbed fixed effects and cluster-robust standard errors.
+"""Linear models with absorbed fixed effects, and the standard errors econometricians ask for.
 
 Fixed effects are swept out by alternating projections (the method of reghdfe and pyfixest),
-then the demeaned model is fitted with a statsmodels formula. Standard errors are CRV1
-cluster-robust with the small-sample factor G/(G-1) * (N-1)/(N-K), where K counts the
-regressors and the fixed-effect levels not nested in the clusters, and inference uses a
-t distribution with G-1 degrees of freedom: the conventions of reghdfe and pyfixest.
+stopping on a change *relative* to each variable's scale, so sales in local currency converge
+as well as log points. Regressors that the fixed effects absorb, that never vary, or that
+repeat a linear combination of earlier regressors are dropped and listed in the result, never
+reported as zero.
+
+Variance estimators follow pyfixest / fixest defaults (Stata reghdfe's conventions):
+
+| `vcov` | estimator | small-sample factor | t degrees of freedom |
+|---|---|---|---|
+| `"iid"` | s² (X'X)⁻¹, s² = e'e / (N - K) | - | N - K |
+| `"HC1"` | heteroskedasticity-robust | N / (N - K) | N - K |
+| `"CRV1"` | cluster-robust, one or two-way | G/(G-1) · (N-1)/(N-K) | min(G) - 1 |
+
+K counts the regressors kept, the intercept when nothing is absorbed, and the fixed-effect
+levels (less one per extra fixed effect); with clustered errors the fixed effects nested in a
+cluster variable are not counted. Two-way clustering is V₁ + V₂ - V₁₂ with G = min(G₁, G₂) in
+every factor. With fewer than `WILD_BOOTSTRAP_BELOW` clusters, a one-way CRV1 fit also carries
+wild cluster bootstrap p-values and intervals (:mod:`pedw.models.wild_bootstrap`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
-from scipy import stats
+from scipy import sparse, stats
 
-TOLERANCE = 1e-10
+from pedw.models.wild_bootstrap import wild_cluster_bootstrap
+
+TOLERANCE = 1e-10  # largest change of a demeaned value, relative to the variable's scale
 MAX_ITERATIONS = 10_000
+COLLINEARITY_TOLERANCE = 1e-10  # share of a regressor's variation left after projection
+MIN_CLUSTERS = 5
+WILD_BOOTSTRAP_BELOW = 30
+VCOV_TYPES = ("iid", "HC1", "CRV1")
+WILD_COLUMNS = ["wild_p_value", "wild_ci_low", "wild_ci_high"]
 
 
 class InsufficientDataError(ValueError):
     """Too few complete rows or clusters to fit a model (the caller skips it and says so)."""
-
-
-MIN_CLUSTERS = 5
 
 
 @dataclass
@@ -39,6 +57,9 @@ class FitResult:
     r2_within: float
     absorbed: dict[str, int]
     formula: str
+    vcov: str = "CRV1"
+    dropped: dict[str, str] = field(default_factory=dict)  # term -> why it was dropped
+    wild: pd.DataFrame | None = None  # wild bootstrap p-value and interval per term
     extra: dict = field(default_factory=dict)
 
     @property
@@ -46,11 +67,11 @@ class FitResult:
         return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
-        """estimate, std_error, ci_low, ci_high, p_value per term."""
+        """estimate, std_error, ci_low, ci_high, p_value per term (and the wild bootstrap's)."""
         se = self.std_errors
         t_crit = stats.t.ppf(0.5 + level / 2, self.df_t)
         t_values = self.params / se
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "term": self.params.index,
                 "estimate": self.params.to_numpy(),
@@ -60,83 +81,188 @@ class FitResult:
                 "p_value": 2 * stats.t.sf(np.abs(t_values.to_numpy()), self.df_t),
             }
         )
+        wild = self.wild if self.wild is not None else pd.DataFrame(index=self.params.index)
+        wild = wild.reindex(index=self.params.index, columns=WILD_COLUMNS)
+        for column in WILD_COLUMNS:
+            table[column] = wild[column].to_numpy(dtype=float)
+        return table
 
 
 def _codes(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, sort=True)[0]
 
 
+def _indicator(codes: np.ndarray) -> sparse.csr_matrix:
+    """The n x G 0/1 matrix of a fixed effect's levels."""
+    n = len(codes)
+    return sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, codes.max() + 1))
+
+
 def demean(matrix: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """Sweep every fixed effect out of each column of `matrix` (alternating projections)."""
+    """Sweep every fixed effect out of each column of `matrix` (alternating projections).
+
+    Converges when no value moves by more than TOLERANCE times its column's scale.
+    """
     result = np.array(matrix, dtype=float, copy=True)
     if not groups:
         return result
-    counts = [np.bincount(g) for g in groups]
+    indicators = [_indicator(g) for g in groups]
+    counts = [np.asarray(d.sum(axis=0)).ravel() for d in indicators]
+    scale = np.maximum(np.abs(result).max(axis=0), np.finfo(float).tiny)
     for _ in range(MAX_ITERATIONS):
-        previous = result.copy()
-        for g, n in zip(groups, counts, strict=True):
-            for j in range(result.shape[1]):
-                result[:, j] -= (np.bincount(g, weights=result[:, j], minlength=len(n)) / n)[g]
-        if len(groups) == 1 or np.max(np.abs(result - previous)) < TOLERANCE:
+        change = np.zeros(result.shape[1])
+        for g, d, n in zip(groups, indicators, counts, strict=True):
+            means = (d.T @ result) / n[:, None]
+            result -= means[g]
+            change = np.maximum(change, np.abs(means).max(axis=0))
+        if len(groups) == 1 or (change / scale).max() < TOLERANCE:
             return result
     raise RuntimeError("fixed effects did not converge in alternating projections")
 
 
-def fe_ols(
-    frame: pd.DataFrame, outcome: str, regressors: list[str], absorb: list[str], cluster: str
-) -> FitResult:
-    """Regress `outcome` on `regressors` with fixed effects `absorb`, clustering by `cluster`.
+def collinear_terms(
+    original: np.ndarray, demeaned: np.ndarray, names: list[str], absorbing: bool
+) -> dict[str, str]:
+    """Regressors to drop, each with the reason: no variation, absorbed by the fixed effects,
+    or a linear combination of the regressors before it (the order the caller gave)."""
+    dropped: dict[str, str] = {}
+    centered = original - original.mean(axis=0) if absorbing else original
+    total = (centered**2).sum(axis=0)
+    left = (demeaned**2).sum(axis=0)
+    kept: list[int] = []
+    for j, name in enumerate(names):
+        if total[j] == 0 or not np.isfinite(total[j]):
+            dropped[name] = "no variation (constant or all zeros)"
+            continue
+        if absorbing and left[j] <= COLLINEARITY_TOLERANCE * total[j]:
+            dropped[name] = "absorbed by the fixed effects"
+            continue
+        if kept:
+            basis = demeaned[:, kept]
+            coef, *_ = np.linalg.lstsq(basis, demeaned[:, j], rcond=None)
+            residual = demeaned[:, j] - basis @ coef
+            if residual @ residual <= COLLINEARITY_TOLERANCE * left[j]:
+                partners = [names[k] for k, c in zip(kept, coef, strict=True) if abs(c) > 1e-8]
+                dropped[name] = "collinear with " + " + ".join(partners)
+                continue
+        kept.append(j)
+    return dropped
 
-    Rows with a missing value in any variable are dropped first (unbalanced panels are fine);
-    singleton fixed-effect groups are kept (they contribute nothing to the slope estimates).
+
+def _fe_degrees(absorbed: dict[str, int], nested: set[str]) -> int:
+    """Fixed-effect levels counted in K: one less per fixed effect beyond the first counted."""
+    counted = [levels for name, levels in absorbed.items() if name not in nested]
+    return sum(counted) - max(len(counted) - 1, 0)
+
+
+def _cluster_meat(x: np.ndarray, residuals: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    scores = _indicator(codes).T @ (x * residuals[:, None])
+    return scores.T @ scores
+
+
+def fe_ols(
+    frame: pd.DataFrame,
+    outcome: str,
+    regressors: list[str],
+    absorb: Sequence[str],
+    cluster: str | Sequence[str] | None = None,
+    vcov: str | None = None,
+    wild_bootstrap: bool = True,
+) -> FitResult:
+    """Regress `outcome` on `regressors` with fixed effects `absorb`.
+
+    `vcov` is "iid", "HC1" or "CRV1" (the default when `cluster` is given: one column, or two
+    for two-way clustering). Rows with a missing value in any variable are dropped first
+    (unbalanced panels are fine); singleton fixed-effect groups are kept (they contribute
+    nothing to the slopes). Without fixed effects an intercept is estimated.
     """
-    columns = list(dict.fromkeys([outcome, *regressors, *absorb, cluster]))
+    clusters = [cluster] if isinstance(cluster, str) else list(cluster or [])
+    vcov = vcov or ("CRV1" if clusters else "iid")
+    if vcov not in VCOV_TYPES:
+        raise ValueError(f"vcov must be one of {VCOV_TYPES}, not {vcov!r}")
+    if vcov == "CRV1" and not 1 <= len(clusters) <= 2:
+        raise ValueError("CRV1 needs one or two cluster columns")
+    if vcov != "CRV1":
+        clusters = []
+    absorb = list(absorb)
+    columns = list(dict.fromkeys([outcome, *regressors, *absorb, *clusters]))
     data = frame[columns].dropna().reset_index(drop=True)
-    if data.empty or data[cluster].nunique() < MIN_CLUSTERS:
+    cluster_codes = [_codes(data[c]) for c in clusters]
+    n_clusters = min((int(c.max()) + 1 for c in cluster_codes), default=0) if len(data) else 0
+    if data.empty or (clusters and n_clusters < MIN_CLUSTERS):
         raise InsufficientDataError(
-            f"{outcome} ~ {' + '.join(regressors)}: {len(data)} complete rows in "
-            f"{data[cluster].nunique()} clusters (at least {MIN_CLUSTERS} clusters needed)"
-        )
+            f"{outcome} ~ {' + '.join(regressors)}: {len(data)} complete rows"
+            + (f" in {n_clusters} clusters (at least {MIN_CLUSTERS} clusters needed)" if clusters else "")
+        )  # fmt: skip
 
     groups = [_codes(data[a]) for a in absorb]
-    demeaned = demean(data[[outcome, *regressors]].to_numpy(float), groups)
-    work = pd.DataFrame(demeaned, columns=[outcome, *regressors])
-    formula = f"{outcome} ~ {' + '.join(regressors)} - 1"
-    model = smf.ols(formula, data=work)
-    fitted = model.fit()
-    x = model.exog
-    residuals = fitted.resid.to_numpy()
-    clusters = _codes(data[cluster])
-    n_clusters = clusters.max() + 1
-    scores = np.zeros((n_clusters, x.shape[1]))
-    np.add.at(scores, clusters, x * residuals[:, None])
-    bread = np.linalg.pinv(x.T @ x)
-    meat = scores.T @ scores
+    names = list(regressors) if absorb else ["Intercept", *regressors]
+    design = data[list(regressors)].to_numpy(float)
+    if not absorb:
+        design = np.column_stack([np.ones(len(data)), design])
+    demeaned = demean(np.column_stack([data[outcome].to_numpy(float), design]), groups)
+    y, x_all = demeaned[:, 0], demeaned[:, 1:]
+    dropped = collinear_terms(design, x_all, names, absorbing=bool(absorb))
+    kept = [j for j, name in enumerate(names) if name not in dropped]
+    if not kept:
+        raise InsufficientDataError(
+            f"{outcome}: every regressor was dropped ({'; '.join(f'{k}: {v}' for k, v in dropped.items())})"
+        )
+    x = x_all[:, kept]
+    terms = [names[j] for j in kept]
+    bread = np.linalg.inv(x.T @ x)
+    beta = bread @ (x.T @ y)
+    residuals = y - x @ beta
     n, k = x.shape
-    absorbed_levels = {a: int(g.max() + 1) for a, g in zip(absorb, groups, strict=True)}
-    k_fe = sum(
-        levels for a, levels in absorbed_levels.items() if not _nested(data[a], data[cluster])
-    )
-    k_fe -= max(0, sum(1 for a in absorb if not _nested(data[a], data[cluster])) - 1) if k_fe else 0
-    k_total = k + k_fe
-    factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_total)
-    cov = pd.DataFrame(
-        factor * bread @ meat @ bread, index=model.exog_names, columns=model.exog_names
-    )
-    total = work[outcome].to_numpy()
-    r2_within = 1 - residuals @ residuals / (total @ total) if total @ total > 0 else float("nan")
-    return FitResult(
-        params=fitted.params,
-        cov=cov,
-        df_t=int(n_clusters - 1),
+
+    absorbed = {a: int(g.max() + 1) for a, g in zip(absorb, groups, strict=True)}
+    nested = {a for a in absorb for c in clusters if _nested(data[a], data[c])}
+    k_total = k + _fe_degrees(absorbed, nested)
+    if n <= k_total:
+        raise InsufficientDataError(f"{outcome}: {n} rows for {k_total} parameters")
+    if vcov == "iid":
+        cov = residuals @ residuals / (n - k_total) * bread
+        df_t = n - k_total
+    elif vcov == "HC1":
+        meat = (x * residuals[:, None] ** 2).T @ x
+        cov = n / (n - k_total) * bread @ meat @ bread
+        df_t = n - k_total
+    else:
+        factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_total)
+        codes = list(cluster_codes)
+        signs = [1.0] * len(codes)
+        if len(codes) == 2:  # two-way: V1 + V2 - V(1 x 2)
+            codes.append(
+                _codes(pd.Series(codes[0]).astype(str) + ":" + pd.Series(codes[1]).astype(str))
+            )
+            signs.append(-1.0)
+        meat = sum(s * _cluster_meat(x, residuals, c) for s, c in zip(signs, codes, strict=True))
+        cov = factor * bread @ meat @ bread
+        df_t = n_clusters - 1
+
+    total = y @ y
+    fit = FitResult(
+        params=pd.Series(beta, index=terms),
+        cov=pd.DataFrame(cov, index=terms, columns=terms),
+        df_t=int(df_t),
         n_obs=int(n),
-        n_clusters=int(n_clusters),
-        r2_within=float(r2_within),
-        absorbed=absorbed_levels,
+        n_clusters=int(n_clusters) if clusters else 0,
+        r2_within=float(1 - residuals @ residuals / total) if total > 0 else float("nan"),
+        absorbed=absorbed,
         formula=f"{outcome} ~ {' + '.join(regressors)}"
         + (f" | {' + '.join(absorb)}" if absorb else "")
-        + f", cluster({cluster})",
+        + (f", cluster({' + '.join(clusters)})" if clusters else f", vcov({vcov})"),
+        vcov=vcov,
+        dropped=dropped,
     )
+    if (
+        wild_bootstrap
+        and vcov == "CRV1"
+        and len(clusters) == 1
+        and n_clusters < WILD_BOOTSTRAP_BELOW
+    ):
+        fit.wild = wild_cluster_bootstrap(y, x, terms, cluster_codes[0], factor, fit.params)
+    return fit
 
 
 def _nested(inner: pd.Series, outer: pd.Series) -> bool:

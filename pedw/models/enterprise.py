@@ -101,6 +101,8 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
             fit = fe_ols(data, outcome, regressors, ["year", "sector"], "firm_id")
             table = fit.table().set_index("term")
             for size in present:
+                if size in fit.dropped or f"{size}_x_trend" in fit.dropped:
+                    continue  # not identified in this country (listed in the fit)
                 level, trend = table.loc[size], table.loc[f"{size}_x_trend"]
                 rows.append(
                     {

@@ -16,24 +16,32 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pedw.models.absorb import fe_ols
+from pedw.models.absorb import InsufficientDataError, fe_ols
 
 
 @dataclass(frozen=True)
 class StaggeredDesign:
-    """Which columns identify units, periods and treatment timing, and what to absorb."""
+    """Which columns identify units, periods and treatment timing, and what to absorb.
+
+    The unit is always absorbed; `absorb` adds more fixed effects and defaults to the time
+    column (unit + time, the two-way design). Give finer effects that contain time (e.g.
+    country-year) in its place; `absorb=()` absorbs the unit alone, deliberately.
+    """
 
     unit: str
     time: str
     cohort: str
-    absorb: tuple[str, ...] = ()
+    absorb: tuple[str, ...] | None = None
     cluster: str | None = None
+
+    @property
+    def effects(self) -> list[str]:
+        """Every fixed effect of the design: the unit, then `absorb` (time by default)."""
+        return [self.unit, *(self.absorb if self.absorb is not None else (self.time,))]
 
 
 def _prepare(frame: pd.DataFrame, design: StaggeredDesign, outcome: str) -> pd.DataFrame:
-    columns = list(
-        dict.fromkeys([design.unit, design.time, design.cohort, outcome, *design.absorb])
-    )
+    columns = list(dict.fromkeys([design.time, design.cohort, outcome, *design.effects]))
     data = (
         frame[columns]
         .dropna(subset=[c for c in columns if c != design.cohort])
@@ -41,13 +49,26 @@ def _prepare(frame: pd.DataFrame, design: StaggeredDesign, outcome: str) -> pd.D
     )
     data[design.cohort] = data[design.cohort].astype(float)  # NaN = never treated
     data["_event_time"] = data[design.time] - data[design.cohort]
+    if not data[design.cohort].notna().any():
+        raise InsufficientDataError(
+            f"{outcome}: no treated units ({design.cohort} is always empty)"
+        )
+    if data[design.cohort].notna().all():
+        raise InsufficientDataError(f"{outcome}: no never-treated units to compare with")
     return data
 
 
 def interaction_weighted(
-    frame: pd.DataFrame, outcome: str, design: StaggeredDesign, reference: int = -1
+    frame: pd.DataFrame,
+    outcome: str,
+    design: StaggeredDesign,
+    reference: int = -1,
+    by_cohort: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
-    """Event-time effects (IW) and the overall post-treatment ATT, with cluster-robust SEs."""
+    """Event-time effects (IW) and the overall post-treatment ATT, with cluster-robust SEs.
+
+    With `by_cohort`, each cohort's own path is added (terms `cohort:<g>:event_time:<e>`).
+    """
     data = _prepare(frame, design, outcome)
     treated = data[design.cohort].notna()
     cells = (
@@ -62,7 +83,12 @@ def interaction_weighted(
             float
         )
         names.append(name)
-    fit = fe_ols(data, outcome, names, [design.unit, *design.absorb], design.cluster or design.unit)
+    fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit)
+    # Cells the fixed effects absorb (e.g. a cohort observed only at one event time) are
+    # dropped from the fit and from the averages; the fit lists them.
+    identified = [name in fit.params.index for name in names]
+    cells = cells[identified]
+    names = [name for name, keep in zip(names, identified, strict=True) if keep]
     beta, cov = fit.params[names].to_numpy(), fit.cov.loc[names, names].to_numpy()
     counts = cells.to_numpy(dtype=float)
     events = np.array([e for (_, e) in cells.index])
@@ -76,7 +102,14 @@ def interaction_weighted(
             )
         )
     post = np.where(events >= 0, counts, 0.0)
+    if not post.any():
+        raise InsufficientDataError(f"{outcome}: no identified post-treatment cell")
     rows.append(_weighted("att_post", post / post.sum(), beta, cov, t_crit, fit.df_t))
+    if by_cohort:
+        for i, (cohort, event) in enumerate(cells.index):
+            weights = np.eye(len(names))[i]
+            term = f"cohort:{int(cohort)}:event_time:{int(event)}"
+            rows.append(_weighted(term, weights, beta, cov, t_crit, fit.df_t))
     info = {
         "n_obs": fit.n_obs,
         "n_clusters": fit.n_clusters,
@@ -84,8 +117,9 @@ def interaction_weighted(
         "never_treated_units": int(data.loc[~treated, design.unit].nunique()),
         "treated_units": int(data.loc[treated, design.unit].nunique()),
         "specification": f"{outcome} ~ sum_(g,e != {reference}) 1[cohort=g, event time=e] | "
-        f"{' + '.join([design.unit, *design.absorb])}, cluster({design.cluster or design.unit})",
+        f"{' + '.join(design.effects)}, cluster({design.cluster or design.unit})",
         "r2_within": fit.r2_within,
+        "dropped_terms": fit.dropped,
     }
     return pd.DataFrame(rows), info
 
@@ -109,13 +143,7 @@ def classic_twfe(
     """The plain static two-way fixed-effects DiD: outcome on 1[treated and post] | unit + time."""
     data = _prepare(frame, design, outcome)
     data["treated_post"] = (data["_event_time"] >= 0).astype(float)
-    fit = fe_ols(
-        data,
-        outcome,
-        ["treated_post"],
-        [design.unit, *design.absorb],
-        design.cluster or design.unit,
-    )
+    fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit)
     table = fit.table()
     table["term"] = "twfe_treated_post"
     return table, {

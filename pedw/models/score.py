@@ -6,9 +6,11 @@ import json
 
 import pandas as pd
 
+from pedw.models.absorb import InsufficientDataError
 from pedw.models.enterprise import add_model_columns
 from pedw.models.event_study import StaggeredDesign, classic_twfe, interaction_weighted
-from pedw.models.tidy import fingerprint, tidy_rows
+from pedw.models.ledger import ModelLedger
+from pedw.models.tidy import empty_estimates, fingerprint, tidy_rows
 
 SCORE_OUTCOMES = ["log_labour_productivity", "log_mean_wage"]
 # Firm effects, plus country-year and size-class-year effects: national shocks and the
@@ -22,15 +24,29 @@ SCORE_DESIGN = StaggeredDesign(
 )
 
 
-def score_impact(panel: pd.DataFrame, design: StaggeredDesign = SCORE_DESIGN) -> pd.DataFrame:
-    """Interaction-weighted event study and ATT, with the classic TWFE estimate beside it."""
+def score_impact(
+    panel: pd.DataFrame,
+    design: StaggeredDesign = SCORE_DESIGN,
+    ledger: ModelLedger | None = None,
+) -> pd.DataFrame:
+    """Interaction-weighted event study and ATT, with the classic TWFE estimate beside it.
+
+    A panel without SCORE participants (or without non-participants) has nothing to
+    estimate: both models are recorded in `ledger` as not run, with the reason.
+    """
+    ledger = ledger if ledger is not None else ModelLedger("enterprise")
     frame = add_model_columns(panel)
     frames = []
     for outcome in SCORE_OUTCOMES:
         stamp = fingerprint(
             frame[["firm_id", "year", outcome, "score_start_year", "country", "size_class"]]
         )
-        rows, info = interaction_weighted(frame, outcome, design)
+        try:
+            rows, info = interaction_weighted(frame, outcome, design)
+        except InsufficientDataError as error:
+            for model in ("score_event_study", "score_twfe"):
+                ledger.not_run(f"{model}_{outcome}", str(error))
+            continue
         frames.append(
             tidy_rows(
                 rows.to_dict("records"),
@@ -60,4 +76,4 @@ def score_impact(panel: pd.DataFrame, design: StaggeredDesign = SCORE_DESIGN) ->
                 info,
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()

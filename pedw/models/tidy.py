@@ -10,8 +10,11 @@ import pandas as pd
 from pedw.models.absorb import FitResult
 
 ESTIMATE_COLUMNS = ["model_id", "level", "estimator", "specification", "outcome", "term",
-                    "estimate", "std_error", "ci_low", "ci_high", "p_value", "n_obs", "n_groups",
-                    "fit", "input_fingerprint"]  # fmt: skip
+                    "estimate", "std_error", "ci_low", "ci_high", "p_value", "wild_p_value",
+                    "wild_ci_low", "wild_ci_high", "n_obs", "n_groups", "fit",
+                    "input_fingerprint"]  # fmt: skip
+UNCERTAINTY_COLUMNS = ["std_error", "ci_low", "ci_high", "p_value", "wild_p_value", "wild_ci_low",
+                       "wild_ci_high"]  # fmt: skip
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -39,8 +42,9 @@ def tidy_fit(
     table["n_obs"] = fit.n_obs
     table["n_groups"] = fit.n_clusters
     table["fit"] = json.dumps(
-        {"r2_within": fit.r2_within, "absorbed_levels": fit.absorbed, "df_t": fit.df_t, **fit.extra}
-    )
+        {"r2_within": fit.r2_within, "absorbed_levels": fit.absorbed, "df_t": fit.df_t,
+         "vcov": fit.vcov, "dropped_terms": fit.dropped, **fit.extra}
+    )  # fmt: skip
     table["input_fingerprint"] = input_fingerprint
     return table[ESTIMATE_COLUMNS]
 
@@ -71,7 +75,7 @@ def tidy_rows(
         "input_fingerprint": input_fingerprint,
     }.items():
         table[column] = value
-    for column in ("std_error", "ci_low", "ci_high", "p_value"):
+    for column in UNCERTAINTY_COLUMNS:
         if column not in table:
             table[column] = float("nan")
     return table[ESTIMATE_COLUMNS]
@@ -80,7 +84,7 @@ def tidy_rows(
 def empty_estimates() -> pd.DataFrame:
     """No estimable model (the catalog lacks the series): an empty, well-typed estimates frame."""
     frame = pd.DataFrame({column: pd.Series(dtype="object") for column in ESTIMATE_COLUMNS})
-    for column in ("estimate", "std_error", "ci_low", "ci_high", "p_value"):
+    for column in ("estimate", *UNCERTAINTY_COLUMNS):
         frame[column] = frame[column].astype(float)
     for column in ("n_obs", "n_groups"):
         frame[column] = frame[column].astype("int64")
