@@ -10,7 +10,7 @@ export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)
 export PEDW_DAGSTER_STORAGE := $(CURDIR)/.dagster_home
 
-.PHONY: install install-test demo test lint format bench docs ui clean
+.PHONY: install install-test demo test lint format bench docs ui notebook clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: install-test
 
 ui: install
 	$(BIN)/pedw ui
+
+# JupyterLab on notebooks/ (analyst warehouse, brief charts, estimators).
+notebook: $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[notebook]"
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf warehouse demo_data .dagster_home bench/out

@@ -30,7 +30,7 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
     built = build_briefs(
         store, catalog, settings.briefs_dir, list(context.partition_keys), rule, context.run_id
     )
-    frame = index_frame(built, context.run_id)
+    frame = index_frame(built, context.run_id, settings.warehouse_path.parent)
     con = store.connect()
     try:
         con.register("_index", frame)

@@ -1,10 +1,12 @@
-"""What every asset shows in the Dagster UI: row count, columns and a preview of its table."""
+"""What every asset shows in the Dagster UI: row count, columns (with the warehouse's own
+column comments) and a preview of its table."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from pedw.store import Store
+from pedw.warehouse_docs import column_comment
 
 PREVIEW_ROWS = 5
 
@@ -22,12 +24,33 @@ def table_metadata(store: Store, schema: str, table: str, **extra) -> dict:
         con.close()
     return {
         "dagster/row_count": rows,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=name, type=str(kind)) for name, kind, *_ in columns]
-        ),
+        "dagster/column_schema": _column_schema(schema, table, columns),
         "preview": dg.MetadataValue.md(
             preview.to_markdown(index=False) if len(preview) else "(empty)"
         ),
         "table": f"{schema}.{table}",
         **extra,
     }
+
+
+def _column_schema(schema: str, table: str, columns: list[tuple]) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name, type=str(kind), description=column_comment(schema, table, name)
+            )
+            for name, kind, *_ in columns
+        ]
+    )
+
+
+def column_schema(store: Store, schema: str, table: str) -> dict:
+    """Only the documented column schema of schema.table (for assets with metadata of their own)."""
+    if not store.exists(schema, table):
+        return {}
+    con = store.connect()
+    try:
+        columns = con.execute(f"DESCRIBE {schema}.{table}").fetchall()
+    finally:
+        con.close()
+    return {"dagster/column_schema": _column_schema(schema, table, columns)}

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.marts import enterprise_panel, national_panel, sector_panel
+from assets.metadata import column_schema
 from pedw.models.enterprise import (
     cross_level_models,
     sme_gap_cells,
@@ -21,10 +22,13 @@ from pedw.models.resilience import resilience_models
 from pedw.models.score import score_impact
 from pedw.models.sector import sector_pass_through, shift_share
 from pedw.models.storage import read_table, write_frame, write_model_ledger, write_model_outputs
+from pedw.store import Store
 from pipelines.resources import PedwResource
 
 
-def _estimates_result(frame, ledger: ModelLedger, group: str) -> dg.MaterializeResult:
+def _estimates_result(
+    frame: pd.DataFrame, ledger: ModelLedger, group: str, store: Store
+) -> dg.MaterializeResult:
     headline = frame[~frame["term"].str.startswith("C(")].head(12)
     status = ledger.status(frame)
     not_run = status[status["status"] != "estimated"]
@@ -40,6 +44,7 @@ def _estimates_result(frame, ledger: ModelLedger, group: str) -> dg.MaterializeR
                 ].to_markdown(index=False, floatfmt=".4g")
             ),
             "slice": f"models.estimates / {group}",
+            **column_schema(store, "models", "estimates"),
         }
     )
 
@@ -64,7 +69,7 @@ def estimates_asset(
         frame = compute(read_table(store, "marts", mart.key.path[-1]), ledger)
         write_model_outputs(store, group, frame, ledger, context.run_id)
         context.log.info(f"models.estimates/{group}: {len(frame)} terms")
-        return _estimates_result(frame, ledger, group)
+        return _estimates_result(frame, ledger, group, store)
 
     return _model
 
@@ -135,6 +140,7 @@ def shift_share_decomposition(
         metadata={
             "dagster/row_count": rows,
             "countries": int(frame["ref_area"].nunique()),
+            **column_schema(store, "models", "shift_share"),
             "excluded_or_altered": dg.MetadataValue.md(
                 exclusions.groupby("rule").size().rename("country-periods").to_markdown()
             )
@@ -169,6 +175,7 @@ def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Materia
             "dagster/row_count": cells,
             "trend_rows": len(trends),
             "widening_country_size_pairs": widening,
+            **column_schema(store, "models", "sme_gap_cells"),
         }
     )
 
@@ -188,7 +195,7 @@ def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Mate
     ledger = ModelLedger("enterprise")
     write_model_outputs(store, "enterprise_resilience", estimates, ledger, context.run_id)
     write_frame(store, "models", "resilience_by_country", summary, context.run_id)
-    return _estimates_result(estimates, ledger, "enterprise_resilience")
+    return _estimates_result(estimates, ledger, "enterprise_resilience", store)
 
 
 MODEL_ASSETS = [

@@ -168,8 +168,11 @@ def _write_issues(store: Store, con, table: str, issues: list[dict], run_id: str
         con,
         "quality",
         "source_issues",
-        "SELECT raw_table, run_id, source_name, source_file, kind, message, "
-        "current_timestamp AS noted_at, raw_table AS slice FROM _issues",
+        # Typed casts: a load without issues still writes a typed (empty) slice.
+        "SELECT raw_table::VARCHAR AS raw_table, run_id::VARCHAR AS run_id, "
+        "source_name::VARCHAR AS source_name, source_file::VARCHAR AS source_file, "
+        "kind::VARCHAR AS kind, message::VARCHAR AS message, "
+        "current_timestamp AS noted_at, raw_table::VARCHAR AS slice FROM _issues",
         partition_column="slice",
         partitions=[table],
     )

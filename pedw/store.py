@@ -8,6 +8,7 @@ fight over a database lock; the published warehouse file is built from the store
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -28,18 +29,25 @@ def check_identifier(name: str) -> str:
     return name
 
 
+def quote_identifier(name: str) -> str:
+    """Quote any column name (published headers can hold spaces and brackets)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_string(text: str | os.PathLike) -> str:
     """Quote a literal for SQL (paths inside read_parquet, COPY targets)."""
     return "'" + str(text).replace("'", "''") + "'"
 
 
 def offline_connection(
-    database: str = ":memory:", read_only: bool = False
+    database: str = ":memory:", read_only: bool = False, storage_version: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never downloads extensions."""
-    con = duckdb.connect(
-        database, read_only=read_only, config={"autoinstall_known_extensions": False}
-    )
+    """A DuckDB connection that never downloads extensions (and, for a new file, writes it in
+    the storage format of `storage_version`, e.g. "v1.0.0", so older readers can open it)."""
+    config: dict = {"autoinstall_known_extensions": False}
+    if storage_version:
+        config["storage_compatibility_version"] = storage_version
+    con = duckdb.connect(database, read_only=read_only, config=config)
     # Under Jupyter, DuckDB refuses to touch this setting without ipywidgets; that is harmless.
     with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")
@@ -71,6 +79,16 @@ class Store:
                     if d.is_dir() and _SAFE_NAME.match(d.name) and any(d.glob("*.parquet"))
                 ]
         return found
+
+    def fingerprint(self, schema: str, table: str) -> str:
+        """SHA-256 over the table's Parquet files (names and bytes): its content as stored."""
+        digest = hashlib.sha256()
+        for path in sorted(self.table_dir(schema, table).glob("*.parquet")):
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+        return digest.hexdigest()
 
     def parquet_glob(self, schema: str, table: str) -> str:
         return str(self.table_dir(schema, table) / "*.parquet")

@@ -16,8 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from pedw.store import SCHEMAS, Store, offline_connection, sql_string
+from pedw.store import SCHEMAS, Store, offline_connection, quote_identifier, sql_string
+from pedw.warehouse_docs import column_comment, table_comment
+
+# The first stable DuckDB storage format: every DuckDB client since v1.0 (June 2024) opens the
+# published file (CLI, Python, R, DBeaver's JDBC driver), comments included.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -30,16 +36,19 @@ class Publication:
     seconds: float
 
 
-def publish(
-    store: Store, warehouse_path: str | Path, run_id: str, fingerprints: dict | None = None
-) -> Publication:
-    """Build a new warehouse file from the store and swap it in atomically."""
+def publish(store: Store, warehouse_path: str | Path, run_id: str) -> Publication:
+    """Build a new warehouse file from the store and swap it in atomically.
+
+    Every table and column carries its comment (pedw/warehouse_docs.yml) and
+    meta.publication the SHA-256 of each table's store files.
+    """
     started = time.perf_counter()
     target = Path(warehouse_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(f".{target.name}.{uuid.uuid4().hex}.building")
     tables: dict[str, int] = {}
-    con = offline_connection(str(building))
+    fingerprints: dict[str, str] = {}
+    con = offline_connection(str(building), storage_version=PUBLISHED_STORAGE_VERSION)
     try:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -51,6 +60,8 @@ def publish(
             tables[f"{schema}.{table}"] = con.execute(
                 f"SELECT count(*) FROM {schema}.{table}"
             ).fetchone()[0]
+            fingerprints[f"{schema}.{table}"] = store.fingerprint(schema, table)
+            _comment(con, schema, table)
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute(
             """CREATE TABLE meta.publication AS SELECT $run_id AS run_id,
@@ -58,9 +69,10 @@ def publish(
             {
                 "run_id": run_id,
                 "tables": json.dumps(tables),
-                "fingerprints": json.dumps(fingerprints or {}),
+                "fingerprints": json.dumps(fingerprints),
             },
         )
+        _comment(con, "meta", "publication")
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -73,6 +85,23 @@ def publish(
     return Publication(target, run_id, tables, time.perf_counter() - started)
 
 
+def _comment(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """COMMENT ON the table and each of its columns that pedw documents."""
+    text = table_comment(schema, table)
+    if text:
+        con.execute(f"COMMENT ON TABLE {schema}.{table} IS {sql_string(text)}")
+    for (column,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $schema "
+        "AND table_name = $table ORDER BY column_index",
+        {"schema": schema, "table": table},
+    ).fetchall():
+        text = column_comment(schema, table, column)
+        if text:
+            con.execute(
+                f"COMMENT ON COLUMN {schema}.{table}.{quote_identifier(column)} IS {sql_string(text)}"
+            )
+
+
 def connect_read_only(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only (never blocks a running pipeline, never writes)."""
     path = Path(warehouse_path)
@@ -81,3 +110,38 @@ def connect_read_only(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
             f"no published warehouse at {path}; run `pedw run` (or `make demo`) first"
         )
     return offline_connection(str(path), read_only=True)
+
+
+def list_tables(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> pd.DataFrame:
+    """Every table of the warehouse (or of one schema): rows and what it holds."""
+    frame = con.execute(
+        """SELECT schema_name AS schema, table_name AS "table", estimated_size AS rows,
+                  column_count AS columns, coalesce(comment, '') AS holds
+           FROM duckdb_tables() WHERE database_name = current_database()
+             AND ($schema IS NULL OR schema_name = $schema)
+           ORDER BY schema_name, table_name""",
+        {"schema": schema},
+    ).df()
+    exact = [
+        con.execute(f"SELECT count(*) FROM {s}.{quote_identifier(t)}").fetchone()[0]
+        for s, t in zip(frame["schema"], frame["table"], strict=True)  # a few dozen tables
+    ]
+    return frame.assign(rows=exact)
+
+
+def describe_table(con: duckdb.DuckDBPyConnection, qualified: str) -> pd.DataFrame:
+    """A table's columns: name, type and comment (meaning and unit)."""
+    schema, _, table = qualified.rpartition(".")
+    frame = con.execute(
+        """SELECT column_name AS "column", data_type AS type, coalesce(comment, '') AS meaning
+           FROM duckdb_columns() WHERE database_name = current_database()
+             AND schema_name = $schema AND table_name = $table ORDER BY column_index""",
+        {"schema": schema or "main", "table": table},
+    ).df()
+    if frame.empty:
+        known = con.execute(
+            "SELECT string_agg(schema_name || '.' || table_name, ', ' ORDER BY ALL) "
+            "FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchone()[0]
+        raise LookupError(f"no table {qualified!r} in the warehouse; tables: {known}")
+    return frame

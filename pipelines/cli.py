@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pedw  # noqa: F401  (telemetry off first)
@@ -58,8 +59,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("pedw: run finished with problems:\n  " + "\n  ".join(problems), file=sys.stderr)
         if summary.not_materialized:
             print("pedw: not materialized: " + ", ".join(summary.not_materialized), file=sys.stderr)
+        where = f" --warehouse {args.warehouse}" if args.warehouse else ""
         print(
-            "pedw: see quality.quarantine, quality.source_issues and quality.validation_results",
+            f'pedw: see why: pedw query "select * from quality.source_issues"{where} '
+            "(and quality.quarantine, quality.validation_results)",
             file=sys.stderr,
         )
         return 1
@@ -68,20 +71,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"pedw: {table.replace('/', '.')}: {summary.row_counts[table]:,} rows")
     if summary.unchanged:
         print(f"pedw: {len(summary.unchanged)} assets unchanged since their last run, not rebuilt")
-    print(f'pedw: done in {summary.seconds:.1f}s; query it with: pedw query "select ..."')
+    where = f" --warehouse {args.warehouse}" if args.warehouse else ""
+    print(f"pedw: done in {summary.seconds:.1f}s; see what it holds: pedw tables{where}")
     return 0
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pedw.warehouse import connect_read_only
-
-    settings = resolve_settings(None, args.warehouse)
-    try:
-        con = connect_read_only(settings.warehouse_path)
-    except FileNotFoundError as error:
-        print(f"pedw: {error}", file=sys.stderr)
+    con = _open_warehouse(args)
+    if con is None:
         return 2
     try:
         relation = con.sql(args.sql)
@@ -96,6 +95,49 @@ def _cmd_query(args: argparse.Namespace) -> int:
         return 1
     finally:
         con.close()
+    return 0
+
+
+def _open_warehouse(args: argparse.Namespace):
+    """The published warehouse, read-only; None (after saying why) when there is none."""
+    from pedw.warehouse import connect_read_only
+
+    settings = resolve_settings(None, args.warehouse)
+    try:
+        return connect_read_only(settings.warehouse_path)
+    except FileNotFoundError as error:
+        print(f"pedw: {error}", file=sys.stderr)
+        return None
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    from pedw.warehouse import list_tables
+
+    con = _open_warehouse(args)
+    if con is None:
+        return 2
+    try:
+        frame = list_tables(con, args.schema)
+    finally:
+        con.close()
+    print(frame.to_string(index=False, max_colwidth=90))
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from pedw.warehouse import describe_table
+
+    con = _open_warehouse(args)
+    if con is None:
+        return 2
+    try:
+        frame = describe_table(con, args.table)
+    except LookupError as error:
+        print(f"pedw: {error}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(frame.to_string(index=False, max_colwidth=110))
     return 0
 
 
@@ -141,62 +183,163 @@ def _cmd_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pedw", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (where it has one); examples kept as written."""
 
-    demo = commands.add_parser(
-        "demo-data", help="write the deterministic demo data and its ground truth"
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(commands, name: str, help_text: str, *examples: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=_examples(*examples),
+        formatter_class=_HelpFormatter,
     )
-    demo.add_argument("--out", default=str(PROJECT_ROOT / "demo_data"))
-    demo.add_argument("--firms", type=int, default=50_000)
-    demo.add_argument("--seed", type=int, default=None)
+
+
+def _warehouse_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        metavar="FILE",
+        help="published DuckDB file (else $PEDW_WAREHOUSE, else warehouse/pedw.duckdb)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pedw",
+        description=__doc__,
+        epilog=_examples(
+            "pedw demo-data && pedw run          # the demo, end to end",
+            "pedw run --catalog catalogs/shared_real.yml --warehouse warehouse/real.duckdb",
+            "pedw tables                         # what the warehouse holds",
+            "pedw describe marts.national_panel  # its columns, units and meaning",
+            'pedw query "select * from models.status"',
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = _command(
+        commands,
+        "demo-data",
+        "write the deterministic demo data and its ground truth (truth.json)",
+        "pedw demo-data --firms 8000 --out /tmp/demo",
+        "pedw demo-data --score-effects heterogeneous",
+    )
+    demo.add_argument("--out", metavar="DIR", default=str(PROJECT_ROOT / "demo_data"),
+                      help="folder for the files, catalog.yml and truth.json")  # fmt: skip
+    demo.add_argument("--firms", type=int, default=50_000, help="firms in the enterprise panel")
+    demo.add_argument("--seed", type=int, default=None,
+                      help="random seed (default: the documented seed in pedw/demo/truth.py)")  # fmt: skip
     demo.add_argument(
         "--score-effects",
         choices=["common", "heterogeneous"],
         default="common",
-        help="SCORE effects the same for every cohort (default) or cohort-specific and growing, "
-        "where a classic TWFE DiD is biased (docs/demo_data.md)",
+        help="SCORE effects the same for every cohort, or cohort-specific and growing "
+        "(a classic TWFE DiD is then biased; docs/demo_data.md)",
     )
     demo.set_defaults(func=_cmd_demo_data)
 
-    run = commands.add_parser("run", help="materialize every asset (every partition) for a catalog")
-    run.add_argument("--catalog", help="source catalog YAML (default catalogs/demo.yml)")
-    run.add_argument("--warehouse", help="published DuckDB file (default warehouse/pedw.duckdb)")
+    run = _command(
+        commands,
+        "run",
+        "materialize what changed in a catalog's assets (every partition) and publish the warehouse",
+        "pedw run",
+        "pedw run --catalog catalogs/shared_real.yml --warehouse warehouse/real.duckdb",
+        "pedw run --full --log-level INFO",
+    )
+    run.add_argument("--catalog", metavar="FILE",
+                     help="source catalog YAML (else $PEDW_CATALOG, else catalogs/demo.yml)")  # fmt: skip
+    _warehouse_option(run)
     run.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="Dagster event log level printed to the console",
     )
-    run.add_argument(
-        "--full",
-        action="store_true",
-        help="rebuild every asset, even those whose code and inputs did not change",
-    )
+    run.add_argument("--full", action="store_true",
+                     help="rebuild every asset, even those whose code and inputs did not change")  # fmt: skip
     run.set_defaults(func=_cmd_run)
 
-    query = commands.add_parser("query", help="run read-only SQL on the published warehouse")
-    query.add_argument("sql")
-    query.add_argument("--warehouse")
+    query = _command(
+        commands,
+        "query",
+        "run read-only SQL on the published warehouse (safe while a pipeline runs)",
+        'pedw query "select count(*) from marts.national_panel"',
+        "pedw query \"select * from marts.national_panel where ref_area = 'KEN'\" --csv > kenya.csv",
+    )
+    query.add_argument("sql", help="one SQL statement (DuckDB dialect)")
+    _warehouse_option(query)
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    query.add_argument("--max-rows", type=int, default=40)
+    query.add_argument("--max-rows", type=int, default=40, help="rows shown in a table")
     query.set_defaults(func=_cmd_query)
 
-    dictionary = commands.add_parser(
-        "dictionary", help="regenerate docs/data_dictionary.md from the contracts"
+    tables = _command(
+        commands,
+        "tables",
+        "list the warehouse's schemas and tables with row counts and what each holds",
+        "pedw tables",
+        "pedw tables --schema models",
+    )
+    _warehouse_option(tables)
+    tables.add_argument(
+        "--schema", help="only this schema (raw, staging, marts, models, quality, briefs, meta)"
+    )
+    tables.set_defaults(func=_cmd_tables)
+
+    describe = _command(
+        commands,
+        "describe",
+        "show a table's columns with their type, unit and meaning",
+        "pedw describe marts.sector_panel",
+        "pedw describe models.estimates --warehouse warehouse/real.duckdb",
+    )
+    describe.add_argument("table", help="schema.table, e.g. marts.national_panel")
+    _warehouse_option(describe)
+    describe.set_defaults(func=_cmd_describe)
+
+    dictionary = _command(
+        commands,
+        "dictionary",
+        "regenerate docs/data_dictionary.md from the contracts and pedw/warehouse_docs.yml",
+        "pedw dictionary",
+        "pedw dictionary --check   # CI: fail when it is out of date",
     )
     dictionary.add_argument("--check", action="store_true", help="fail if the file is out of date")
     dictionary.set_defaults(func=_cmd_dictionary)
 
-    ui = commands.add_parser("ui", help="start the Dagster web UI on this project")
-
-    ui.add_argument("--catalog")
-    ui.add_argument("--warehouse")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui = _command(
+        commands,
+        "ui",
+        "start the Dagster web UI (and daemon) on this project's local instance",
+        "pedw ui",
+        "pedw ui --catalog catalogs/shared_real.yml --warehouse warehouse/real.duckdb --port 3001",
+    )
+    ui.add_argument("--catalog", metavar="FILE", help="source catalog YAML the UI's runs use")
+    _warehouse_option(ui)
+    ui.add_argument("--host", default="127.0.0.1", help="address the UI listens on")
+    ui.add_argument("--port", type=int, default=3000, help="port the UI listens on")
     ui.set_defaults(func=_cmd_ui)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pedw")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -208,4 +208,16 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_pat
     assert status["score_impact"] == (
         "not run: no firm data: marts.enterprise_panel is not built from this catalog"
     )
+    undocumented = con.execute(
+        "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND (coalesce(comment, '') = '' "
+        "OR data_type = '\"NULL\"')"
+    ).fetchall()
+    assert not undocumented
+    units = dict(
+        con.execute(
+            "SELECT value_added_unit, count(*) FROM marts.sector_panel GROUP BY ALL"
+        ).fetchall()
+    )
+    assert units == {"constant 2015 local currency": 17_748}
     con.close()

@@ -27,13 +27,14 @@ def sector_panel_sql() -> str:
     return f"""
         WITH wide AS (
             SELECT ref_area, sector, year,
-               {pivots}
+               {pivots},
+               any_value(unit) FILTER (WHERE variable = 'value_added') AS value_added_unit
             FROM staging.sector_series
             WHERE sector IS NOT NULL AND NOT regexp_full_match(ref_area, '{ILO_AGGREGATE}')
             GROUP BY ref_area, sector, year
         )
         SELECT w.ref_area, w.sector, s.sector_name, s.broad_sector, w.year,
-               w.employment, w.value_added,
+               w.employment, w.value_added, w.value_added_unit,
                w.value_added / nullif(w.employment, 0) AS labour_productivity,
                ln(w.value_added / nullif(w.employment, 0)) AS log_labour_productivity,
                w.mean_earnings, ln(nullif(w.mean_earnings, 0)) AS log_mean_earnings,

@@ -32,9 +32,13 @@ def write_frame(
     """Write a frame as schema.table, or as one slice of it (models.estimates has one per group)."""
     con = store.connect()
     try:
+        # A text column with no value in this run (no exclusions, no entry/exit sector) is
+        # still text: without this DuckDB would type it NULL.
         data = frame.assign(run_id=run_id)
         if slice_name is not None:
             data = data.assign(model_group=slice_name)
+        empty_text = [c for c in data if data[c].dtype == object and data[c].isna().all()]
+        data = data.astype(dict.fromkeys(empty_text, "string"))
         con.register("_frame", data)
         return store.write(
             con,

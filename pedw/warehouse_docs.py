@@ -1,0 +1,118 @@
+"""What every published table and column means, from one place.
+
+`pedw/warehouse_docs.yml` names every table and column; texts left empty there come from the
+table's data contract, then the canonical series definitions (`pedw/staging/series.yml`), then
+the common columns. The same text becomes the warehouse's COMMENT ON, the Dagster UI's column
+descriptions and docs/data_dictionary.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from pedw.quality.contracts import load_contract
+from pedw.settings import PROJECT_ROOT
+from pedw.staging.series import PWT_SERIES, series_definitions
+
+DOCS_PATH = PROJECT_ROOT / "pedw" / "warehouse_docs.yml"
+RAW_PREFIX = "As published (text): "
+UNDOCUMENTED_RAW = "Column published by the source beyond its contract, kept as text."
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    description: str
+    unit: str | None = None
+
+    @property
+    def comment(self) -> str:
+        """The text analysts see: meaning, then unit."""
+        return self.description + (f" Unit: {self.unit}." if self.unit else "")
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    schema: str
+    table: str
+    description: str
+    columns: tuple[ColumnDoc, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def column(self, name: str) -> ColumnDoc | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def _series_docs(level: str) -> dict[str, tuple[str, str | None]]:
+    """Canonical variables of a level: description and unit (units that vary by source say so)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for name, entry in series_definitions().get(level, {}).items():
+        entries = entry if isinstance(entry, list) else [entry]
+        units = list(dict.fromkeys(e["unit"] for e in entries))
+        definition = " ".join(entries[0]["definition"].split())
+        if len(units) > 1:
+            label = name.replace("_", " ").capitalize()
+            found[name] = (f"{label} from the source's series; unit by source: "
+                           + " or ".join(units) + f" (see {name}_unit).", None)  # fmt: skip
+        else:
+            found[name] = (definition, units[0])
+    if level == "national":
+        found.update({name: (f"{d} (PWT {e}).", u) for name, (e, u, d) in PWT_SERIES.items()})
+    return found
+
+
+def _resolve(name: str, spec: object, table: dict, common: dict, schema: str) -> ColumnDoc | None:
+    if isinstance(spec, str):
+        return ColumnDoc(name, spec)
+    if isinstance(spec, dict):
+        return ColumnDoc(name, spec["description"], spec.get("unit"))
+    contract = load_contract(table["contract"]) if table.get("contract") else None
+    if contract is not None and name in contract.column_names:
+        column = contract.column(name)
+        text = " ".join(column.description.split())
+        return ColumnDoc(name, RAW_PREFIX + text if schema == "raw" else text, column.unit)
+    series = _series_docs(table["level"]) if table.get("level") else {}
+    if name in series:
+        return ColumnDoc(name, *series[name])
+    if name in common:
+        return _resolve(name, common[name], {}, {}, schema)
+    return None
+
+
+@cache
+def warehouse_docs() -> dict[str, TableDoc]:
+    """Every documented table by `schema.table`, its columns in order."""
+    document = yaml.safe_load(DOCS_PATH.read_text(encoding="utf-8"))
+    common = document["common"]
+    tables = {}
+    for qualified, table in document["tables"].items():
+        schema, name = qualified.split(".")
+        columns = []
+        for column, spec in table["columns"].items():
+            doc = _resolve(column, spec, table, common, schema)
+            if doc is None:
+                raise ValueError(f"{DOCS_PATH.name}: {qualified}.{column} has no text anywhere")
+            columns.append(doc)
+        tables[qualified] = TableDoc(schema, name, " ".join(table["description"].split()),
+                                     tuple(columns))  # fmt: skip
+    return tables
+
+
+def column_comment(schema: str, table: str, column: str) -> str | None:
+    """The comment of schema.table.column, or None where nothing documents it."""
+    doc = warehouse_docs().get(f"{schema}.{table}")
+    found = doc.column(column) if doc else None
+    if found is not None:
+        return found.comment
+    return UNDOCUMENTED_RAW if schema == "raw" else None
+
+
+def table_comment(schema: str, table: str) -> str | None:
+    doc = warehouse_docs().get(f"{schema}.{table}")
+    return doc.description if doc else None
