@@ -8,7 +8,6 @@ UV := $(BIN)/uv
 # Compiled bytecode halves import time of dagster + great_expectations + statsmodels.
 export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)
-export PEDW_DAGSTER_STORAGE := $(CURDIR)/.dagster_home
 
 .PHONY: install install-test demo test lint format bench docs ui notebook clean
 
@@ -20,7 +19,7 @@ install: $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python -e .
 
 install-test: $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[test]"
+	$(UV) pip install --quiet --python $(BIN)/python -e ".[test,deploy]"
 
 demo: install
 	$(BIN)/pedw demo-data

@@ -3,10 +3,11 @@
 import dagster as dg
 
 from assets.marts import national_panel
-from assets.metadata import table_metadata
+from assets.metadata import outputs_metadata, table_metadata
 from assets.models import MODEL_ASSETS
+from assets.resources import PedwResource
 from pedw.briefs.build import build_briefs, index_frame
-from pipelines.resources import PedwResource
+from pedw.code_versions import code_version
 
 brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
 
@@ -18,17 +19,24 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[national_panel, *MODEL_ASSETS],
     kinds={"html", "pdf"},
+    code_version=code_version(["pedw.briefs.build"]),
+    metadata=outputs_metadata("briefs.index"),
     description="A policy brief per country (HTML and PDF): productivity against peers, a decent-work "
     "scorecard, the SME-large gap and its trend (under disclosure control), structural "
     "change, model findings with intervals, data quality and sources, the run id and "
     "input fingerprints. Files under <warehouse folder>/briefs/; index in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-    pedw.stamp(context)
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
     built = build_briefs(
-        store, catalog, settings.briefs_dir, list(context.partition_keys), rule, context.run_id
+        store,
+        catalog,
+        settings.briefs_dir,
+        list(context.partition_keys),
+        rule,
+        context.run_id,
+        workers=settings.brief_workers,
     )
     frame = index_frame(built, context.run_id, settings.warehouse_path.parent)
     con = store.connect()

@@ -1,14 +1,63 @@
-"""The two asset shapes every level repeats: read sources raw, and stage them through a contract."""
+"""The three asset shapes every dataset repeats (pedw.datasets): the sources as observed,
+read raw, and staged through the dataset's contract."""
 
 import dagster as dg
 
-from assets.metadata import table_metadata
-from assets.versioning import BLOCKING_FAILURES, raw_source_metadata
+from assets.metadata import BLOCKING_FAILURES, outputs_metadata, table_metadata
+from assets.resources import PedwResource
+from pedw.code_versions import code_version
+from pedw.datasets import Dataset
 from pedw.quality.contracts import load_contract
 from pedw.quality.validation import validate_and_record
 from pedw.raw import raw_partitions, write_raw
+from pedw.sources.registry import kept_files, refresh_snapshots
 from pedw.staging.contracted import stage_through_contract
-from pipelines.resources import PedwResource
+from pedw.versions import FileDigests, source_version
+
+RAW_CODE = code_version(["pedw.raw"])
+STAGING_MODULES = ["pedw.staging.contracted", "pedw.quality.validation"]
+
+
+def source_key(dataset: Dataset) -> dg.AssetKey:
+    return dg.AssetKey(["sources", dataset.name])
+
+
+def source_asset(dataset: Dataset) -> dg.AssetsDefinition:
+    """sources/<dataset>: the catalog entries feeding raw.<dataset> and their files, observed.
+
+    Its data version is a hash of the entries and the SHA-256 of every file they read (a URL
+    source: its last snapshot, refreshed here once per release), so Dagster marks
+    raw.<dataset> stale when a file changes.
+    """
+    key = source_key(dataset)
+
+    @dg.multi_observable_source_asset(
+        name=f"observe_{dataset.name}",
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name=dataset.level,
+                description=f"Catalog sources of level {dataset.level} in formats "
+                f"{', '.join(dataset.formats)}: their entries and file contents (observed).",
+            )
+        ],
+    )
+    def _observe(context: dg.AssetExecutionContext, pedw: PedwResource):
+        settings = pedw.settings()
+        sources = pedw.load_catalog().for_level(dataset.level, dataset.formats)
+        refresh_snapshots(sources, settings.snapshots_dir)  # a URL source: one conditional GET
+        digests = FileDigests(settings.store_dir / "_versions" / "file_digests.json")
+        version = source_version(
+            sources, lambda source: kept_files(source, settings.snapshots_dir), digests
+        )
+        digests.save()
+        yield dg.ObserveResult(
+            asset_key=key,
+            data_version=dg.DataVersion(version),
+            metadata={"catalog_entries": [s.name for s in sources]},
+        )
+
+    return _observe
 
 
 def check_name(rule: str, column: str | None) -> str:
@@ -39,24 +88,25 @@ def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetChe
     return specs
 
 
-def raw_asset(
-    table: str, level: str, formats: tuple[str, ...], description: str, by_country: bool = False
-) -> dg.AssetsDefinition:
-    """raw.<table>: every catalog source of `level` in `formats`, as published, with provenance.
+def raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
+    """raw.<dataset>: every catalog source routed to the dataset, as published, with provenance.
 
-    `by_country` stores one file per country found (the partitions of what is staged from
-    it): the files are read once, and the countries are discovered in the same pass.
+    A partitioned dataset stores one file per country found (the partitions of what is
+    staged from it): the files are read once, and the countries are found in the same pass.
     """
+    table, level, formats = dataset.name, dataset.level, dataset.formats
+    by_country = dataset.partitioned
 
     @dg.asset(
         key=["raw", table],
+        deps=[source_key(dataset)],
         group_name=level,
-        description=description,
+        description=dataset.raw_description,
         kinds={"duckdb", "parquet"},
-        metadata=raw_source_metadata(level, formats),
+        code_version=RAW_CODE,
+        metadata=outputs_metadata(f"raw.{table}"),
     )
     def _raw(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-        pedw.stamp(context)
         store, catalog = pedw.store(), pedw.load_catalog()
         load = write_raw(
             store,
@@ -88,33 +138,33 @@ def raw_asset(
 
 
 def staged_asset(
-    table: str,
-    raw_table: str,
-    contract: str,
-    level: str,
-    description: str,
-    partitions_def: dg.PartitionsDefinition | None = None,
+    dataset: Dataset, partitions_def: dg.PartitionsDefinition | None = None
 ) -> dg.AssetsDefinition:
-    """staging.<table>: raw rows typed and checked by `contract`; failures go to quarantine.
+    """staging.<table>: raw rows typed and checked by the dataset's contract; failures go to
+    quarantine.
 
     The contract's table rules run as asset checks (Great Expectations); a failed `block`
     rule stops everything downstream of this asset, a failed `warn` rule is recorded.
     """
+    table, raw_table, contract = dataset.staged, dataset.name, dataset.contract
     key = ["staging", table]
 
     @dg.asset(
         key=key,
         deps=[dg.AssetKey(["raw", raw_table])],
-        group_name=level,
-        description=description,
+        group_name=dataset.level,
+        description=dataset.staged_description,
         kinds={"duckdb", "parquet"},
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
-        metadata={"contract": f"data_contracts/{contract}.yml"},
+        code_version=code_version(STAGING_MODULES, [f"data_contracts/{contract}.yml"]),
+        metadata={
+            "contract": f"data_contracts/{contract}.yml",
+            **outputs_metadata(f"staging.{table}"),
+        },
         check_specs=contract_check_specs(contract, key),
     )
     def _staged(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-        pedw.stamp(context)
         store = pedw.store()
         keys = context.partition_keys if partitions_def else None
         result = stage_through_contract(

@@ -5,14 +5,15 @@ from collections.abc import Callable
 import dagster as dg
 
 from assets.enterprise import enterprise_firms
-from assets.metadata import table_metadata
+from assets.metadata import outputs_metadata, table_metadata
 from assets.national import country_metadata, national_series
+from assets.resources import PedwResource
 from assets.sector import sector_series
+from pedw.code_versions import code_version
 from pedw.marts.enterprise_panel import write_enterprise_panel
 from pedw.marts.national_panel import write_national_panel
 from pedw.marts.sector_panel import write_sector_panel
 from pedw.store import Store
-from pipelines.resources import PedwResource
 
 
 def mart_asset(
@@ -26,9 +27,10 @@ def mart_asset(
         kinds={"duckdb", "parquet"},
         deps=deps,
         description=description,
+        code_version=code_version([write.__module__]),
+        metadata=outputs_metadata(f"marts.{table}"),
     )
     def _mart(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-        pedw.stamp(context)
         store = pedw.store()
         rows = write(store)
         context.log.info(f"marts.{table}: {rows} rows")

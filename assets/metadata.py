@@ -9,6 +9,15 @@ from pedw.store import Store
 from pedw.warehouse_docs import column_comment
 
 PREVIEW_ROWS = 5
+# A staged asset records its failed blocking checks here: `pedw run` runs it again next time.
+BLOCKING_FAILURES = "pedw/blocking_check_failures"
+# What an asset writes ("schema.table", or "schema.table/slice" for one slice of a table):
+# `pedw run` rebuilds an asset whose output is missing even when Dagster calls it fresh.
+OUTPUTS = "pedw/outputs"
+
+
+def outputs_metadata(*tables: str) -> dict:
+    return {OUTPUTS: ",".join(tables)}
 
 
 def table_metadata(store: Store, schema: str, table: str, **extra) -> dict:

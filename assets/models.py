@@ -8,7 +8,9 @@ import dagster as dg
 import pandas as pd
 
 from assets.marts import enterprise_panel, national_panel, sector_panel
-from assets.metadata import column_schema
+from assets.metadata import column_schema, outputs_metadata
+from assets.resources import PedwResource
+from pedw.code_versions import code_version
 from pedw.models.enterprise import (
     cross_level_models,
     sme_gap_cells,
@@ -23,7 +25,6 @@ from pedw.models.score import score_impact
 from pedw.models.sector import sector_pass_through, shift_share
 from pedw.models.storage import read_table, write_frame, write_model_ledger, write_model_outputs
 from pedw.store import Store
-from pipelines.resources import PedwResource
 
 
 def _estimates_result(
@@ -50,7 +51,7 @@ def _estimates_result(
 
 
 def estimates_asset(
-    group: str, mart: dg.AssetsDefinition, compute, description: str
+    group: str, mart: dg.AssetsDefinition, compute, module: str, description: str
 ) -> dg.AssetsDefinition:
     """An asset that fits `compute(mart frame, ledger)` and writes its slices of
     models.estimates, models.status and quality.model_exclusions."""
@@ -61,9 +62,10 @@ def estimates_asset(
         group_name="models",
         kinds={"statsmodels", "duckdb"},
         description=description,
+        code_version=code_version([module]),
+        metadata=outputs_metadata(f"models.estimates/{group}", f"models.status/{group}"),
     )
     def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-        pedw.stamp(context)
         store = pedw.store()
         ledger = ModelLedger(level=group.split("_")[0])
         frame = compute(read_table(store, "marts", mart.key.path[-1]), ledger)
@@ -78,6 +80,7 @@ national_estimates = estimates_asset(
     "national",
     national_panel,
     national_models,
+    "pedw.models.national",
     "Two-way fixed-effects models (country, year; clustered by country): productivity on its "
     "drivers, decent-work outcomes on productivity, and 5-year long differences.",
 )
@@ -85,6 +88,7 @@ sector_estimates = estimates_asset(
     "sector",
     sector_panel,
     sector_pass_through,
+    "pedw.models.sector",
     "Sector pass-through: sector earnings and injury rates on sector productivity | country x sector + year.",
 )
 multilevel_estimates = estimates_asset(
@@ -93,24 +97,28 @@ multilevel_estimates = estimates_asset(
     lambda panel, _ledger: pd.concat(
         [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
     ),
+    "pedw.models.multilevel",
     "MixedLM with country and sector-within-country random intercepts: variance shares by level.",
 )
 cross_level_estimates = estimates_asset(
     "enterprise_cross_level",
     enterprise_panel,
     lambda panel, _ledger: cross_level_models(panel),
+    "pedw.models.enterprise",
     "Firm productivity and wages on firm, sector and national drivers | country + year.",
 )
 sme_gap_estimates = estimates_asset(
     "enterprise_sme_gap",
     enterprise_panel,
     lambda panel, _ledger: sme_gap_trend_models(panel),
+    "pedw.models.enterprise",
     "SME-large gaps in productivity and wages and their yearly trend (is the gap widening?).",
 )
 score_estimates = estimates_asset(
     "score_impact",
     enterprise_panel,
     lambda panel, ledger: score_impact(panel, ledger=ledger),
+    "pedw.models.score",
     "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
 )
 
@@ -120,6 +128,8 @@ score_estimates = estimates_asset(
     deps=[sector_panel],
     group_name="models",
     kinds={"duckdb"},
+    code_version=code_version(["pedw.models.sector"]),
+    metadata=outputs_metadata("models.shift_share", "models.status/shift_share"),
     description="Shift-share decomposition of aggregate labour-productivity growth into "
     "within-sector, static structural change and dynamic reallocation, per "
     "country over the whole span and 5-year periods (adds up exactly).",
@@ -127,7 +137,6 @@ score_estimates = estimates_asset(
 def shift_share_decomposition(
     context: dg.AssetExecutionContext, pedw: PedwResource
 ) -> dg.MaterializeResult:
-    pedw.stamp(context)
     store = pedw.store()
     ledger = ModelLedger("sector")
     frame = shift_share(read_table(store, "marts", "sector_panel"), ledger=ledger)
@@ -155,11 +164,12 @@ def shift_share_decomposition(
     deps=[enterprise_panel],
     group_name="models",
     kinds={"duckdb"},
+    code_version=code_version(["pedw.models.enterprise"]),
+    metadata=outputs_metadata("models.sme_gap_cells", "models.sme_gap_trend"),
     description="SME-large gaps by country, year and size class (with firm counts for "
     "disclosure control) and the gap trend country by country.",
 )
 def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-    pedw.stamp(context)
     store = pedw.store()
     panel = read_table(store, "marts", "enterprise_panel")
     cells = write_frame(store, "models", "sme_gap_cells", sme_gap_cells(panel), context.run_id)
@@ -185,11 +195,14 @@ def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Materia
     deps=[enterprise_panel],
     group_name="models",
     kinds={"statsmodels", "duckdb"},
+    code_version=code_version(["pedw.models.resilience"]),
+    metadata=outputs_metadata(
+        "models.estimates/enterprise_resilience", "models.resilience_by_country"
+    ),
     description="Shock drops in sales, employment and productivity, time to recover, and a "
     "discrete-time hazard of recovery on firm and ecosystem drivers.",
 )
 def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-    pedw.stamp(context)
     store = pedw.store()
     estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
     ledger = ModelLedger("enterprise")

@@ -2,9 +2,10 @@
 
 import dagster as dg
 
+from assets.resources import PedwResource
+from pedw.code_versions import code_version
 from pedw.models.storage import record_models_not_run
 from pedw.warehouse import publish
-from pipelines.resources import PedwResource
 
 
 def publication_asset(deps: list) -> dg.AssetsDefinition:
@@ -16,12 +17,12 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         deps=deps,
         pool="warehouse",
         kinds={"duckdb"},
+        code_version=code_version(["pedw.warehouse", "pedw.models.storage"]),
         description="The published DuckDB warehouse analysts and briefs read (read-only). "
         "Built as a new file and renamed over the old one, so readers never see "
         "a half-written state or wait on a lock.",
     )
     def warehouse(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-        pedw.stamp(context)
         settings = pedw.settings()
         store = pedw.store()
         not_run = record_models_not_run(store, context.run_id)

@@ -1,23 +1,13 @@
 """SCORE monitoring: workbooks as published, checked through their contract, and KPI changes."""
 
-from assets.factories import raw_asset, staged_asset
+from assets.factories import raw_asset, source_asset, staged_asset
 from assets.marts import mart_asset
+from pedw.datasets import dataset
 from pedw.marts.score_kpi_change import write_score_kpi_change
 
-raw_score_monitoring = raw_asset(
-    "score_monitoring",
-    "enterprise",
-    ("score_monitoring",),
-    "SCORE monitoring workbooks as published: one row per enterprise, module and KPI pair "
-    "(text), with the spreadsheet row.",
-)
-score_monitoring = staged_asset(
-    "score_monitoring",
-    "score_monitoring",
-    "score_monitoring",
-    "enterprise",
-    "Typed SCORE KPIs (baseline, follow-up) that passed the score_monitoring contract.",
-)
+SCORE_SOURCES = [source_asset(dataset("score_monitoring"))]
+raw_score_monitoring = raw_asset(dataset("score_monitoring"))
+score_monitoring = staged_asset(dataset("score_monitoring"))
 
 
 score_kpi_change = mart_asset(

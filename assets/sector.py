@@ -1,27 +1,17 @@
-"""Sector level: ILOSTAT indicators by economic activity (ISIC Rev.4 sections)."""
+"""Sector level: indicators by economic activity (ILOSTAT by ISIC Rev.4 section, GGDC ETD)."""
 
 import dagster as dg
 
-from assets.factories import raw_asset, staged_asset
-from assets.metadata import table_metadata
-from pedw.sources.registry import OBSERVATION_FORMATS
+from assets.factories import raw_asset, source_asset, staged_asset
+from assets.metadata import outputs_metadata, table_metadata
+from assets.national import SERIES_CODE
+from assets.resources import PedwResource
+from pedw.datasets import dataset
 from pedw.staging.series import write_series
-from pipelines.resources import PedwResource
 
-raw_sector_observations = raw_asset(
-    "sector_observations",
-    "sector",
-    OBSERVATION_FORMATS,
-    "Observations by economic activity (ILOSTAT, GGDC ETD) exactly as published (text), with "
-    "file and line.",
-)
-sector_observations = staged_asset(
-    "sector_observations",
-    "sector_observations",
-    "ilostat_observations",
-    "sector",
-    "Typed ILOSTAT sector observations that passed the ilostat_observations contract.",
-)
+SECTOR_SOURCES = [source_asset(dataset("sector_observations"))]
+raw_sector_observations = raw_asset(dataset("sector_observations"))
+sector_observations = staged_asset(dataset("sector_observations"))
 
 
 @dg.asset(
@@ -29,10 +19,11 @@ sector_observations = staged_asset(
     group_name="sector",
     kinds={"duckdb", "parquet"},
     deps=[sector_observations],
+    code_version=SERIES_CODE,
+    metadata=outputs_metadata("staging.sector_series"),
     description="Canonical country-sector-year series (long), ISIC Rev.4 sections, canonical units.",
 )
 def sector_series(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
-    pedw.stamp(context)
     store = pedw.store()
     rows = write_series(store, "sector")
     context.log.info(f"staging.sector_series: {rows} rows")

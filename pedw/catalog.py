@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from pedw.datasets import DATASETS, dataset_for
+
 LEVELS = ("national", "sector", "enterprise")
 
 
@@ -56,6 +58,24 @@ class Catalog:
         ]
 
 
+def _check_routing(entry: dict, where: str) -> None:
+    """Every entry feeds exactly one dataset (pedw.datasets): a misspelt format, a format of
+    another level or a contract that is not the dataset's is refused, never skipped."""
+    target = dataset_for(entry["level"], entry["format"])
+    if target is None:
+        valid = sorted({f for d in DATASETS if d.level == entry["level"] for f in d.formats})
+        raise CatalogError(
+            f"{where} ({entry['name']}): format {entry['format']!r} is not read at level "
+            f"{entry['level']!r}; valid formats there: {', '.join(valid)}"
+        )
+    contract = entry.get("contract")
+    if contract is not None and contract != target.contract:
+        raise CatalogError(
+            f"{where} ({entry['name']}): contract {contract!r} does not match raw.{target.name}, "
+            f"which is checked by {target.contract!r}"
+        )
+
+
 def load_catalog(path: str | Path) -> Catalog:
     """Read and check a catalog YAML file."""
     path = Path(path)
@@ -84,7 +104,11 @@ def load_catalog(path: str | Path) -> Catalog:
         known = {"name", "level", "format", "path", "url", "contract", "options"}
         unknown = set(entry) - known
         if unknown:
-            raise CatalogError(f"{where} ({entry['name']}): unknown keys {sorted(unknown)}")
+            raise CatalogError(
+                f"{where} ({entry['name']}): unknown keys {sorted(unknown)}; valid keys: "
+                f"{', '.join(sorted(known))}"
+            )
+        _check_routing(entry, where)
         sources.append(
             Source(
                 base_dir=path.parent.resolve(),

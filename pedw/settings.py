@@ -13,15 +13,26 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOG = PROJECT_ROOT / "catalogs" / "demo.yml"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "pedw.duckdb"
-DAGSTER_STORAGE = PROJECT_ROOT / ".dagster_home"
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Paths one pipeline run reads and writes."""
+    """Paths one pipeline run reads and writes, and the two machine knobs.
+
+    `duckdb_memory_limit` caps DuckDB in raw loads and contract checks (beyond it, DuckDB
+    spills to the store's `_spill` folder); `brief_workers` is the number of processes that
+    build briefs (None: one per available core).
+    """
 
     catalog_path: Path
     warehouse_path: Path
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    brief_workers: int | None = None
+    automation: bool = False  # the Dagster automation sensor starts on (deployment profile)
+    executor: str = "multiprocess"  # how launched runs execute steps: multiprocess or celery
 
     @property
     def store_dir(self) -> Path:
@@ -38,19 +49,45 @@ class Settings:
         """Where HTML and PDF policy briefs are written."""
         return self.warehouse_path.parent / "briefs"
 
+    @property
+    def dagster_storage(self) -> Path:
+        """The local Dagster instance's history for this warehouse (runs, versions, schedules):
+        one per warehouse, so two warehouses of a checkout never vouch for each other."""
+        return self.warehouse_path.parent / f".{self.warehouse_path.stem}_dagster"
+
 
 def resolve_settings(
-    catalog: str | os.PathLike | None = None, warehouse: str | os.PathLike | None = None
+    catalog: str | os.PathLike | None = None,
+    warehouse: str | os.PathLike | None = None,
+    duckdb_memory_limit: str | None = None,
+    brief_workers: int | None = None,
 ) -> Settings:
-    """Explicit arguments win, then PEDW_CATALOG / PEDW_WAREHOUSE, then the embedded default."""
+    """Explicit arguments win, then the environment (PEDW_CATALOG, PEDW_WAREHOUSE,
+    PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_AUTOMATION, PEDW_EXECUTOR), then the
+    embedded defaults.
+
+    The only place pedw reads its environment: everything else is handed these settings.
+    """
     catalog_path = Path(catalog or os.environ.get("PEDW_CATALOG") or DEFAULT_CATALOG)
     warehouse_path = Path(warehouse or os.environ.get("PEDW_WAREHOUSE") or DEFAULT_WAREHOUSE)
-    return Settings(catalog_path=catalog_path.resolve(), warehouse_path=warehouse_path.resolve())
+    workers = brief_workers or os.environ.get("PEDW_BRIEF_WORKERS")
+    return Settings(
+        catalog_path=catalog_path.resolve(),
+        warehouse_path=warehouse_path.resolve(),
+        duckdb_memory_limit=duckdb_memory_limit
+        or os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT")
+        or DEFAULT_DUCKDB_MEMORY_LIMIT,
+        brief_workers=int(workers) if workers else None,
+        automation=os.environ.get("PEDW_AUTOMATION", "").lower() in ("1", "on", "true", "yes"),
+        executor=os.environ.get("PEDW_EXECUTOR") or "multiprocess",
+    )
 
 
-def configure_dagster_home() -> Path:
-    """Point Dagster at the project's dagster.yaml and its git-ignored storage folder."""
-    DAGSTER_STORAGE.mkdir(parents=True, exist_ok=True)
+def configure_dagster_home(settings: Settings | None = None) -> Path:
+    """Point Dagster at the project's dagster.yaml (unless DAGSTER_HOME names another, e.g. a
+    deployment's) and keep the history of `settings`' warehouse in a folder of its own."""
+    storage = (settings or resolve_settings()).dagster_storage
+    storage.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.environ.setdefault("PEDW_DAGSTER_STORAGE", str(DAGSTER_STORAGE))
+    os.environ["PEDW_DAGSTER_STORAGE"] = str(storage)  # read by the project's dagster.yaml
     return Path(os.environ["DAGSTER_HOME"])

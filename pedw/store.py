@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from pedw.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
+
 SCHEMAS = ("raw", "staging", "marts", "models", "quality", "briefs")
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SAFE_PARTITION = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -57,8 +59,9 @@ def offline_connection(
 class Store:
     """Parquet tables under `root/<schema>/<table>/`; partitioned tables hold one file per key."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT):
         self.root = Path(root)
+        self.memory_limit = memory_limit
 
     def table_dir(self, schema: str, table: str) -> Path:
         return self.root / check_identifier(schema) / check_identifier(table)
@@ -96,16 +99,15 @@ class Store:
     def connect(self, bulk: bool = False) -> duckdb.DuckDBPyConnection:
         """In-memory DuckDB with a view per stored table, named schema.table.
 
-        `bulk` (raw loads, contract checks) caps DuckDB's memory at PEDW_DUCKDB_MEMORY_LIMIT
-        (default 1GB), spilling to <store>/_spill beyond it, and lets it write rows in any
-        order: millions of rows then cost disk, not memory.
+        `bulk` (raw loads, contract checks) caps DuckDB's memory at `memory_limit` (the
+        settings' duckdb_memory_limit), spilling to <store>/_spill beyond it, and lets it write
+        rows in any order: millions of rows then cost disk, not memory.
         """
         con = offline_connection()
         if bulk:
             spill = self.root / "_spill"
             spill.mkdir(parents=True, exist_ok=True)
-            limit = os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT", "1GB")
-            con.execute(f"SET memory_limit = {sql_string(limit)}")
+            con.execute(f"SET memory_limit = {sql_string(self.memory_limit)}")
             con.execute(f"SET temp_directory = {sql_string(spill)}")
             con.execute("SET preserve_insertion_order = false")
         for schema in SCHEMAS:

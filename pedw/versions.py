@@ -1,9 +1,8 @@
-"""Logical versions: fingerprints of what an output was built from, so unchanged inputs cost nothing.
+"""Data versions of the sources: what a catalog's files hold, so unchanged inputs cost nothing.
 
-The version of a raw table is a hash of the code and of every file its sources read; the
-version of anything else is a hash of the code and of its inputs' versions. Versions are
-therefore known before anything runs: a run compares them with the versions recorded by
-the last materializations and rebuilds only what differs.
+The observable source assets record `source_version` as their Dagster data version; Dagster
+then marks a raw asset stale when it changes (and everything downstream through code
+versions and input data versions, see pedw.code_versions).
 """
 
 from __future__ import annotations
@@ -12,32 +11,15 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 from pedw.catalog import Source
-from pedw.settings import PROJECT_ROOT
-
-# Everything whose change can change an output: the code, the contracts, the pinned stack.
-CODE_FILES = ("pedw/**/*.py", "pedw/**/*.yml", "pedw/**/*.html", "assets/*.py")
-CODE_FILES += ("data_contracts/*.yml", "pyproject.toml")
 
 
 def combine(*parts: object) -> str:
     """A short stable hash of the parts, in order."""
     text = "\n".join(str(part) for part in parts)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Hash of the project files that decide what the pipeline computes."""
-    digest = hashlib.sha256()
-    for pattern in CODE_FILES:
-        for path in sorted(PROJECT_ROOT.glob(pattern)):
-            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:24]
 
 
 class FileDigests:

@@ -41,7 +41,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except CatalogError as error:
         print(f"pedw: {error}", file=sys.stderr)
         return 2
-    configure_dagster_home()
+    configure_dagster_home(settings)
     print(
         f"pedw: catalog {settings.catalog_path}\npedw: warehouse {settings.warehouse_path}",
         flush=True,
@@ -53,6 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=lambda m: print(f"pedw: {m}", flush=True),
             log_level=args.log_level,
             full=args.full,
+            launch=True if args.launch else None,
         )
     if not summary.success:
         problems = summary.failures + summary.blocked
@@ -72,7 +73,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if summary.unchanged:
         print(f"pedw: {len(summary.unchanged)} assets unchanged since their last run, not rebuilt")
     where = f" --warehouse {args.warehouse}" if args.warehouse else ""
-    print(f"pedw: done in {summary.seconds:.1f}s; see what it holds: pedw tables{where}")
+    print(
+        f"pedw: done in {summary.seconds:.1f}s (publication {summary.publication_id}); "
+        f"see what it holds: pedw tables{where}"
+    )
     return 0
 
 
@@ -142,8 +146,8 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
-    configure_dagster_home()
     settings = resolve_settings(args.catalog, args.warehouse)
+    configure_dagster_home(settings)
     env = {
         **os.environ,
         "PEDW_CATALOG": str(settings.catalog_path),
@@ -271,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--full", action="store_true",
                      help="rebuild every asset, even those whose code and inputs did not change")  # fmt: skip
+    run.add_argument(
+        "--launch",
+        action="store_true",
+        help="submit each stage to the Dagster instance (re-executable in the UI; the default "
+        "when the instance queues runs, as in deploy/) instead of running it in this process",
+    )
     run.set_defaults(func=_cmd_run)
 
     query = _command(

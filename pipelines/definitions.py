@@ -1,21 +1,31 @@
-"""The Dagster code location: gathers the asset modules; builds nothing at import beyond the graph."""
+"""The Dagster code location: the only place that lists every asset, job, sensor and resource.
+
+`defs` is built when Dagster loads the location (never at import of the asset modules), for
+the catalog and warehouse of the environment; `build_definitions` builds it for any other.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
-from assets.enterprise import ENTERPRISE_ASSETS, raw_enterprise_firms
+from assets.enterprise import ENTERPRISE_ASSETS, ENTERPRISE_SOURCES, raw_enterprise_firms
 from assets.marts import MART_ASSETS
 from assets.models import MODEL_ASSETS
-from assets.national import NATIONAL_ASSETS
+from assets.national import NATIONAL_ASSETS, NATIONAL_SOURCES
 from assets.publication import publication_asset
-from assets.score import SCORE_ASSETS, score_kpi_change
-from assets.sector import SECTOR_ASSETS
+from assets.resources import PedwResource
+from assets.score import SCORE_ASSETS, SCORE_SOURCES, score_kpi_change
+from assets.sector import SECTOR_ASSETS, SECTOR_SOURCES
+from pedw.catalog import Catalog, CatalogError, load_catalog
+from pedw.datasets import DATASETS
+from pedw.settings import Settings, resolve_settings
+from pipelines.automation import automation_sensor, with_automation
+from pipelines.jobs import WAREHOUSE, downstream_of, observe_job, stage_jobs
 from pipelines.release_sensor import ilostat_release
-from pipelines.resources import PedwResource
-from pipelines.schedules import enterprise_partitions, failure_alert, monthly_refresh, refresh_jobs
+from pipelines.sensors import enterprise_partitions, failure_alert
 
+SOURCE_ASSETS = [*NATIONAL_SOURCES, *SECTOR_SOURCES, *ENTERPRISE_SOURCES, *SCORE_SOURCES]
 UPSTREAM_ASSETS = [
     *NATIONAL_ASSETS,
     *SECTOR_ASSETS,
@@ -30,15 +40,59 @@ warehouse = publication_asset(deps=[*MART_ASSETS, score_kpi_change, *MODEL_ASSET
 ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
 
 
-def build_definitions(catalog: str = "", warehouse_path: str = "") -> dg.Definitions:
-    """Definitions for one catalog and warehouse (empty: resolved from the environment at run time)."""
+def absent_for(catalog: Catalog) -> set[dg.AssetKey]:
+    """Raw assets no entry of `catalog` feeds, and everything built on them (the warehouse
+    aside: a catalog without firm data still publishes)."""
+    fed = {
+        d.name
+        for d in DATASETS
+        if any(s.level == d.level and s.format in d.formats for s in catalog.sources)
+    }
+    raw = {dg.AssetKey(["raw", d.name]) for d in DATASETS if d.name not in fed}
+    return (raw | downstream_of(raw, ALL_ASSETS)) - {WAREHOUSE}
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions for one catalog and warehouse (default: the environment's)."""
+    settings = settings or resolve_settings()
+    try:
+        absent = absent_for(load_catalog(settings.catalog_path))
+    except CatalogError:
+        absent = set()  # `pedw run` reports the catalog's error; the UI still loads
+    automated = dg.AssetSelection.all(include_sources=True) - dg.AssetSelection.assets(*absent)
     return dg.Definitions(
-        assets=ALL_ASSETS,
-        jobs=list(refresh_jobs(ALL_ASSETS)),
-        schedules=[monthly_refresh],
-        sensors=[enterprise_partitions, ilostat_release, failure_alert],
-        resources={"pedw": PedwResource(catalog=catalog, warehouse=warehouse_path)},
+        assets=with_automation(SOURCE_ASSETS, ALL_ASSETS),
+        executor=step_executor(settings.executor),
+        jobs=[observe_job(SOURCE_ASSETS), *stage_jobs(ALL_ASSETS)],
+        sensors=[
+            automation_sensor(automated, running=settings.automation),
+            enterprise_partitions,
+            ilostat_release,
+            failure_alert,
+        ],
+        resources={
+            "pedw": PedwResource(
+                catalog=str(settings.catalog_path), warehouse=str(settings.warehouse_path)
+            )
+        },
     )
 
 
-defs = build_definitions()
+def step_executor(name: str) -> dg.ExecutorDefinition:
+    """How a launched run executes its steps: in subprocesses of the run (local), or as Celery
+    tasks on any number of workers sharing the store (deploy/; broker from PEDW_CELERY_BROKER)."""
+    if name == "celery":
+        # An optional dependency (the `deploy` extra): imported only where it is configured.
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(
+            {"broker": {"env": "PEDW_CELERY_BROKER"}, "backend": {"env": "PEDW_CELERY_BACKEND"}}
+        )
+    if name != "multiprocess":
+        raise ValueError(f"PEDW_EXECUTOR must be multiprocess or celery, not {name!r}")
+    return dg.multiprocess_executor
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.briefs import BRIEF_ASSETS
+from assets.enterprise import ENTERPRISE_ASSETS
+from assets.resources import PedwResource
 from pedw.catalog import Source
+from pedw.datasets import dataset_for
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot
 from pedw.sources.ilostat_toc import indicator_id, release_dates, toc_url
-from pipelines.resources import PedwResource
 
 
 def newer_releases(
@@ -36,19 +39,25 @@ def newer_releases(
     return newer
 
 
-def refresh_selection(sources: list[Source]) -> list[dg.AssetKey]:
+def refresh_selection(
+    sources: list[Source], graph: dg.AssetSelection | None = None
+) -> dg.AssetSelection:
     """The raw assets reading `sources`, and every unpartitioned asset downstream of them."""
-    from assets.versioning import raw_assets_fed_by
-    from pipelines.definitions import ALL_ASSETS
-    from pipelines.run import downstream_of
+    raw = [
+        dg.AssetKey(["raw", target.name])
+        for source in sources
+        if (target := dataset_for(source.level, source.format)) is not None
+    ]
+    return dg.AssetSelection.assets(*raw).downstream() & UNPARTITIONED
 
-    raw = {key for key, fed in raw_assets_fed_by(ALL_ASSETS, sources).items() if fed}
-    unpartitioned = {a.key for a in ALL_ASSETS if a.partitions_def is None}
-    return sorted((raw | downstream_of(raw)) & unpartitioned, key=lambda k: k.to_user_string())
+
+UNPARTITIONED = dg.AssetSelection.all() - dg.AssetSelection.assets(
+    *ENTERPRISE_ASSETS, *BRIEF_ASSETS
+)
 
 
 @dg.sensor(
-    job_name="refresh_unpartitioned",
+    target=UNPARTITIONED,
     minimum_interval_seconds=6 * 3600,
     description="Reads ILOSTAT's table of contents; when a dataset the catalog fetches was "
     "updated after its last snapshot, requests a refresh of its raw asset and of everything "
@@ -65,8 +74,11 @@ def ilostat_release(context: dg.SensorEvaluationContext, pedw: PedwResource):
         return dg.SkipReason("no ILOSTAT dataset of the catalog has a newer release")
     released = ", ".join(f"{dataset} ({updated:%Y-%m-%d})" for _s, dataset, updated in newer)
     context.log.info(f"new ILOSTAT releases: {released}")
+    selection = refresh_selection([source for source, _d, _u in newer])
     return dg.RunRequest(
         run_key="ilostat-" + ",".join(f"{d}@{u:%Y%m%d%H%M}" for _s, d, u in newer),
-        asset_selection=refresh_selection([source for source, _d, _u in newer]),
+        asset_selection=sorted(
+            selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string()
+        ),
         tags={"pedw/trigger": "ilostat_release", "pedw/releases": released[:200]},
     )

@@ -1,30 +1,30 @@
-"""Materialize everything a catalog needs, every partition included, in dependency order.
+"""`pedw run`: materialize what Dagster reports out of date for a catalog, every partition
+included, stage by stage (pipelines/jobs.py), and publish.
 
-The Dagster CLI refuses one selection spanning assets with different partitions; this does
-it in five runs: unpartitioned upstream; the country-partitioned enterprise assets (one
-single-run backfill over all countries); what depends on them; the country briefs (another
-single-run backfill); and the publication of the warehouse.
+Each stage runs as its named job, tagged with the catalog, the warehouse and the
+publication id, after the sources have been observed; what Dagster calls fresh is left alone.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
-from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
-from assets.versioning import raw_assets_fed_by
-from pedw.catalog import Catalog, load_catalog
+from assets.enterprise import enterprise_countries
+from pedw.catalog import load_catalog
 from pedw.raw import raw_partitions
 from pedw.settings import Settings
-from pedw.sources.registry import refresh_snapshots
 from pedw.store import Store
-from pipelines.definitions import ALL_ASSETS, build_definitions
-
-WAREHOUSE = dg.AssetKey(["warehouse"])
+from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
+from pipelines.jobs import OBSERVE_JOB, WAREHOUSE, downstream_of, stages
+from pipelines.launch import launcher, queued_coordinator
+from pipelines.staleness import Staleness
 
 
 @dataclass
@@ -42,38 +42,7 @@ class RunSummary:
     unchanged: list[str] = field(default_factory=list)  # current: left alone
     rebuilt: dict[str, str] = field(default_factory=dict)  # asset -> why it ran (not with full)
     seconds: float = 0.0
-
-
-def downstream_of(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
-    graph = {a.key: set(a.dependency_keys) for a in ALL_ASSETS}
-    found, changed = set(), True
-    while changed:
-        changed = False
-        for key, deps in graph.items():
-            if key not in found and key not in keys and deps & (keys | found):
-                found.add(key)
-                changed = True
-    return found
-
-
-def without_sources(catalog: Catalog) -> set[dg.AssetKey]:
-    """Raw assets that no source of `catalog` feeds (their level and formats have none)."""
-    return {key for key, fed in raw_assets_fed_by(ALL_ASSETS, catalog.sources).items() if not fed}
-
-
-def _phases() -> list[tuple[str, list[dg.AssetsDefinition]]]:
-    enterprise = {a.key for a in ENTERPRISE_ASSETS}
-    briefs = {a.key for a in BRIEF_ASSETS}
-    late = briefs | {WAREHOUSE}
-    after_enterprise = downstream_of(enterprise) - late
-    first = [a for a in ALL_ASSETS if a.key not in enterprise | after_enterprise | late]
-    return [
-        ("national and sector", first),
-        ("enterprise partitions", list(ENTERPRISE_ASSETS)),
-        ("enterprise marts and models", [a for a in ALL_ASSETS if a.key in after_enterprise]),
-        ("country briefs", list(BRIEF_ASSETS)),
-        ("warehouse publication", [a for a in ALL_ASSETS if a.key == WAREHOUSE]),
-    ]
+    publication_id: str = ""  # tags every run of this `pedw run` (pedw/publication)
 
 
 def _brief_keys(settings: Settings) -> list[str]:
@@ -100,122 +69,167 @@ def run_catalog(
     log_level: str = "WARNING",
     briefs: bool = True,
     full: bool = False,
+    launch: bool | None = None,
 ) -> RunSummary:
-    """Materialize every asset for `settings` on `instance` whose version changed.
+    """Materialize every asset for `settings` on `instance` that Dagster reports out of date.
 
-    An asset whose logical version (code plus inputs, see assets.versioning) matches its
-    last materialization, whose output exists and whose blocking checks passed is left
-    alone; `full=True` rebuilds everything. A failed asset, or a failed blocking check,
-    stops only what depends on it: later phases leave out the downstream of every asset
-    that failed or was blocked in an earlier one; the warehouse is published only when
-    nothing it depends on failed.
+    The sources are observed first (file digests; URL sources asked for a new release), so
+    Dagster sees changed inputs. An asset that is fresh, whose output exists and whose
+    blocking checks passed is left alone; `full=True` rebuilds everything. A failed asset,
+    or a failed blocking check, stops only what depends on it; the warehouse is published
+    only when nothing it depends on failed.
+
+    `launch` submits the stages to the instance's run coordinator through the code location
+    (re-executable from the UI; a daemon and celery workers run them in the deployment
+    profile) instead of running them in this process; by default it does so when the
+    instance queues runs.
     """
+    launch = queued_coordinator(instance) if launch is None else launch
+    with ExitStack() as stack:
+        open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
+        return _run_stages(settings, instance, progress, log_level, briefs, full,
+                           open_launcher if launch else None)  # fmt: skip
+
+
+def _run_stages(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    progress: Callable[[str], None],
+    log_level: str,
+    briefs: bool,
+    full: bool,
+    open_launcher: Callable[[], object] | None,
+) -> RunSummary:
+    """The stages of `run_catalog`, each in this process or through `open_launcher()`."""
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_path)
-    # One conditional request per URL source: the versions below then see a new release.
-    refresh_snapshots(catalog.sources, settings.snapshots_dir)
-    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
-    resources = {"pedw": definitions.resources["pedw"]}
+    definitions = build_definitions(settings)
     summary = RunSummary(success=True)
+    summary.publication_id = uuid.uuid4().hex[:12]
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    tags = {
+        "pedw/catalog": str(settings.catalog_path),
+        "pedw/warehouse": str(settings.warehouse_path),
+        "pedw/publication": summary.publication_id,
+    }
+    absent = absent_for(catalog)
+    fed_sources = [
+        a.key for a in SOURCE_ASSETS if dg.AssetKey(["raw", a.key.path[-1]]) not in absent
+    ]
+    observed = definitions.resolve_job_def(OBSERVE_JOB).execute_in_process(
+        instance=instance,
+        asset_selection=fed_sources,
+        tags=tags,
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    summary.run_ids.append(observed.run_id)
     stopped: set[dg.AssetKey] = set()
-    # A catalog without sources for a raw asset (no firm panel, no SCORE workbook) is
-    # complete without it and what is built on it only: those are left out, and the
-    # warehouse is still published.
-    absent = without_sources(catalog)
+    active = None
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
-    phases = _phases()
-    for number, (label, phase) in enumerate(phases, start=1):
-        step = f"[{number}/{len(phases)}] {label}"
-        excluded = stopped | downstream_of(stopped)
-        if absent:
-            excluded |= (absent | downstream_of(absent)) - {WAREHOUSE}
-        selection = [a for a in phase if a.key not in excluded]
+    plan = stages(ALL_ASSETS)
+    for number, stage in enumerate(plan, start=1):
+        step = f"[{number}/{len(plan)}] {stage.label}"
+        excluded = stopped | downstream_of(stopped, ALL_ASSETS) | (absent - {WAREHOUSE})
+        selection = sorted(stage.keys - excluded, key=lambda k: k.to_user_string())
         if not selection:
             reason = (
                 "upstream failed or blocked"
-                if phase and phase[0].key in stopped | downstream_of(stopped)
+                if stage.keys & (stopped | downstream_of(stopped, ALL_ASSETS))
                 else "not requested"
-                if not briefs and phase[0] in BRIEF_ASSETS
+                if not briefs and stage.job == "country_briefs"
                 else "not in this catalog"
             )
             progress(f"{step}: skipped ({reason})")
             continue
-        tags, wanted = {}, None
-        partitions_def = selection[0].partitions_def
-        if partitions_def is not None:
-            if partitions_def.name == enterprise_countries.name:
-                # The countries the raw load found (it ran in an earlier phase).
+        partition_tags, wanted = {}, None
+        if stage.partitions_def is not None:
+            if stage.partitions_def.name == enterprise_countries.name:
+                # The countries the raw load found (it ran in an earlier stage).
                 wanted = summary.partitions = raw_partitions(Store(settings.store_dir))
             else:
                 wanted = summary.brief_countries = _brief_keys(settings)
             if not wanted:
                 progress(f"{step}: no partitions, skipped")
-                absent |= {a.key for a in phase}
+                absent |= set(stage.keys)
                 continue
-            existing = set(instance.get_dynamic_partitions(partitions_def.name))
-            instance.add_dynamic_partitions(
-                partitions_def.name, [k for k in wanted if k not in existing]
-            )
-            ordered = instance.get_dynamic_partitions(partitions_def.name)
-            tags = {
+            name = stage.partitions_def.name
+            existing = set(instance.get_dynamic_partitions(name))
+            instance.add_dynamic_partitions(name, [k for k in wanted if k not in existing])
+            ordered = instance.get_dynamic_partitions(name)
+            partition_tags = {
                 "dagster/asset_partition_range_start": ordered[0],
                 "dagster/asset_partition_range_end": ordered[-1],
             }
             step = f"{step} ({len(wanted)} countries)"
         if not full:
-            plan = resources["pedw"].version_plan(instance)
-            reasons = {a.key: plan.outdated(a, wanted) for a in selection}
+            staleness = Staleness(instance, definitions.resolve_asset_graph())
+            reasons = {key: staleness.reasons(key, wanted, settings) for key in selection}
+            # What depends on a stale asset of this stage runs after it in the same run (an
+            # output rebuilt only because it was missing keeps its data version: not needed).
+            stale = {key for key, why in reasons.items() if why and why[0] != "output missing"}
+            for key in downstream_of(stale, ALL_ASSETS) & set(selection):
+                if not reasons[key]:
+                    reasons[key] = ["an input is rebuilt in this run"]
             summary.unchanged += [k.to_user_string() for k, why in reasons.items() if not why]
             summary.rebuilt.update(
                 {k.to_user_string(): why[0] for k, why in reasons.items() if why}
             )
-            selection = [a for a in selection if reasons[a.key]]
+            selection = [key for key in selection if reasons[key]]
             if not selection:
                 progress(f"{step}: unchanged, nothing to run")
                 continue
-        skipped = len(phase) - len(selection)
-
+        skipped = len(stage.keys) - len(selection)
         progress(
             f"{step}: {len(selection)} assets"
             + (f", {skipped} left out" if skipped else "")
             + " ..."
         )
-        phase_started = time.perf_counter()
-        result = dg.materialize(
-            ALL_ASSETS,
-            selection=[a.key for a in selection],
-            instance=instance,
-            resources=resources,
-            tags=tags,
-            run_config=run_config,
-            raise_on_error=False,
-        )
+        stage_started = time.perf_counter()
+        if open_launcher is not None:
+            active = active or open_launcher()  # one code server for the whole run
+            result = active.run(stage.job, selection, {**tags, **partition_tags}, run_config)
+        else:
+            result = definitions.resolve_job_def(stage.job).execute_in_process(
+                instance=instance,
+                asset_selection=selection,
+                tags={**tags, **partition_tags},
+                run_config=run_config,
+                raise_on_error=False,
+            )
         summary.run_ids.append(result.run_id)
-        materialized = set()
-        for event in result.get_asset_materialization_events():
-            materialization = event.event_specific_data.materialization
-            materialized.add(materialization.asset_key)
-            rows = materialization.metadata.get("dagster/row_count")
-            if rows is not None and materialization.partition is None:
-                summary.row_counts[materialization.asset_key.to_user_string()] = rows.value
-        for evaluation in result.get_asset_check_evaluations():
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                summary.blocked.append(
-                    f"{evaluation.asset_key.to_user_string()}: check {evaluation.check_name} failed"
-                )
-                stopped.add(evaluation.asset_key)
-        for event in result.all_events:
-            if event.is_step_failure:
-                summary.failures.append(
-                    f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
-                )
-        stopped |= {a.key for a in selection if a.key not in materialized}
-        if not result.success or summary.blocked:
-            summary.success = False
+        stopped |= _record(result, selection, summary)
         state = "done" if result.success else "FAILED (what depends on it is left out)"
-        progress(f"{step}: {state} in {time.perf_counter() - phase_started:.1f}s")
-    summary.not_materialized = sorted(k.to_user_string() for k in stopped | downstream_of(stopped))
+        progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
+    summary.not_materialized = sorted(
+        k.to_user_string() for k in stopped | downstream_of(stopped, ALL_ASSETS)
+    )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg.AssetKey]:
+    """Row counts, failures and blocked checks of one stage's run; returns what stopped."""
+    materialized, stopped = set(), set()
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        materialized.add(materialization.asset_key)
+        rows = materialization.metadata.get("dagster/row_count")
+        if rows is not None and materialization.partition is None:
+            summary.row_counts[materialization.asset_key.to_user_string()] = rows.value
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            summary.blocked.append(
+                f"{evaluation.asset_key.to_user_string()}: check {evaluation.check_name} failed"
+            )
+            stopped.add(evaluation.asset_key)
+    for event in result.all_events:
+        if event.is_step_failure:
+            summary.failures.append(
+                f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+            )
+    stopped |= {key for key in selection if key not in materialized}
+    if not result.success or summary.blocked:
+        summary.success = False
+    return stopped

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
+
+defs = build_definitions()
 
 EXPECTED_GROUPS = {
     "national": [
         "raw/country_metadata", "raw/national_observations", "raw/pwt",
+        "sources/country_metadata", "sources/national_observations", "sources/pwt",
         "staging/country_metadata", "staging/national_observations",
         "staging/national_series", "staging/pwt_drivers",
     ],
-    "sector": ["raw/sector_observations", "staging/sector_observations", "staging/sector_series"],
+    "sector": ["raw/sector_observations", "sources/sector_observations",
+               "staging/sector_observations", "staging/sector_series"],
     "enterprise": [
-        "raw/enterprise_firms", "raw/score_monitoring", "staging/enterprise_firms",
-        "staging/score_monitoring",
+        "raw/enterprise_firms", "raw/score_monitoring", "sources/enterprise_firms",
+        "sources/score_monitoring", "staging/enterprise_firms", "staging/score_monitoring",
     ],
     "marts": [
         "marts/enterprise_panel", "marts/national_panel", "marts/score_kpi_change",
@@ -60,3 +64,22 @@ def test_enterprise_assets_are_partitioned_by_country():
         assert (name == "enterprise_country") == (
             key.to_user_string() == "staging/enterprise_firms"
         ), key
+
+
+def test_every_asset_has_a_code_version_and_the_stages_are_named_jobs():
+    graph = defs.resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        assert graph.get(key).code_version, key
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"observe_sources", "load_and_stage", "enterprise_countries", "enterprise_models",
+            "country_briefs", "publish"} <= jobs  # fmt: skip
+
+
+def test_a_brief_template_is_code_of_the_briefs_only():
+    from pedw.code_versions import MODULE_DATA_FILES, module_closure
+
+    briefs = module_closure(["pedw.briefs.build"])
+    assert "pedw.briefs.render" in briefs
+    for ingest in (["pedw.raw"], ["pedw.staging.contracted"], ["pedw.models.national"]):
+        assert "pedw.briefs.render" not in module_closure(ingest)
+    assert MODULE_DATA_FILES["pedw.briefs.render"] == ("pedw/briefs/template.html",)

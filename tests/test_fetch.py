@@ -105,12 +105,12 @@ def test_no_network_and_no_snapshot_refuses_the_source(tmp_path):
         fetch_snapshot("http://127.0.0.1:9/none.csv", tmp_path, FAST)
 
 
-def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path, monkeypatch):
+def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path):
     from pedw.catalog import load_catalog
     from pedw.raw import write_raw
     from pedw.store import Store
 
-    monkeypatch.setenv("PEDW_WAREHOUSE", str(tmp_path / "wh" / "pedw.duckdb"))
+    snapshots = tmp_path / "wh" / "snapshots"  # handed down by the settings, never guessed
     (tmp_path / "online.yml").write_text(
         "sources:\n  - name: labour_share\n    level: national\n    format: ilostat_csv\n"
         f"    url: {server.url}\n    contract: ilostat_observations\n"
@@ -119,15 +119,17 @@ def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path, monk
     catalog = load_catalog(tmp_path / "online.yml")
     store = Store(tmp_path / "store")
     loaded = write_raw(
-        store, catalog, "national", ("ilostat_csv",), "national_observations", "run-1"
-    )
+        store, catalog, "national", ("ilostat_csv",), "national_observations", "run-1",
+        snapshots=snapshots,
+    )  # fmt: skip
     assert loaded.rows == 6_329 and loaded.issues == []
-    assert (tmp_path / "wh" / "snapshots").is_dir()
+    assert snapshots.is_dir()
     server.script = ["500", "500"]
     server.etag = '"v2"'
     offline = write_raw(
-        store, catalog, "national", ("ilostat_csv",), "national_observations", "run-2"
-    )
+        store, catalog, "national", ("ilostat_csv",), "national_observations", "run-2",
+        snapshots=snapshots,
+    )  # fmt: skip
     assert offline.rows == 6_329
     assert [issue["kind"] for issue in offline.issues] == ["warning"]
     assert "using the snapshot of" in offline.issues[0]["message"]

@@ -1,8 +1,8 @@
-"""Unchanged inputs are not recomputed: logical versions decide what a run rebuilds."""
+"""Unchanged inputs are not recomputed: Dagster's code versions, observed source versions and
+staleness decide what a run rebuilds."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 
 import dagster as dg
@@ -15,7 +15,7 @@ from pedw.settings import resolve_settings
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, build_definitions
 from pipelines.run import run_catalog
-from pipelines.schedules import enterprise_partitions, monthly_refresh
+from pipelines.sensors import enterprise_partitions
 
 SMALL_FIRMS = 2_000
 
@@ -46,7 +46,10 @@ def test_second_run_with_nothing_changed_rebuilds_nothing(small_run):
     again = _run(settings, instance)
     assert again.rebuilt == {}
     assert sorted(again.unchanged) == sorted(first.rebuilt)
-    assert again.run_ids == []  # not even an empty Dagster run
+    assert len(again.run_ids) == 1  # the observation of the sources, nothing else
+    observation = instance.get_run_by_id(again.run_ids[0])
+    assert observation.job_name == "observe_sources"
+    assert observation.tags["pedw/warehouse"] == str(settings.warehouse_path)
 
 
 def test_no_change_run_of_the_full_demo_skips_every_brief(pipeline_run):
@@ -76,7 +79,8 @@ def test_changed_source_file_rebuilds_only_what_depends_on_it(small_run):
             *(f"models/{m}" for m in ENTERPRISE_MODELS),
             "warehouse",
         }
-        assert all(why == "code or inputs changed" for why in changed.rebuilt.values())
+        assert changed.rebuilt["raw/pwt"] == "inputs changed (sources/pwt: has a new data version)"
+        assert changed.rebuilt["marts/enterprise_panel"].startswith("inputs changed")
         assert "raw/sector_observations" in changed.unchanged
         assert "staging/enterprise_firms" in changed.unchanged
     finally:
@@ -90,26 +94,27 @@ def test_missing_output_is_rebuilt_even_when_versions_match(small_run):
     shutil.rmtree(settings.store_dir / "marts" / "sector_panel")
     summary = _run(settings, instance)
     assert summary.rebuilt == {"marts/sector_panel": "output missing"}
+    assert _run(settings, instance).rebuilt == {}  # same inputs, same data version: all fresh
 
 
-def test_monthly_schedule_requests_only_outdated_assets(small_run):
+def test_automation_requests_only_what_a_changed_source_makes_stale(small_run):
     demo, settings, instance, _first = small_run
-    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
-    context = dg.build_schedule_context(
-        instance=instance,
-        resources={"pedw": definitions.resources["pedw"]},
-        scheduled_execution_time=dt.datetime(2026, 12, 1, 5),
-    )
-    assert isinstance(monthly_refresh(context=context), dg.SkipReason)
+    definitions = build_definitions(settings)
+    keys = definitions.resolve_asset_graph().get_all_asset_keys()
+    before = dg.evaluate_automation_conditions(defs=definitions, instance=instance)
+    assert before.total_requested == 0  # everything is current
     metadata = demo / "wdi" / "Metadata_Country_demo.csv"
     original = metadata.read_bytes()
     metadata.write_bytes(original.replace(b"\r\n", b"\n"))  # same rows, new bytes
     try:
-        request = monthly_refresh(context=context)
-        assert isinstance(request, dg.RunRequest)
-        selected = {key.to_user_string() for key in request.asset_selection}
-        assert {"raw/country_metadata", "marts/national_panel", "warehouse"} <= selected
-        assert not selected & {"raw/pwt", "raw/sector_observations", "marts/sector_panel"}
+        definitions.resolve_job_def("observe_sources").execute_in_process(instance=instance)
+        evaluated = dg.evaluate_automation_conditions(
+            defs=definitions, instance=instance, cursor=before.cursor
+        )
+        requested = {key.to_user_string() for key in keys if evaluated.get_num_requested(key)}
+        # The changed source's raw asset and what is built on it, in one request; nothing else.
+        assert {"raw/country_metadata", "marts/national_panel", "warehouse"} <= requested
+        assert not requested & {"raw/pwt", "raw/sector_observations", "marts/sector_panel"}
     finally:
         metadata.write_bytes(original)
 
@@ -118,7 +123,9 @@ def test_full_run_rebuilds_everything(small_run):
     _demo, settings, instance, _first = small_run
     summary = _run(settings, instance, full=True)
     assert summary.rebuilt == {} and summary.unchanged == []
-    assert len(summary.run_ids) == 4  # every phase but the briefs
+    jobs = [instance.get_run_by_id(run_id).job_name for run_id in summary.run_ids]
+    assert jobs == ["observe_sources", "load_and_stage", "enterprise_countries",
+                    "enterprise_models", "publish"]  # fmt: skip
 
 
 ENTERPRISE_MODELS = (
@@ -133,9 +140,11 @@ ENTERPRISE_MODELS = (
 
 def test_partition_sensor_registers_only_countries_the_raw_load_found(small_run):
     _demo, settings, instance, _first = small_run
-    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
+    definitions = build_definitions(settings)
     context = dg.build_sensor_context(
-        instance=instance, resources={"pedw": definitions.resources["pedw"]}
+        instance=instance,
+        resources={"pedw": definitions.resources["pedw"]},
+        definitions=definitions,
     )
     found = raw_partitions(Store(settings.store_dir))
     assert len(found) == 40  # the demo's countries, no _unknown / _malformed

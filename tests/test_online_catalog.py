@@ -110,9 +110,11 @@ def test_second_run_reuses_every_snapshot_and_rebuilds_nothing(online):
 
 def test_release_sensor_requests_a_refresh_only_for_a_newer_release(online):
     server, settings, instance, _first = online
-    definitions = build_definitions(str(settings.catalog_path), str(settings.warehouse_path))
+    definitions = build_definitions(settings)
     context = dg.build_sensor_context(
-        instance=instance, resources={"pedw": definitions.resources["pedw"]}
+        instance=instance,
+        resources={"pedw": definitions.resources["pedw"]},
+        definitions=definitions,
     )
     assert isinstance(ilostat_release(context), dg.SkipReason)
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")

@@ -60,15 +60,19 @@ def build_briefs(
     countries: list[str],
     rule: DisclosureRule,
     run_id: str,
+    workers: int | None = None,
 ) -> list[BuiltBrief]:
-    """Write <out_dir>/<country>.html and .pdf for each country from the store's current tables."""
+    """Write <out_dir>/<country>.html and .pdf for each country from the store's current tables.
+
+    `workers` processes build them (None: one per available core).
+    """
     con = store.connect()
     try:
         inputs = load_inputs(con)
     finally:
         con.close()
     sources = catalog_sources(catalog)
-    workers = min(brief_workers(), len(countries) // 4)
+    workers = min(workers or len(os.sched_getaffinity(0)), len(countries) // 4)
     if workers <= 1:
         return [build_brief(inputs, sources, out_dir, c, rule, run_id) for c in countries]
     # Charts and PDFs are CPU-bound: one process per core, each given the inputs once.
@@ -82,12 +86,6 @@ def build_briefs(
     ) as pool:
         built = {b.country: b for share in pool.map(_build_share, shares) for b in share}
     return [built[c] for c in countries]
-
-
-def brief_workers() -> int:
-    """Processes that build briefs: PEDW_BRIEF_WORKERS, else one per available core."""
-    configured = os.environ.get("PEDW_BRIEF_WORKERS")
-    return int(configured) if configured else len(os.sched_getaffinity(0))
 
 
 _WORKER: dict = {}

@@ -14,6 +14,11 @@ FIRM_DRIVERS = ["training", "formal", "exporter", "female_share"]
 CONTEXT_DRIVERS = ["national_human_capital", "sector_log_labour_productivity"]
 SCORE_EVENT_BINS = ["score_participant", "score_e0", "score_e1", "score_e2", "score_e3plus"]
 GAP_OUTCOMES = ["log_labour_productivity", "log_mean_wage"]
+SME_GAP_TREND_COLUMNS = {"country": "string", "outcome": "string", "size_class": "string",
+                         "gap_first_year": float, "gap_first_year_se": float,
+                         "trend_per_year": float, "trend_se": float, "trend_ci_low": float,
+                         "trend_ci_high": float, "widening": bool, "narrowing": bool,
+                         "n_obs": "int64", "firms_in_class": "int64"}  # fmt: skip
 
 
 def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
@@ -121,7 +126,8 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
                         "firms_in_class": int(data.loc[data[size] == 1, "firm_id"].nunique()),
                     }
                 )
-    return pd.DataFrame(rows)
+    # Typed even when no country has enough firms (a small panel): the columns are the table.
+    return pd.DataFrame(rows, columns=list(SME_GAP_TREND_COLUMNS)).astype(SME_GAP_TREND_COLUMNS)
 
 
 SME_GAP_CELLS_SQL = """

@@ -8,7 +8,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from pedw.catalog import Source
-from pedw.settings import resolve_settings
 from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
@@ -52,7 +51,8 @@ def source_files(source: Source, snapshots: Path | None = None) -> tuple[list[Pa
     """
     if not (source.url and not source.path):
         return source.files(), []
-    snapshots = snapshots or resolve_settings().snapshots_dir
+    if snapshots is None:
+        raise ValueError(f"source {source.name}: a URL source needs the snapshots folder")
     policy = FetchPolicy(**source.options.get("fetch", {}))
     try:
         snapshot = fetch_snapshot(source.url, snapshots, policy)
@@ -133,9 +133,3 @@ def load_source(source: Source, snapshots: Path | None = None) -> tuple[list[pa.
         if payload["kind"] == "refused":
             tables.pop(path, None)
     return [pa.concat_tables(blocks) for blocks in tables.values()], issues
-
-
-# Formats whose loaders return the shared long "observations" layout (ILOSTAT code columns).
-OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_sdmx", "wdi", "ggdc_etd")
-# Formats whose loaders return firm-year rows in the enterprise_firms contract's columns.
-ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")

@@ -1,0 +1,85 @@
+"""The named jobs a pedw run is made of, one per stage of the graph, in dependency order.
+
+Dagster cannot run assets with different partitions in one run, so a catalog is
+materialized in five: everything unpartitioned that the firm partitions do not feed
+(sources, national and sector levels, raw firm files, SCORE); the country partitions of
+the firm panel; the enterprise marts and models; the country briefs; the publication. Each
+job is named, so the UI shows which stage a run was and can re-execute it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+
+from assets.briefs import BRIEF_ASSETS, brief_countries
+from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
+
+WAREHOUSE = dg.AssetKey(["warehouse"])
+
+
+@dataclass(frozen=True)
+class Stage:
+    job: str
+    label: str
+    keys: frozenset[dg.AssetKey]
+    partitions_def: dg.PartitionsDefinition | None = None
+
+
+def downstream_of(
+    keys: set[dg.AssetKey], assets: Sequence[dg.AssetsDefinition]
+) -> set[dg.AssetKey]:
+    """Every asset that depends, directly or not, on one of `keys` (not `keys` themselves)."""
+    graph = {a.key: set(a.dependency_keys) for a in assets}
+    found, changed = set(), True
+    while changed:
+        changed = False
+        for key, deps in graph.items():
+            if key not in found and key not in keys and deps & (keys | found):
+                found.add(key)
+                changed = True
+    return found
+
+
+def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
+    enterprise = {a.key for a in ENTERPRISE_ASSETS}
+    briefs = {a.key for a in BRIEF_ASSETS}
+    late = briefs | {WAREHOUSE}
+    after_enterprise = downstream_of(enterprise, assets) - late
+    first = {a.key for a in assets} - enterprise - after_enterprise - late
+    return [
+        Stage("load_and_stage", "national and sector", frozenset(first)),
+        Stage("enterprise_countries", "enterprise partitions", frozenset(enterprise),
+              enterprise_countries),
+        Stage("enterprise_models", "enterprise marts and models", frozenset(after_enterprise)),
+        Stage("country_briefs", "country briefs", frozenset(briefs), brief_countries),
+        Stage("publish", "warehouse publication", frozenset({WAREHOUSE})),
+    ]  # fmt: skip
+
+
+def stage_jobs(assets: Sequence[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
+    return [
+        dg.define_asset_job(
+            stage.job,
+            selection=dg.AssetSelection.assets(*stage.keys),
+            partitions_def=stage.partitions_def,
+            tags={"pedw/stage": stage.job},
+            description=f"pedw stage: {stage.label}.",
+        )
+        for stage in stages(assets)
+    ]
+
+
+OBSERVE_JOB = "observe_sources"
+
+
+def observe_job(sources: Sequence[dg.AssetsDefinition]) -> dg.UnresolvedAssetJobDefinition:
+    """Observes the catalog's sources (file digests, URL releases): run before the stages."""
+    return dg.define_asset_job(
+        OBSERVE_JOB,
+        selection=dg.AssetSelection.assets(*sources),
+        tags={"pedw/stage": OBSERVE_JOB},
+        description="pedw: observe the catalog's sources (their data versions).",
+    )

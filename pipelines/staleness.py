@@ -1,0 +1,94 @@
+"""What Dagster says is out of date: the one test `pedw run` and the sensors use.
+
+An asset (or partition) runs when Dagster reports it missing or stale (its code version, or
+the data version of an input, differs from its last materialization), when its recorded
+output is no longer in the store, or when its blocking checks failed last time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dagster as dg
+from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+from dagster._time import get_current_datetime
+
+from assets.metadata import BLOCKING_FAILURES, OUTPUTS
+from pedw.settings import Settings
+from pedw.store import Store
+
+
+class Staleness:
+    """Stale-status answers for one moment of an instance (make a new one after a run)."""
+
+    def __init__(self, instance: dg.DagsterInstance, graph):
+        """`graph`: the asset graph (Definitions.resolve_asset_graph(), or a sensor's
+        context.repository_def.asset_graph)."""
+        self.instance = instance
+        self.graph = graph
+        view = AssetGraphView(
+            temporal_context=TemporalContext(
+                effective_dt=get_current_datetime(), last_event_id=None
+            ),
+            instance=instance,
+            asset_graph=self.graph,
+        )
+        self.resolver = CachingStaleStatusResolver(instance, self.graph, loading_context=view)
+
+    def reasons(
+        self, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
+    ) -> list[str]:
+        """Why `key` (or one of its `partitions`) must run; empty when it is current."""
+        if not _outputs_present(
+            self.graph.get(key).metadata.get(OUTPUTS), key, partitions, settings
+        ):
+            return ["output missing"]
+        for partition in partitions or [None]:
+            where = f" [{partition}]" if partition else ""
+            status = self.resolver.get_status(key, partition)
+            if status == StaleStatus.MISSING:
+                return [f"never materialized{where}"]
+            if status == StaleStatus.STALE:
+                causes = self.resolver.get_stale_root_causes(key, partition)
+                return [_describe(cause) + where for cause in causes] or [f"stale{where}"]
+            record = self.instance.get_latest_data_version_record(key, partition_key=partition)
+            event = record.asset_materialization if record else None
+            if event and event.metadata.get(BLOCKING_FAILURES, dg.IntMetadataValue(0)).value:
+                return [f"blocking checks failed last time{where}"]
+        return []
+
+
+def _describe(cause) -> str:
+    """A stale cause in the words of the run summary."""
+    category = getattr(cause.category, "name", str(cause.category))
+    if category == "CODE":
+        return f"code changed ({cause.key.asset_key.to_user_string()})"
+    return f"inputs changed ({cause.key.asset_key.to_user_string()}: {cause.reason})"
+
+
+def _outputs_present(
+    declared, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
+) -> bool:
+    """True when every output the asset declares exists (the store can be emptied by hand)."""
+    if key == dg.AssetKey(["warehouse"]):
+        return settings.warehouse_path.is_file()
+    if key == dg.AssetKey(["briefs", "country_brief"]):
+        return all(
+            (settings.briefs_dir / f"{country}.{ext}").is_file()
+            for country in partitions or []
+            for ext in ("html", "pdf")
+        )
+    if declared is None:
+        return True
+    store = Store(settings.store_dir)
+    text = declared.value if hasattr(declared, "value") else str(declared)
+    for output in text.split(","):
+        table, _, part = output.partition("/")
+        schema, name = table.split(".")
+        if part:
+            if not (store.table_dir(schema, name) / f"{part}.parquet").is_file():
+                return False
+        elif not store.exists(schema, name):
+            return False
+    return True
