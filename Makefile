@@ -9,7 +9,7 @@ UV := $(BIN)/uv
 export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install install-test demo test lint format bench docs ui notebook clean
+.PHONY: install install-test demo test lint format bench bench-deploy docs ui notebook clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: install-test
 	$(BIN)/python bench/enterprise_ingest.py
 	$(BIN)/python bench/enterprise_models.py
 	$(BIN)/python bench/no_change_run.py
+
+# The deployment profile with 1 and 2 Celery workers (needs root, postgresql, redis-server).
+bench-deploy: install-test
+	$(BIN)/python bench/celery_workers.py
 
 ui: install
 	$(BIN)/pedw ui

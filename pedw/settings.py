@@ -83,11 +83,19 @@ def resolve_settings(
     )
 
 
+def export_settings(settings: Settings) -> None:
+    """Put the catalog and warehouse in the environment of the processes this one starts (a
+    code server, a launched run), which resolve their settings from it."""
+    os.environ["PEDW_CATALOG"] = str(settings.catalog_path)
+    os.environ["PEDW_WAREHOUSE"] = str(settings.warehouse_path)
+
+
 def configure_dagster_home(settings: Settings | None = None) -> Path:
     """Point Dagster at the project's dagster.yaml (unless DAGSTER_HOME names another, e.g. a
     deployment's) and keep the history of `settings`' warehouse in a folder of its own."""
     storage = (settings or resolve_settings()).dagster_storage
     storage.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.environ["PEDW_DAGSTER_STORAGE"] = str(storage)  # read by the project's dagster.yaml
+    # The project's dagster.yaml keeps history there; a deployment's shares its own folder.
+    os.environ.setdefault("PEDW_DAGSTER_STORAGE", str(storage))
     return Path(os.environ["DAGSTER_HOME"])

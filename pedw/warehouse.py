@@ -112,6 +112,16 @@ def connect_read_only(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
     return offline_connection(str(path), read_only=True)
 
 
+def connect_sandboxed(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """The published warehouse for ad-hoc SQL, with least privilege: read-only, no access to
+    files or the network (no COPY TO, read_csv, glob, ATTACH, INSTALL) and its configuration
+    locked (no SET). Exports go through pedw's own options (`pedw query --csv`)."""
+    con = connect_read_only(warehouse_path)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
 def list_tables(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> pd.DataFrame:
     """Every table of the warehouse (or of one schema): rows and what it holds."""
     frame = con.execute(

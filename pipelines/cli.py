@@ -33,6 +33,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from pedw.catalog import CatalogError, load_catalog
+    from pedw.run_lock import WarehouseBusyError
+    from pipelines.launch import DaemonMissingError
     from pipelines.run import run_catalog
 
     settings = resolve_settings(args.catalog, args.warehouse)
@@ -47,14 +49,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     with dg.DagsterInstance.get() as instance:
-        summary = run_catalog(
-            settings,
-            instance,
-            progress=lambda m: print(f"pedw: {m}", flush=True),
-            log_level=args.log_level,
-            full=args.full,
-            launch=True if args.launch else None,
-        )
+        try:
+            summary = run_catalog(
+                settings,
+                instance,
+                progress=lambda m: print(f"pedw: {m}", flush=True),
+                log_level=args.log_level,
+                full=args.full,
+                launch=True if args.launch else None,
+                wait=args.wait,
+            )
+        except (WarehouseBusyError, DaemonMissingError) as error:
+            print(f"pedw: {error}", file=sys.stderr)
+            return 2
     if not summary.success:
         problems = summary.failures + summary.blocked
         print("pedw: run finished with problems:\n  " + "\n  ".join(problems), file=sys.stderr)
@@ -95,7 +102,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
         else:
             relation.show(max_rows=args.max_rows, max_width=200)
     except duckdb.Error as error:
-        print(f"pedw: query failed: {error}", file=sys.stderr)
+        reason = str(error).strip().splitlines()[0]
+        print(f"pedw: query refused or failed: {reason}", file=sys.stderr)
         return 1
     finally:
         con.close()
@@ -103,12 +111,13 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _open_warehouse(args: argparse.Namespace):
-    """The published warehouse, read-only; None (after saying why) when there is none."""
-    from pedw.warehouse import connect_read_only
+    """The published warehouse, read-only and sandboxed; None (after saying why) when there is
+    none."""
+    from pedw.warehouse import connect_sandboxed
 
     settings = resolve_settings(None, args.warehouse)
     try:
-        return connect_read_only(settings.warehouse_path)
+        return connect_sandboxed(settings.warehouse_path)
     except FileNotFoundError as error:
         print(f"pedw: {error}", file=sys.stderr)
         return None
@@ -278,9 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--launch",
         action="store_true",
-        help="submit each stage to the Dagster instance (re-executable in the UI; the default "
-        "when the instance queues runs, as in deploy/) instead of running it in this process",
+        help="submit each stage to the Dagster instance, for its daemon to run (re-executable "
+        "in the UI; the default with PEDW_EXECUTOR=celery, as in deploy/) instead of running "
+        "it in this process",
     )
+    run.add_argument("--wait", action="store_true",
+                     help="if another pedw run holds the warehouse, wait for it instead of exiting")  # fmt: skip
     run.set_defaults(func=_cmd_run)
 
     query = _command(

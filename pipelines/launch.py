@@ -24,9 +24,26 @@ LOCATION = "pedw"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
-def queued_coordinator(instance: dg.DagsterInstance) -> bool:
-    """True when the instance queues runs for a daemon (the deployment profile)."""
-    return type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+DAEMON_SILENCE_SECONDS = 120
+
+
+class DaemonMissingError(RuntimeError):
+    """Runs would be queued for a daemon that is not running."""
+
+
+def require_daemon(instance: dg.DagsterInstance) -> None:
+    """Queued runs start only when a dagster-daemon serves the instance: refuse to queue runs
+    that would wait forever."""
+    if type(instance.run_coordinator).__name__ != "QueuedRunCoordinator":
+        return
+    beats = instance.get_daemon_heartbeats().values()
+    newest = max((beat.timestamp for beat in beats), default=0.0)
+    if time.time() - newest > DAEMON_SILENCE_SECONDS:
+        raise DaemonMissingError(
+            "runs would be queued but no dagster-daemon serves this instance; start one "
+            "(`dagster-daemon run -w deploy/workspace.yaml`, or `pedw ui` locally) or run "
+            "without --launch"
+        )
 
 
 @dataclass
@@ -52,17 +69,45 @@ class Launcher:
     """Submits stage runs to the instance through the code location, and waits for them."""
 
     def __init__(self, instance: dg.DagsterInstance, workspace: WorkspaceProcessContext):
+        require_daemon(instance)
         self.instance = instance
         self.workspace = workspace
 
-    def run(
+    def run_all(
+        self,
+        job_name: str,
+        selection: Sequence[dg.AssetKey],
+        tags_per_run: Sequence[dict[str, str]],
+        run_config: dict,
+        poll_seconds: float = 1.0,
+    ) -> LaunchedRun:
+        """One run per element of `tags_per_run` (e.g. a range of partitions each), all
+        submitted at once so the queue and the workers run them side by side; their events
+        are returned together."""
+        run_ids = [self._submit(job_name, selection, tags, run_config) for tags in tags_per_run]
+        statuses = {}
+        while len(statuses) < len(run_ids):
+            for run_id in run_ids:
+                status = self.instance.get_run_by_id(run_id).status
+                if status in FINISHED:
+                    statuses[run_id] = status
+            time.sleep(poll_seconds)
+        events = [
+            entry.dagster_event
+            for run_id in run_ids
+            for entry in self.instance.all_logs(run_id)
+            if entry.dagster_event is not None
+        ]
+        success = all(s == dg.DagsterRunStatus.SUCCESS for s in statuses.values())
+        return LaunchedRun(",".join(run_ids), success, events)
+
+    def _submit(
         self,
         job_name: str,
         selection: Sequence[dg.AssetKey],
         tags: dict[str, str],
         run_config: dict,
-        poll_seconds: float = 1.0,
-    ) -> LaunchedRun:
+    ) -> str:
         request = self.workspace.create_request_context()
         location = request.get_code_location(LOCATION)
         repository = next(iter(location.get_repositories().values()))
@@ -100,14 +145,7 @@ class Launcher:
             asset_graph=repository.asset_graph,
         )
         self.instance.submit_run(run.run_id, request)
-        while (status := self.instance.get_run_by_id(run.run_id).status) not in FINISHED:
-            time.sleep(poll_seconds)
-        events = [
-            entry.dagster_event
-            for entry in self.instance.all_logs(run.run_id)
-            if entry.dagster_event is not None
-        ]
-        return LaunchedRun(run.run_id, status == dg.DagsterRunStatus.SUCCESS, events)
+        return run.run_id
 
 
 @contextmanager

@@ -7,6 +7,7 @@ publication id, after the sources have been observed; what Dagster calls fresh i
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -19,11 +20,12 @@ from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import enterprise_countries
 from pedw.catalog import load_catalog
 from pedw.raw import raw_partitions
-from pedw.settings import Settings
+from pedw.run_lock import exclusive_run
+from pedw.settings import Settings, export_settings
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import OBSERVE_JOB, WAREHOUSE, downstream_of, stages
-from pipelines.launch import launcher, queued_coordinator
+from pipelines.launch import launcher
 from pipelines.staleness import Staleness
 
 
@@ -70,6 +72,7 @@ def run_catalog(
     briefs: bool = True,
     full: bool = False,
     launch: bool | None = None,
+    wait: bool = False,
 ) -> RunSummary:
     """Materialize every asset for `settings` on `instance` that Dagster reports out of date.
 
@@ -81,14 +84,53 @@ def run_catalog(
 
     `launch` submits the stages to the instance's run coordinator through the code location
     (re-executable from the UI; a daemon and celery workers run them in the deployment
-    profile) instead of running them in this process; by default it does so when the
-    instance queues runs.
+    profile) instead of running them in this process; by default it does so when steps run
+    on Celery workers (PEDW_EXECUTOR=celery, the deployment profile). One run per warehouse at a time: another raises
+    WarehouseBusyError, or waits with `wait`; a run cleans up after a killed one first.
     """
-    launch = queued_coordinator(instance) if launch is None else launch
+    launch = settings.executor == "celery" if launch is None else launch
+    if launch:
+        export_settings(settings)  # the code server and the runs it launches read them
     with ExitStack() as stack:
+        leftovers = stack.enter_context(exclusive_run(settings.warehouse_path, wait=wait))
+        recovered = recover_dead_runs(instance, settings)
+        if leftovers or recovered:
+            progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
+                     f"{len(leftovers)} leftover files removed")  # fmt: skip
         open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
         return _run_stages(settings, instance, progress, log_level, briefs, full,
                            open_launcher if launch else None)  # fmt: skip
+
+
+def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
+    """Runs of this warehouse that a killed `pedw run` left STARTED: marked failed, and their
+    concurrency slots freed (a SIGKILLed run keeps its slot otherwise, and every later run
+    that needs the pool waits forever)."""
+    recovered = []
+    records = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={"pedw/warehouse": str(settings.warehouse_path)},
+        )
+    )
+    for run in records:
+        pid = run.tags.get(IN_PROCESS)
+        if pid is None or _alive(int(pid)):
+            continue  # launched runs belong to the daemon, which monitors them
+        instance.report_run_failed(run, "the pedw run that executed it was killed")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+    return recovered
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_stages(
@@ -143,7 +185,7 @@ def _run_stages(
             )
             progress(f"{step}: skipped ({reason})")
             continue
-        partition_tags, wanted = {}, None
+        partition_tags, wanted, ranges = {}, None, []
         if stage.partitions_def is not None:
             if stage.partitions_def.name == enterprise_countries.name:
                 # The countries the raw load found (it ran in an earlier stage).
@@ -158,10 +200,8 @@ def _run_stages(
             existing = set(instance.get_dynamic_partitions(name))
             instance.add_dynamic_partitions(name, [k for k in wanted if k not in existing])
             ordered = instance.get_dynamic_partitions(name)
-            partition_tags = {
-                "dagster/asset_partition_range_start": ordered[0],
-                "dagster/asset_partition_range_end": ordered[-1],
-            }
+            ranges = partition_ranges(ordered, LAUNCHED_RANGES if open_launcher else 1)
+            partition_tags = ranges[0]
             step = f"{step} ({len(wanted)} countries)"
         if not full:
             staleness = Staleness(instance, definitions.resolve_asset_graph())
@@ -189,16 +229,17 @@ def _run_stages(
         stage_started = time.perf_counter()
         if open_launcher is not None:
             active = active or open_launcher()  # one code server for the whole run
-            result = active.run(stage.job, selection, {**tags, **partition_tags}, run_config)
+            per_run = [{**tags, **r} for r in ranges] if partition_tags else [tags]
+            result = active.run_all(stage.job, selection, per_run, run_config)
         else:
             result = definitions.resolve_job_def(stage.job).execute_in_process(
                 instance=instance,
                 asset_selection=selection,
-                tags={**tags, **partition_tags},
+                tags={**tags, **partition_tags, IN_PROCESS: str(os.getpid())},
                 run_config=run_config,
                 raise_on_error=False,
             )
-        summary.run_ids.append(result.run_id)
+        summary.run_ids += result.run_id.split(",")
         stopped |= _record(result, selection, summary)
         state = "done" if result.success else "FAILED (what depends on it is left out)"
         progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
@@ -207,6 +248,23 @@ def _run_stages(
     )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
+IN_PROCESS = "pedw/in_process_pid"
+# Launched (deployment) runs split a partitioned stage into this many runs of consecutive
+# partitions, so the queue and the Celery workers process them side by side.
+LAUNCHED_RANGES = 8
+
+
+def partition_ranges(ordered: list[str], parts: int) -> list[dict[str, str]]:
+    """Tags of up to `parts` runs covering `ordered` partitions in consecutive ranges."""
+    size = -(-len(ordered) // max(1, min(parts, len(ordered))))
+    chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    return [
+        {"dagster/asset_partition_range_start": c[0], "dagster/asset_partition_range_end": c[-1]}
+        for c in chunks
+    ]
 
 
 def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg.AssetKey]:

@@ -22,14 +22,15 @@ def pedw_run(catalog, warehouse) -> str:
     command = [sys.executable, "-m", "pipelines.cli", "run", "--catalog", str(catalog),
                "--warehouse", str(warehouse), "--log-level", "ERROR"]  # fmt: skip
     env = {**os.environ, "DAGSTER_HOME": str(PROJECT_ROOT)}
+    env.pop("PEDW_DAGSTER_STORAGE", None)  # each warehouse's own history
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
-def materialized_by_last_run_of_pedw(settings) -> tuple[set[str], set[str]]:
+def materialized_by_last_run_of_pedw(settings, monkeypatch) -> tuple[set[str], set[str]]:
     """(assets materialized, job names) by the latest `pedw run` (one publication id)."""
-    os.environ["PEDW_DAGSTER_STORAGE"] = str(settings.dagster_storage)
+    monkeypatch.setenv("PEDW_DAGSTER_STORAGE", str(settings.dagster_storage))
     with dg.DagsterInstance.from_config(str(PROJECT_ROOT)) as instance:
         runs = instance.get_runs()
         publication = runs[0].tags["pedw/publication"]
@@ -45,7 +46,9 @@ def materialized_by_last_run_of_pedw(settings) -> tuple[set[str], set[str]]:
     return keys, jobs
 
 
-def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(tmp_path):
+def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(
+    tmp_path, monkeypatch
+):
     demo = tmp_path / "demo"
     generate_demo_data(demo, n_firms=600)
     settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
@@ -56,7 +59,7 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(t
         output = pedw_run(settings.catalog_path, settings.warehouse_path)
     finally:
         TEMPLATE.write_bytes(original)
-    keys, jobs = materialized_by_last_run_of_pedw(settings)
+    keys, jobs = materialized_by_last_run_of_pedw(settings, monkeypatch)
     assert keys == {"briefs/country_brief", "warehouse"}
     assert jobs == {"observe_sources", "country_briefs", "publish"}
     assert "[1/5] national and sector: unchanged" in output

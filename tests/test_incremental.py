@@ -155,3 +155,31 @@ def test_partition_sensor_registers_only_countries_the_raw_load_found(small_run)
     instance.delete_dynamic_partition("enterprise_country", "KEN")
     request = enterprise_partitions(context)
     assert [r.partition_key for r in request.run_requests] == ["KEN"]
+
+
+def test_dagster_reports_code_versions_and_what_a_changed_file_makes_stale(small_run):
+    from dagster._core.definitions.data_version import StaleStatus
+
+    from pipelines.staleness import Staleness
+
+    demo, settings, instance, _first = small_run
+    definitions = build_definitions(settings)
+    graph = definitions.resolve_asset_graph()
+    assert all(graph.get(key).code_version for key in graph.materializable_asset_keys)
+    pwt = demo / "pwt" / "pwt_demo.csv"
+    original = pwt.read_bytes()
+    pwt.write_bytes(original.rstrip(b"\n").rsplit(b"\n", 1)[0] + b"\n")  # one row fewer
+    try:
+        definitions.resolve_job_def("observe_sources").execute_in_process(instance=instance)
+        resolver = Staleness(instance, graph).resolver
+        status = {
+            key: resolver.get_status(dg.AssetKey(key.split("/")))
+            for key in ("raw/pwt", "raw/sector_observations", "marts/sector_panel")
+        }
+        assert status == {"raw/pwt": StaleStatus.STALE, "raw/sector_observations": StaleStatus.FRESH,
+                          "marts/sector_panel": StaleStatus.FRESH}  # fmt: skip
+        causes = resolver.get_stale_root_causes(dg.AssetKey(["raw", "pwt"]))
+        assert [c.key.asset_key.to_user_string() for c in causes] == ["sources/pwt"]
+    finally:
+        pwt.write_bytes(original)
+        definitions.resolve_job_def("observe_sources").execute_in_process(instance=instance)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import multiprocessing
 import os
+import signal
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +51,8 @@ def catalog_sources(catalog: Catalog) -> list[dict]:
 
 
 def _write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
+    # A name of its own per write: two runs never write the same temporary file.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     write(temporary)
     os.replace(temporary, path)
 
@@ -73,6 +77,8 @@ def build_briefs(
         con.close()
     sources = catalog_sources(catalog)
     workers = min(workers or len(os.sched_getaffinity(0)), len(countries) // 4)
+    if multiprocessing.current_process().daemon:
+        workers = 1  # a daemonic process (a Celery prefork child) may not start processes
     if workers <= 1:
         return [build_brief(inputs, sources, out_dir, c, rule, run_id) for c in countries]
     # Charts and PDFs are CPU-bound: one process per core, each given the inputs once.
@@ -91,7 +97,21 @@ def build_briefs(
 _WORKER: dict = {}
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the process that started it dies (a killed run
+    must not leave workers writing briefs behind it)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
+        pass
+
+
+PR_SET_PDEATHSIG = 1
+
+
 def _start_worker(inputs, sources, out_dir, rule, run_id) -> None:
+    _die_with_parent()
     _WORKER.update(inputs=inputs, sources=sources, out_dir=out_dir, rule=rule, run_id=run_id)
 
 
