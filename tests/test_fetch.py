@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import json
 import threading
 import time
 
 import pytest
 
 from pedw.sources.errors import SourceFileError
-from pedw.sources.fetch import FetchPolicy, fetch_snapshot
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, redact
 
 FAST = FetchPolicy(attempts=3, backoff_seconds=0.05, connect_timeout=2, read_timeout=0.5)
 
@@ -36,6 +37,23 @@ class Server:
                     return
                 if mode == "slow":
                     time.sleep(1.0)
+                if mode.startswith("redirect:"):
+                    self.send_response(302)
+                    self.send_header("Location", mode.split(":", 1)[1])
+                    self.end_headers()
+                    return
+                if mode == "drip":  # one byte every 0.1 s: never a read timeout
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(owner.body)))
+                    self.end_headers()
+                    try:
+                        for byte in owner.body[:400]:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 if self.headers.get("If-None-Match") == owner.etag and mode == "ok":
                     self.send_response(304)
                     self.end_headers()
@@ -96,12 +114,15 @@ def test_timeouts_fall_back_to_the_last_snapshot_and_say_so(server, tmp_path):
     server.etag = '"v2"'
     server.script = ["slow", "slow", "slow"]
     snapshot = fetch_snapshot(server.url, tmp_path, FAST)
-    assert snapshot.status.startswith("offline: 3 attempts failed")
+    assert snapshot.status.startswith("offline: the fetch failed (ReadTimeout")
     assert snapshot.path.read_bytes() == server.body
 
 
 def test_no_network_and_no_snapshot_refuses_the_source(tmp_path):
-    with pytest.raises(SourceFileError, match="cannot be fetched after 3 attempts"):
+    with pytest.raises(
+        SourceFileError,
+        match=r"cannot be fetched \(ConnectionError; ConnectionError; ConnectionError\)",
+    ):
         fetch_snapshot("http://127.0.0.1:9/none.csv", tmp_path, FAST)
 
 
@@ -133,3 +154,55 @@ def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path):
     assert offline.rows == 6_329
     assert [issue["kind"] for issue in offline.issues] == ["warning"]
     assert "using the snapshot of" in offline.issues[0]["message"]
+
+
+def test_a_snapshot_edited_on_disk_is_fetched_again_not_reused(server, tmp_path):
+    first = fetch_snapshot(server.url, tmp_path, FAST)
+    first.path.write_bytes(first.path.read_bytes().replace(b"KEN", b"XXX"))  # planted value
+    again = fetch_snapshot(server.url, tmp_path, FAST)  # the ETag alone would say unchanged
+    assert again.status == "downloaded" and again.path.read_bytes() == server.body
+    again.path.write_bytes(b"planted")
+    server.script = ["500", "500", "500"]
+    with pytest.raises(SourceFileError, match="changed on disk since it was fetched"):
+        fetch_snapshot(server.url, tmp_path, FAST)
+
+
+def test_a_body_over_the_size_cap_is_refused_and_not_kept(server, tmp_path):
+    with pytest.raises(SourceFileError, match="larger than 1,000 bytes"):
+        fetch_snapshot(server.url, tmp_path, FetchPolicy(attempts=1, max_bytes=1_000))
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_dripping_server_is_cut_at_the_overall_deadline(server, tmp_path):
+    server.script = ["drip"]
+    started = time.monotonic()
+    policy = FetchPolicy(attempts=3, backoff_seconds=0.05, read_timeout=5, deadline_seconds=1.5)
+    with pytest.raises(SourceFileError, match=r"took longer than 1\.5 s"):
+        fetch_snapshot(server.url, tmp_path, policy)
+    assert time.monotonic() - started < 5
+
+
+def test_redirects_stay_on_the_sources_host_unless_the_catalog_allows_more(server, tmp_path):
+    other = server.url.replace("127.0.0.1", "localhost")  # the same server, another host name
+    server.script = [f"redirect:{other}"]
+    with pytest.raises(SourceFileError, match="redirected to another host"):
+        fetch_snapshot(server.url, tmp_path, FAST)
+    server.script = [f"redirect:{other}"]
+    allowed = FetchPolicy(attempts=1, allowed_hosts=("localhost",))
+    snapshot = fetch_snapshot(server.url, tmp_path, allowed)
+    meta = json.loads((snapshot.path.parent / "meta.json").read_text())
+    assert snapshot.status == "downloaded" and meta["final_url"] == other
+
+
+def test_credentials_in_a_url_are_never_written_or_shown(server, tmp_path):
+    secret_url = server.url.replace("http://", "http://analyst:hunter2@") + "?api_key=S3CRET&v=1"
+    snapshot = fetch_snapshot(secret_url, tmp_path, FAST)
+    written = (snapshot.path.parent / "meta.json").read_text()
+    assert "hunter2" not in written and "S3CRET" not in written and "v=1" in written
+    server.script = ["404"]
+    assert redact(secret_url).endswith("?api_key=***&v=1") and "hunter2" not in redact(secret_url)
+
+
+def test_unsupported_schemes_are_refused_in_one_line(tmp_path):
+    with pytest.raises(SourceFileError, match="unsupported URL scheme 'file'"):
+        fetch_snapshot("file:///etc/passwd", tmp_path, FAST)
