@@ -123,35 +123,32 @@ def _open_warehouse(args: argparse.Namespace):
         return None
 
 
-def _cmd_tables(args: argparse.Namespace) -> int:
-    from pedw.warehouse import list_tables
-
+def _print_frame(args: argparse.Namespace, build, width: int) -> int:
+    """Print `build(con)` for the published warehouse; a LookupError is one `pedw:` line."""
     con = _open_warehouse(args)
     if con is None:
         return 2
     try:
-        frame = list_tables(con, args.schema)
-    finally:
-        con.close()
-    print(frame.to_string(index=False, max_colwidth=90))
-    return 0
-
-
-def _cmd_describe(args: argparse.Namespace) -> int:
-    from pedw.warehouse import describe_table
-
-    con = _open_warehouse(args)
-    if con is None:
-        return 2
-    try:
-        frame = describe_table(con, args.table)
+        frame = build(con)
     except LookupError as error:
         print(f"pedw: {error}", file=sys.stderr)
         return 2
     finally:
         con.close()
-    print(frame.to_string(index=False, max_colwidth=110))
+    print(frame.to_string(index=False, max_colwidth=width))
     return 0
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    from pedw.warehouse import list_tables
+
+    return _print_frame(args, lambda con: list_tables(con, args.schema), width=90)
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from pedw.warehouse import describe_table
+
+    return _print_frame(args, lambda con: describe_table(con, args.table), width=110)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:

@@ -173,12 +173,14 @@ def _run_stages(
     plan = stages(ALL_ASSETS)
     for number, stage in enumerate(plan, start=1):
         step = f"[{number}/{len(plan)}] {stage.label}"
-        excluded = stopped | downstream_of(stopped, ALL_ASSETS) | (absent - {WAREHOUSE})
-        selection = sorted(stage.keys - excluded, key=lambda k: k.to_user_string())
+        blocked = stopped | downstream_of(stopped, ALL_ASSETS)
+        selection = sorted(
+            stage.keys - blocked - (absent - {WAREHOUSE}), key=lambda k: k.to_user_string()
+        )
         if not selection:
             reason = (
                 "upstream failed or blocked"
-                if stage.keys & (stopped | downstream_of(stopped, ALL_ASSETS))
+                if stage.keys & blocked
                 else "not requested"
                 if not briefs and stage.job == "country_briefs"
                 else "not in this catalog"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import dagster as dg
 import pytest
+from published_runs import local_instance_env, pedw_command
 
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
@@ -16,14 +15,10 @@ pytestmark = pytest.mark.slow
 TEMPLATE = PROJECT_ROOT / "pedw" / "briefs" / "template.html"
 
 
-def pedw_run(catalog, warehouse) -> str:
-    """`pedw run` in a fresh process (code versions are read at import), on the project's
-    dagster.yaml: a persistent SQLite instance beside the warehouse."""
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--catalog", str(catalog),
-               "--warehouse", str(warehouse), "--log-level", "ERROR"]  # fmt: skip
-    env = {**os.environ, "DAGSTER_HOME": str(PROJECT_ROOT)}
-    env.pop("PEDW_DAGSTER_STORAGE", None)  # each warehouse's own history
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+def pedw_run(settings) -> str:
+    """`pedw run` in a fresh process on a persistent SQLite instance beside the warehouse."""
+    done = subprocess.run(pedw_command(settings), capture_output=True, text=True,
+                          env=local_instance_env(), timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -52,11 +47,11 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(
     demo = tmp_path / "demo"
     generate_demo_data(demo, n_firms=600)
     settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
-    pedw_run(settings.catalog_path, settings.warehouse_path)
+    pedw_run(settings)
     original = TEMPLATE.read_bytes()
     try:
         TEMPLATE.write_bytes(original + b"\n<!-- an editor's change -->\n")
-        output = pedw_run(settings.catalog_path, settings.warehouse_path)
+        output = pedw_run(settings)
     finally:
         TEMPLATE.write_bytes(original)
     keys, jobs = materialized_by_last_run_of_pedw(settings, monkeypatch)

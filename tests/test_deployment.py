@@ -4,17 +4,16 @@ publish equals the one an in-process run publishes from the same files."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import dagster as dg
 import pytest
+from published_runs import published
 
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
-from pedw.warehouse import connect_read_only
 from pipelines import local_services as services
 from pipelines.run import run_catalog
 
@@ -38,27 +37,6 @@ def deployment(tmp_path_factory):
         yield root, env
     finally:
         services.stop_profile(handles)
-
-
-def published(path) -> tuple[dict, dict, set]:
-    """Row counts of every table, every model estimate and the distinct outcomes of the
-    table rules of a published warehouse."""
-    con = connect_read_only(path)
-    try:
-        rows = json.loads(con.execute("SELECT table_rows FROM meta.publication").fetchone()[0])
-        estimates = {
-            (model, term): value
-            for model, term, value in con.execute(
-                "SELECT model_id, term, estimate FROM models.estimates"
-            ).fetchall()
-        }
-        outcomes = set(con.execute(
-            "SELECT DISTINCT dataset, rule, coalesce(\"column\", ''), success "
-            "FROM quality.validation_results"
-        ).fetchall())  # fmt: skip
-    finally:
-        con.close()
-    return rows, estimates, outcomes
 
 
 def test_the_deployment_publishes_what_an_in_process_run_publishes(deployment, tmp_path):

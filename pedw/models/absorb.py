@@ -124,11 +124,16 @@ def collinear_terms(
     original: np.ndarray, demeaned: np.ndarray, names: list[str], absorbing: bool
 ) -> dict[str, str]:
     """Regressors to drop, each with the reason: no variation, absorbed by the fixed effects,
-    or a linear combination of the regressors before it (the order the caller gave)."""
+    or a linear combination of the regressors before it (the order the caller gave).
+
+    Works on the k x k cross-product matrix (one pass over the rows), not on the rows once
+    per regressor: an event study with 80 terms on 1M rows stays cheap.
+    """
     dropped: dict[str, str] = {}
     centered = original - original.mean(axis=0) if absorbing else original
     total = (centered**2).sum(axis=0)
-    left = (demeaned**2).sum(axis=0)
+    gram = demeaned.T @ demeaned
+    left = np.diag(gram)
     kept: list[int] = []
     for j, name in enumerate(names):
         if total[j] == 0 or not np.isfinite(total[j]):
@@ -138,10 +143,9 @@ def collinear_terms(
             dropped[name] = "absorbed by the fixed effects"
             continue
         if kept:
-            basis = demeaned[:, kept]
-            coef, *_ = np.linalg.lstsq(basis, demeaned[:, j], rcond=None)
-            residual = demeaned[:, j] - basis @ coef
-            if residual @ residual <= COLLINEARITY_TOLERANCE * left[j]:
+            coef, *_ = np.linalg.lstsq(gram[np.ix_(kept, kept)], gram[kept, j], rcond=None)
+            residual = left[j] - gram[kept, j] @ coef  # squared norm left after projection
+            if residual <= COLLINEARITY_TOLERANCE * left[j]:
                 partners = [names[k] for k, c in zip(kept, coef, strict=True) if abs(c) > 1e-8]
                 dropped[name] = "collinear with " + " + ".join(partners)
                 continue
