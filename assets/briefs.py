@@ -24,7 +24,8 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     description="A policy brief per country (HTML and PDF): productivity against peers, a decent-work "
     "scorecard, the SME-large gap and its trend (under disclosure control), structural "
     "change, model findings with intervals, data quality and sources, the run id and "
-    "input fingerprints. Files under <warehouse folder>/briefs/; index in briefs.index.",
+    "input fingerprints. Built under <store>/_briefs and published with the warehouse "
+    "(<warehouse folder>/briefs/); index in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     store, settings = pedw.store(), pedw.settings()
@@ -32,13 +33,13 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
     built = build_briefs(
         store,
         catalog,
-        settings.briefs_dir,
+        settings.briefs_build_dir,
         list(context.partition_keys),
         rule,
         context.run_id,
         workers=settings.brief_workers,
     )
-    frame = index_frame(built, context.run_id, settings.warehouse_path.parent)
+    frame = index_frame(built, context.run_id)
     con = store.connect()
     try:
         con.register("_index", frame)
@@ -52,11 +53,11 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
         )
     finally:
         con.close()
-    context.log.info(f"{len(built)} briefs written to {settings.briefs_dir}")
+    context.log.info(f"{len(built)} briefs built in {settings.briefs_build_dir}")
     return dg.MaterializeResult(
         metadata={
             **table_metadata(store, "briefs", "index"),
-            "briefs_dir": str(settings.briefs_dir),
+            "briefs_build_dir": str(settings.briefs_build_dir),
             "suppressed_cells": int(frame["suppressed_cells"].sum()),
         }
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.factories import raw_asset, source_asset, staged_asset
+from assets.factories import raw_asset, referential_asset, source_asset, staged_asset
 from pedw.datasets import dataset
 
 enterprise_countries = dg.DynamicPartitionsDefinition(name="enterprise_country")
@@ -15,3 +15,4 @@ enterprise_firms = staged_asset(dataset("enterprise_firms"), partitions_def=ente
 
 # The country-partitioned assets; raw_enterprise_firms is read whole, once, before them.
 ENTERPRISE_ASSETS = [enterprise_firms]
+enterprise_firms_references = referential_asset(dataset("enterprise_firms"))

@@ -8,7 +8,14 @@ from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.datasets import Dataset
 from pedw.quality.contracts import load_contract
-from pedw.quality.validation import validate_and_record
+from pedw.quality.validation import (
+    REFERENCE_SETS,
+    RuleOutcome,
+    contract_references,
+    references_slice,
+    split_referential,
+    validate_and_record,
+)
 from pedw.raw import raw_partitions, write_raw
 from pedw.sources.registry import kept_files, refresh_snapshots
 from pedw.staging.contracted import stage_through_contract
@@ -76,7 +83,7 @@ def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetChe
             description="rows read = rows loaded + rows quarantined, for every source",
         )
     ]
-    for rule in contract.table_rules:
+    for rule in split_referential(contract)[0].table_rules:
         specs.append(
             dg.AssetCheckSpec(
                 check_name(rule.rule, rule.params.get("column")),
@@ -188,27 +195,7 @@ def staged_asset(
                 },
             )
         ]
-        for outcome in outcomes:
-            if not outcome.success:
-                context.log.warning(
-                    f"contract {contract}: {outcome.rule} failed ({outcome.severity}): "
-                    f"observed {outcome.observed}, examples {outcome.examples}"
-                )
-            checks.append(
-                dg.AssetCheckResult(
-                    check_name=check_name(outcome.rule, outcome.column),
-                    passed=outcome.success,
-                    severity=dg.AssetCheckSeverity.ERROR
-                    if outcome.severity == "block"
-                    else dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "observed": outcome.observed,
-                        "unexpected_count": outcome.unexpected_count or 0,
-                        "failing_examples": outcome.examples,
-                        "rule": outcome.description,
-                    },
-                )
-            )
+        checks += check_results(context, contract, outcomes)
         return dg.MaterializeResult(
             metadata=table_metadata(
                 store,
@@ -229,3 +216,86 @@ def staged_asset(
         )
 
     return _staged
+
+
+def check_results(
+    context: dg.AssetExecutionContext, contract: str, outcomes: list[RuleOutcome]
+) -> list[dg.AssetCheckResult]:
+    """One asset check result per rule outcome (ERROR for block rules, WARN for warn rules);
+    failed rules are also logged with what was observed."""
+    checks = []
+    for outcome in outcomes:
+        if not outcome.success:
+            context.log.warning(
+                f"contract {contract}: {outcome.rule} failed ({outcome.severity}): "
+                f"observed {outcome.observed}, examples {outcome.examples}"
+            )
+        checks.append(
+            dg.AssetCheckResult(
+                check_name=check_name(outcome.rule, outcome.column),
+                passed=outcome.success,
+                severity=dg.AssetCheckSeverity.ERROR
+                if outcome.severity == "block"
+                else dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "observed": outcome.observed,
+                    "unexpected_count": outcome.unexpected_count or 0,
+                    "failing_examples": outcome.examples,
+                    "rule": outcome.description,
+                },
+            )
+        )
+    return checks
+
+
+def referential_asset(dataset: Dataset) -> dg.AssetsDefinition | None:
+    """quality/<staged>_references: the contract's referential rules (e.g. every firm's country
+    exists at national level), checked once both staging.<staged> and the tables the rules
+    refer to are built. Kept apart from the staged asset so a change of the referred table
+    re-runs this cheap check, not the staging of millions of rows."""
+    contract = load_contract(dataset.contract)
+    names = contract_references(contract)
+    if not names:
+        return None
+    referred = sorted({tuple(REFERENCE_SETS[n][:2]) for n in names})
+    key = ["quality", f"{dataset.staged}_references"]
+    rules = split_referential(contract)[1].table_rules
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey(["staging", dataset.staged]), *(dg.AssetKey(list(t)) for t in referred)],
+        group_name=dataset.level,
+        description=f"Referential rules of data_contracts/{dataset.contract}.yml on "
+        f"staging.{dataset.staged}: " + "; ".join(r.description or r.rule for r in rules),
+        kinds={"duckdb", "parquet"},
+        code_version=code_version(STAGING_MODULES, [f"data_contracts/{dataset.contract}.yml"]),
+        metadata=outputs_metadata(f"quality.validation_results/{references_slice(dataset.staged)}"),
+        check_specs=[
+            dg.AssetCheckSpec(
+                check_name(r.rule, r.params.get("column")),
+                asset=key,
+                blocking=r.severity == "block",
+                description=f"[{r.severity}] {r.description or r.rule} "
+                f"(data_contracts/{dataset.contract}.yml)",
+            )
+            for r in rules
+        ],
+    )
+    def _references(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+        outcomes = validate_and_record(
+            pedw.store(), contract, dataset.staged, context.run_id, referential=True
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "rules": len(outcomes),
+                "failed": sum(1 for o in outcomes if not o.success),
+                **{
+                    BLOCKING_FAILURES: sum(
+                        1 for o in outcomes if not o.success and o.severity == "block"
+                    )
+                },
+            },
+            check_results=check_results(context, dataset.contract, outcomes),
+        )
+
+    return _references

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.models.storage import record_models_not_run
-from pedw.warehouse import publish
+from pedw.release import publish_release
 
 
 def publication_asset(deps: list) -> dg.AssetsDefinition:
@@ -17,16 +17,19 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         deps=deps,
         pool="warehouse",
         kinds={"duckdb"},
-        code_version=code_version(["pedw.warehouse", "pedw.models.storage"]),
-        description="The published DuckDB warehouse analysts and briefs read (read-only). "
-        "Built as a new file and renamed over the old one, so readers never see "
-        "a half-written state or wait on a lock.",
+        code_version=code_version(["pedw.warehouse", "pedw.release", "pedw.models.storage"]),
+        description="The published DuckDB warehouse analysts and briefs read (read-only), "
+        "published together with the briefs as one release folder made current by one "
+        "rename, so readers never see a half-written state, a mix of two runs, or a lock.",
     )
     def warehouse(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         settings = pedw.settings()
         store = pedw.store()
         not_run = record_models_not_run(store, context.run_id)
-        publication = publish(store, settings.warehouse_path, context.run_id)
+        publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
+        publication = publish_release(
+            store, settings, settings.briefs_build_dir, publication_id, context.run_id
+        )
         context.log.info(
             f"published {len(publication.tables)} tables to {publication.path} "
             f"in {publication.seconds:.1f}s"
@@ -34,6 +37,7 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "path": str(publication.path),
+                "publication_id": publication_id,
                 "tables": publication.tables,
                 "seconds": publication.seconds,
                 "model_groups_not_run": dict(

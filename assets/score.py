@@ -1,6 +1,6 @@
 """SCORE monitoring: workbooks as published, checked through their contract, and KPI changes."""
 
-from assets.factories import raw_asset, source_asset, staged_asset
+from assets.factories import raw_asset, referential_asset, source_asset, staged_asset
 from assets.marts import mart_asset
 from pedw.datasets import dataset
 from pedw.marts.score_kpi_change import write_score_kpi_change
@@ -8,6 +8,7 @@ from pedw.marts.score_kpi_change import write_score_kpi_change
 SCORE_SOURCES = [source_asset(dataset("score_monitoring"))]
 raw_score_monitoring = raw_asset(dataset("score_monitoring"))
 score_monitoring = staged_asset(dataset("score_monitoring"))
+score_monitoring_references = referential_asset(dataset("score_monitoring"))
 
 
 score_kpi_change = mart_asset(
@@ -19,4 +20,9 @@ score_kpi_change = mart_asset(
 )
 
 
-SCORE_ASSETS = [raw_score_monitoring, score_monitoring, score_kpi_change]
+SCORE_ASSETS = [
+    raw_score_monitoring,
+    score_monitoring,
+    score_monitoring_references,
+    score_kpi_change,
+]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -59,9 +58,9 @@ def write_raw(
         directory = store.table_dir("raw", table)
         directory.mkdir(parents=True, exist_ok=True)
         for old in directory.glob("*.parquet"):
-            old.unlink()
+            store.remove(old)
         for new in scratch.glob("*.parquet"):
-            os.replace(new, directory / new.name)
+            store.adopt(new, directory / new.name)
         if not result.rows:
             store.drop("raw", table)
         con = store.connect()

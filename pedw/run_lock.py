@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pedw.release import unfinished_releases
+
 
 class WarehouseBusyError(RuntimeError):
     """Another pedw run holds the warehouse."""
@@ -60,11 +62,10 @@ def remove_leftovers(warehouse_path: Path) -> list[Path]:
         found += [p for p in store.glob("*/*/.partitions_*")]  # an unfinished partitioned COPY
         found += [p for p in (store / "_scratch").glob("*")]  # an unfinished raw load
         found += [p for p in (store / "_spill").glob("*")]  # DuckDB's spill files
-    briefs = folder / "briefs"
-    if briefs.is_dir():
-        found += list(briefs.glob(".*.tmp*"))
+        found += list((store / "_briefs").glob(".*.tmp*"))  # a brief being written
+    found += unfinished_releases(warehouse_path)
     for leftover in found:
-        if leftover.is_dir():
+        if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)

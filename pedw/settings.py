@@ -46,8 +46,14 @@ class Settings:
 
     @property
     def briefs_dir(self) -> Path:
-        """Where HTML and PDF policy briefs are written."""
+        """Where readers find the published HTML and PDF briefs (a symlink into the current
+        release, pedw.release)."""
         return self.warehouse_path.parent / "briefs"
+
+    @property
+    def briefs_build_dir(self) -> Path:
+        """Where the briefs asset writes briefs; publication links them into a release."""
+        return self.store_dir / "_briefs"
 
     @property
     def dagster_storage(self) -> Path:
@@ -73,7 +79,10 @@ def resolve_settings(
     workers = brief_workers or os.environ.get("PEDW_BRIEF_WORKERS")
     return Settings(
         catalog_path=catalog_path.resolve(),
-        warehouse_path=warehouse_path.resolve(),
+        # The folder is resolved, not the file: the warehouse path is a symlink into the
+        # current release (pedw.release), and every other path hangs off its folder.
+        warehouse_path=warehouse_path.expanduser().absolute().parent.resolve()
+        / warehouse_path.name,
         duckdb_memory_limit=duckdb_memory_limit
         or os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT")
         or DEFAULT_DUCKDB_MEMORY_LIMIT,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -39,6 +40,29 @@ def quote_identifier(name: str) -> str:
 def sql_string(text: str | os.PathLike) -> str:
     """Quote a literal for SQL (paths inside read_parquet, COPY targets)."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+class StoreTamperedError(RuntimeError):
+    """A store file differs from what pedw wrote (edited, replaced or added by something else)."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _seal_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.seal")
+
+
+def _read_seal(path: Path) -> dict:
+    try:
+        return json.loads(_seal_path(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def offline_connection(
@@ -84,14 +108,61 @@ class Store:
         return found
 
     def fingerprint(self, schema: str, table: str) -> str:
-        """SHA-256 over the table's Parquet files (names and bytes): its content as stored."""
-        digest = hashlib.sha256()
+        """SHA-256 over the table's Parquet files (names and bytes): its content as stored.
+
+        Each file is checked against the seal pedw wrote beside it (:meth:`adopt`) on the way;
+        a file changed, added or replaced behind pedw's back raises StoreTamperedError after
+        being moved aside, so the next run rebuilds it (see :func:`unsealed`)."""
+        digest, changed = hashlib.sha256(), []
         for path in sorted(self.table_dir(schema, table).glob("*.parquet")):
-            digest.update(path.name.encode() + b"\0")
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
+            content = file_sha256(path)
+            digest.update(path.name.encode() + b"\0" + content.encode())
+            if _read_seal(path).get("sha256") != content:
+                changed.append(path)
+        if changed:
+            for path in changed:
+                os.replace(path, path.with_name(f"{path.name}.tampered"))
+            raise StoreTamperedError(
+                f"{schema}.{table}: {', '.join(str(p) for p in changed)} changed after pedw "
+                "wrote it (its SHA-256 differs from the seal beside it); moved aside as "
+                "*.tampered, not published. Run `pedw run` again to rebuild it."
+            )
         return digest.hexdigest()
+
+    def unsealed(self, schema: str, table: str, part: str | None = None) -> list[Path]:
+        """Files of the table (or of one partition) whose size or modification time differ from
+        their seal, or that have none: written by something other than pedw. A cheap check (no
+        hashing) for every run; publication re-hashes every file (:meth:`fingerprint`)."""
+        directory = self.table_dir(schema, table)
+        files = [directory / f"{part}.parquet"] if part else sorted(directory.glob("*.parquet"))
+        found = []
+        for path in files:
+            if not path.is_file():
+                continue
+            seal, stat = _read_seal(path), path.stat()
+            if (seal.get("size"), seal.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns):
+                found.append(path)
+        return found
+
+    @staticmethod
+    def adopt(source: Path, target: Path) -> None:
+        """Move a finished file into the store by an atomic rename, sealed with its SHA-256."""
+        os.replace(source, target)
+        stat = target.stat()
+        seal = _seal_path(target)
+        temporary = seal.with_name(f"{seal.name}.{uuid.uuid4().hex}.tmp")
+        temporary.write_text(
+            json.dumps(
+                {"sha256": file_sha256(target), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+            )
+        )
+        os.replace(temporary, seal)
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        """Remove a store file and its seal."""
+        path.unlink(missing_ok=True)
+        _seal_path(path).unlink(missing_ok=True)
 
     def parquet_glob(self, schema: str, table: str) -> str:
         return str(self.table_dir(schema, table) / "*.parquet")
@@ -113,8 +184,25 @@ class Store:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for schema, table in self.tables():
-            self.attach_view(con, schema, table)
+            try:
+                self.attach_view(con, schema, table)
+            except duckdb.IOException:
+                # Its files went between listing and binding: another step is replacing the
+                # table right now. Only a step that does not depend on it can see this (the asset
+                # graph orders the others), so the table is simply not part of this connection.
+                continue
         return con
+
+    @staticmethod
+    def has_view(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+        """Whether `con` (from :meth:`connect`) has a view over schema.table."""
+        return (
+            con.execute(
+                "SELECT count(*) FROM duckdb_views() WHERE schema_name = $s AND view_name = $t",
+                {"s": schema, "t": table},
+            ).fetchone()[0]
+            > 0
+        )
 
     def attach_view(self, con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
         """(Re)create the view schema.table over the table's Parquet files."""
@@ -146,7 +234,7 @@ class Store:
             rows = self._copy_atomically(con, query, directory / "data.parquet")
             for stale in directory.glob("*.parquet"):
                 if stale.name != "data.parquet":
-                    stale.unlink()
+                    self.remove(stale)
             return rows
         check_identifier(partition_column)
         for key in partitions or []:
@@ -175,7 +263,7 @@ class Store:
             for key in wanted:
                 files = written.get(key, [])
                 if len(files) == 1:
-                    os.replace(files[0], directory / f"{key}.parquet")
+                    Store.adopt(files[0], directory / f"{key}.parquet")
                 else:  # no rows for this key, or several files: one file, written directly
                     source = (
                         f"read_parquet({[str(f) for f in files]})"
@@ -188,7 +276,7 @@ class Store:
             if keys is None:  # the whole table was written: keys no longer present go
                 for stale in directory.glob("*.parquet"):
                     if stale.stem not in written:
-                        stale.unlink()
+                        Store.remove(stale)
             return rows
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -199,7 +287,7 @@ class Store:
         rows = con.execute(
             f"COPY ({query}) TO {sql_string(temporary)} (FORMAT parquet, COMPRESSION zstd)"
         ).fetchone()[0]
-        os.replace(temporary, target)
+        Store.adopt(temporary, target)
         return rows
 
     def drop(self, schema: str, table: str) -> None:

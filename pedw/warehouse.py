@@ -36,7 +36,9 @@ class Publication:
     seconds: float
 
 
-def publish(store: Store, warehouse_path: str | Path, run_id: str) -> Publication:
+def publish(
+    store: Store, warehouse_path: str | Path, run_id: str, publication_id: str = ""
+) -> Publication:
     """Build a new warehouse file from the store and swap it in atomically.
 
     Every table and column carries its comment (pedw/warehouse_docs.yml) and
@@ -64,9 +66,11 @@ def publish(store: Store, warehouse_path: str | Path, run_id: str) -> Publicatio
             _comment(con, schema, table)
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute(
-            """CREATE TABLE meta.publication AS SELECT $run_id AS run_id,
-                       current_timestamp AS published_at, $tables AS table_rows, $fingerprints AS fingerprints""",
+            """CREATE TABLE meta.publication AS SELECT $publication AS publication_id,
+                       $run_id AS run_id, current_timestamp AS published_at,
+                       $tables AS table_rows, $fingerprints AS fingerprints""",
             {
+                "publication": publication_id or run_id,
                 "run_id": run_id,
                 "tables": json.dumps(tables),
                 "fingerprints": json.dumps(fingerprints),

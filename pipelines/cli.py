@@ -113,6 +113,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _open_warehouse(args: argparse.Namespace):
     """The published warehouse, read-only and sandboxed; None (after saying why) when there is
     none."""
+    import duckdb
+
     from pedw.warehouse import connect_sandboxed
 
     settings = resolve_settings(None, args.warehouse)
@@ -120,6 +122,14 @@ def _open_warehouse(args: argparse.Namespace):
         return connect_sandboxed(settings.warehouse_path)
     except FileNotFoundError as error:
         print(f"pedw: {error}", file=sys.stderr)
+        return None
+    except duckdb.Error as error:
+        reason = str(error).strip().splitlines()[0]
+        print(
+            f"pedw: {settings.warehouse_path} cannot be opened as a DuckDB warehouse ({reason}); "
+            "`pedw run` publishes it again from the store",
+            file=sys.stderr,
+        )
         return None
 
 
@@ -367,7 +377,30 @@ def main(argv: list[str] | None = None) -> int:
         from pedw.demo.truth import SEED
 
         args.seed = SEED
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:  # one line for the user; PEDW_DEBUG=1 for the traceback
+        if os.environ.get("PEDW_DEBUG"):
+            raise
+        print(f"pedw: {environment_error(error)}", file=sys.stderr)
+        return 1
+
+
+def environment_error(error: BaseException) -> str:
+    """One line for a failure of the machine rather than of pedw's input: a full disk, a
+    missing permission, an unreadable file, Dagster's history database unavailable."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where} (errno {error.errno}); set PEDW_DEBUG=1 for a traceback"
+    text = str(error).strip().splitlines()
+    reason = text[0] if text else type(error).__name__
+    if type(error).__module__.startswith("sqlalchemy"):
+        storage = os.environ.get("PEDW_DAGSTER_STORAGE") or os.environ.get("DAGSTER_HOME", "")
+        return (
+            f"Dagster's run history in {storage} could not be used ({reason}); "
+            "set PEDW_DEBUG=1 for a traceback"
+        )
+    return f"{type(error).__name__}: {reason} (set PEDW_DEBUG=1 for a traceback)"
 
 
 if __name__ == "__main__":

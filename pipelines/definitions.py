@@ -9,13 +9,18 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
-from assets.enterprise import ENTERPRISE_ASSETS, ENTERPRISE_SOURCES, raw_enterprise_firms
+from assets.enterprise import (
+    ENTERPRISE_ASSETS,
+    ENTERPRISE_SOURCES,
+    enterprise_firms_references,
+    raw_enterprise_firms,
+)
 from assets.marts import MART_ASSETS
 from assets.models import MODEL_ASSETS
 from assets.national import NATIONAL_ASSETS, NATIONAL_SOURCES
 from assets.publication import publication_asset
 from assets.resources import PedwResource
-from assets.score import SCORE_ASSETS, SCORE_SOURCES, score_kpi_change
+from assets.score import SCORE_ASSETS, SCORE_SOURCES, score_kpi_change, score_monitoring_references
 from assets.sector import SECTOR_ASSETS, SECTOR_SOURCES
 from pedw.catalog import Catalog, CatalogError, load_catalog
 from pedw.datasets import DATASETS
@@ -31,12 +36,22 @@ UPSTREAM_ASSETS = [
     *SECTOR_ASSETS,
     raw_enterprise_firms,
     *ENTERPRISE_ASSETS,
+    enterprise_firms_references,
     *SCORE_ASSETS,
     *MART_ASSETS,
     *MODEL_ASSETS,
     *BRIEF_ASSETS,
 ]
-warehouse = publication_asset(deps=[*MART_ASSETS, score_kpi_change, *MODEL_ASSETS, *BRIEF_ASSETS])
+warehouse = publication_asset(
+    deps=[
+        *MART_ASSETS,
+        score_kpi_change,
+        enterprise_firms_references,
+        score_monitoring_references,
+        *MODEL_ASSETS,
+        *BRIEF_ASSETS,
+    ]
+)
 ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
 
 

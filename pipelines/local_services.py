@@ -165,7 +165,7 @@ def main() -> None:
     if reason:
         raise SystemExit(f"pedw: {reason}")
     env, handles = start_profile(Path(args.root), Path(args.catalog).resolve(),
-                                 Path(args.warehouse).resolve(), args.workers)  # fmt: skip
+                                 Path(args.warehouse).absolute(), args.workers)  # fmt: skip
     keys = [k for k in env if k.startswith("PEDW_") or k in ("DAGSTER_HOME", "PYTHONPATH")]
     print("\n".join(f"export {k}={env[k]}" for k in keys))
     print("# then: pedw run   (Ctrl-C here stops the services)", flush=True)

@@ -287,9 +287,18 @@ def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg
     for event in result.all_events:
         if event.is_step_failure:
             summary.failures.append(
-                f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+                f"{event.step_key}: {failure_reason(event.event_specific_data.error)}"
             )
     stopped |= {key for key in selection if key not in materialized}
     if not result.success or summary.blocked:
         summary.success = False
     return stopped
+
+
+def failure_reason(error) -> str:
+    """The cause of a step failure in one line: the innermost exception's class and message
+    (Dagster wraps it in "Error occurred while executing op ...")."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    message = error.message.strip().splitlines()
+    return message[0] if message else error.cls_name or "unknown error"

@@ -15,6 +15,7 @@ from dagster._core.definitions.data_version import CachingStaleStatusResolver, S
 from dagster._time import get_current_datetime
 
 from assets.metadata import BLOCKING_FAILURES, OUTPUTS
+from pedw.release import published_ok
 from pedw.settings import Settings
 from pedw.store import Store
 
@@ -44,6 +45,9 @@ class Staleness:
             self.graph.get(key).metadata.get(OUTPUTS), key, partitions, settings
         ):
             return ["output missing"]
+        changed = _outputs_changed(self.graph.get(key).metadata.get(OUTPUTS), settings)
+        if changed:
+            return [f"output changed outside pedw ({changed[0]})"]
         for partition in partitions or [None]:
             where = f" [{partition}]" if partition else ""
             status = self.resolver.get_status(key, partition)
@@ -67,25 +71,44 @@ def _describe(cause) -> str:
     return f"inputs changed ({cause.key.asset_key.to_user_string()}: {cause.reason})"
 
 
+def _declared_outputs(declared) -> list[tuple[str, str, str]]:
+    """(schema, table, partition or "") of each output in an OUTPUTS metadata value."""
+    if declared is None:
+        return []
+    text = declared.value if hasattr(declared, "value") else str(declared)
+    found = []
+    for output in text.split(","):
+        table, _, part = output.partition("/")
+        schema, name = table.split(".")
+        found.append((schema, name, part))
+    return found
+
+
+def _outputs_changed(declared, settings: Settings) -> list[str]:
+    """Store files of the declared outputs that pedw did not write as they are now (their seal
+    does not match): a file edited or replaced by hand, or by another program."""
+    store = Store(settings.store_dir)
+    return [
+        str(path.relative_to(store.root))
+        for schema, name, part in _declared_outputs(declared)
+        for path in store.unsealed(schema, name, part or None)
+    ]
+
+
 def _outputs_present(
     declared, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
 ) -> bool:
     """True when every output the asset declares exists (the store can be emptied by hand)."""
     if key == dg.AssetKey(["warehouse"]):
-        return settings.warehouse_path.is_file()
+        return published_ok(settings)
     if key == dg.AssetKey(["briefs", "country_brief"]):
         return all(
-            (settings.briefs_dir / f"{country}.{ext}").is_file()
+            (settings.briefs_build_dir / f"{country}.{ext}").is_file()
             for country in partitions or []
             for ext in ("html", "pdf")
         )
-    if declared is None:
-        return True
     store = Store(settings.store_dir)
-    text = declared.value if hasattr(declared, "value") else str(declared)
-    for output in text.split(","):
-        table, _, part = output.partition("/")
-        schema, name = table.split(".")
+    for schema, name, part in _declared_outputs(declared):
         if part:
             if not (store.table_dir(schema, name) / f"{part}.parquet").is_file():
                 return False

@@ -80,3 +80,40 @@ def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path)
         assert outcome["errors"] == [] and outcome["inconsistent"] == 0
         assert outcome["reads"] > 20
         assert first.run_ids[-1] in outcome["runs"] and len(outcome["runs"]) == 2  # old, then new
+
+
+def test_a_step_opening_the_store_while_another_replaces_a_table_is_not_disturbed(tmp_path):
+    """Parallel steps (multiprocess or Celery) open the store while another step rewrites a
+    table: the table being replaced is simply left out of that connection, the rest is there."""
+    from pedw.store import Store
+
+    store = Store(tmp_path)
+    con = store.connect()
+    store.write(con, "staging", "kept", "SELECT range AS id FROM range(5)")
+    store.write(con, "staging", "replaced", "SELECT 1 AS id")
+    con.close()
+    listed = store.tables()
+    # a writer (e.g. raw.py) removes the old files between the listing and the binding
+    (store.table_dir("staging", "replaced") / "data.parquet").unlink()
+    store.tables = lambda: listed
+    con = store.connect()
+    assert con.execute("SELECT count(*) FROM staging.kept").fetchone()[0] == 5
+    assert store.has_view(con, "staging", "kept")
+    assert not store.has_view(con, "staging", "replaced")
+
+
+def test_referential_rules_wait_for_the_table_they_refer_to():
+    """The firm and SCORE contracts' referential rules run in assets that depend on
+    staging.national_series, never inside the staging steps that could race with it."""
+    import dagster as dg
+
+    from pipelines.definitions import ALL_ASSETS
+
+    deps = {a.key: set(a.dependency_keys) for a in ALL_ASSETS}
+    national = dg.AssetKey(["staging", "national_series"])
+    for staged in ("enterprise_firms", "score_monitoring"):
+        assert national not in deps[dg.AssetKey(["staging", staged])]
+        assert deps[dg.AssetKey(["quality", f"{staged}_references"])] == {
+            dg.AssetKey(["staging", staged]),
+            national,
+        }

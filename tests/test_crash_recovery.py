@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
 import time
 
 import dagster as dg
@@ -10,7 +13,9 @@ import pytest
 from published_runs import local_instance_env, pedw_command, published
 
 from pedw.demo.generate import generate_demo_data
+from pedw.run_lock import remove_leftovers
 from pedw.settings import PROJECT_ROOT, resolve_settings
+from pedw.warehouse import connect_read_only
 from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
@@ -33,20 +38,57 @@ def brief_workers_alive() -> int:
     return len(found.stdout.split())
 
 
-def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(tmp_path):
-    demo = tmp_path / "demo"
-    generate_demo_data(demo, n_firms=600)
-    clean = resolve_settings(demo / "catalog.yml", tmp_path / "clean" / "pedw.duckdb")
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert run_catalog(clean, instance, progress=lambda _m: None).success
-    settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
+def run_pedw(settings, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([*pedw_command(settings), *extra], env=local_instance_env(),
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
 
-    first = subprocess.Popen(pedw_command(settings), env=local_instance_env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)  # fmt: skip
+
+def start_pedw(settings, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([*pedw_command(settings), *extra], env=local_instance_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=PROJECT_ROOT)  # fmt: skip
+
+
+def publication_id(settings) -> str:
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        return con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
+    finally:
+        con.close()
+
+
+def assert_publishes_as_clean(settings, clean) -> None:
+    """Same tables, same row counts, same estimates as a clean run of the same data; briefs and
+    warehouse from one release; nothing a killed run left behind."""
+    rows, estimates, _ = published(settings.warehouse_path)
+    clean_rows, clean_estimates, _ = published(clean.warehouse_path)
+    assert rows == clean_rows and estimates.keys() == clean_estimates.keys()
+    for key, value in clean_estimates.items():
+        assert estimates[key] == pytest.approx(value, rel=1e-9), key
+    assert settings.briefs_dir.resolve().parent == settings.warehouse_path.resolve().parent
+    assert len(list(settings.briefs_dir.glob("*.html"))) == 40
+    assert remove_leftovers(settings.warehouse_path) == []  # the run removed them all
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """The demo, and what a clean run of it publishes."""
+    demo = tmp_path_factory.mktemp("crash_demo")
+    generate_demo_data(demo, n_firms=600)
+    settings = resolve_settings(
+        demo / "catalog.yml", tmp_path_factory.mktemp("clean") / "pedw.duckdb"
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert run_catalog(settings, instance, progress=lambda _m: None).success
+    return settings
+
+
+def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(clean, tmp_path):
+    settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
+    first = start_pedw(settings)
     try:
         read_until(first, "[1/5]")
-        second = subprocess.run(pedw_command(settings), env=local_instance_env(), capture_output=True,
-                                text=True, cwd=PROJECT_ROOT, timeout=120)  # fmt: skip
+        second = run_pedw(settings, timeout=120)
         assert second.returncode == 2
         assert f"is being built by another pedw run (process {first.pid})" in second.stderr
         read_until(first, "[4/5] country briefs")
@@ -58,17 +100,101 @@ def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(tmp_p
             first.kill()
     time.sleep(2)
     assert brief_workers_alive() == 0  # the workers died with the run
+    assert not settings.warehouse_path.exists()  # nothing was published, not half of it
 
-    third = subprocess.run(pedw_command(settings), env=local_instance_env(), capture_output=True, text=True,
-                           cwd=PROJECT_ROOT, timeout=600)  # fmt: skip
+    third = run_pedw(settings)
     assert third.returncode == 0, third.stderr[-3000:]
     assert "cleaned up after a killed run: 1 dead runs marked failed" in third.stdout
     assert "[1/5] national and sector: unchanged" in third.stdout  # finished work is kept
-    recovered_rows, recovered_estimates, _ = published(settings.warehouse_path)
-    clean_rows, clean_estimates, _ = published(clean.warehouse_path)
-    assert recovered_rows == clean_rows and recovered_estimates.keys() == clean_estimates.keys()
-    for key, value in clean_estimates.items():
-        assert recovered_estimates[key] == pytest.approx(value, rel=1e-9), key
-    folder = settings.warehouse_path.parent
-    assert not list(folder.glob("*.building*")) and not list(folder.glob("briefs/.*tmp"))
-    assert len(list((folder / "briefs").glob("*.html"))) == 40
+    assert_publishes_as_clean(settings, clean)
+
+
+# Where a `pedw run --full` is killed: the stage it has started, and how long after.
+KILL_POINTS = [
+    ("ingest", "[1/5] national and sector:", 1.5),
+    ("staging", "[2/5] enterprise partitions", 0.5),
+    ("models", "[3/5] enterprise marts and models:", 0.5),
+    ("briefs", "[4/5] country briefs", 1.5),
+    ("publish", "[5/5] warehouse publication:", 0.2),
+]
+
+
+def test_killed_at_any_stage_the_last_publication_stands_and_the_next_run_recovers(clean, tmp_path):
+    """SIGKILL during ingest, staging, models, briefs and publication, one after another on one
+    warehouse and its persistent Dagster instance (with the project's pools): readers keep the
+    last complete publication, and a normal run publishes exactly what a clean run does."""
+    settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
+    assert run_pedw(settings).returncode == 0
+    for point, marker, delay in KILL_POINTS:
+        before = publication_id(settings)
+        killed = start_pedw(settings, "--full")
+        try:
+            read_until(killed, marker)
+            time.sleep(delay)
+            killed.kill()
+            killed.wait(timeout=30)
+        finally:
+            if killed.poll() is None:
+                killed.kill()
+        time.sleep(1)
+        assert brief_workers_alive() == 0, point
+        assert publication_id(settings) == before, point  # the last release stands, whole
+        recovery = run_pedw(settings)
+        assert recovery.returncode == 0, (point, recovery.stderr[-3000:])
+        assert "cleaned up after a killed run" in recovery.stdout, point
+        assert_publishes_as_clean(settings, clean)
+
+
+def test_a_damaged_warehouse_file_is_one_line_and_the_next_run_publishes_it_again(clean, tmp_path):
+    settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
+    assert run_pedw(settings).returncode == 0
+    damaged = settings.warehouse_path.resolve()
+    damaged.write_bytes(b"this is not a DuckDB file" * 100)
+    query = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "tables", "--warehouse", str(settings.warehouse_path)],
+        env=local_instance_env(), capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    assert query.returncode == 2 and "Traceback" not in query.stderr
+    (line,) = query.stderr.strip().splitlines()
+    assert line.startswith(
+        f"pedw: {settings.warehouse_path} cannot be opened as a DuckDB warehouse"
+    )
+    again = run_pedw(settings)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "[5/5] warehouse publication: 1 assets" in again.stdout  # republished, not "unchanged"
+    assert_publishes_as_clean(settings, clean)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MB tmpfs mounted for the test (needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs to fill needs root (CI runs as root)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_fails_the_run_in_one_line_and_loses_nothing(clean, small_disk):
+    settings = resolve_settings(clean.catalog_path, small_disk / "pedw.duckdb")
+    assert run_pedw(settings).returncode == 0
+    before = publication_id(settings)
+    free = shutil.disk_usage(small_disk).free
+    filler = small_disk / "filler"
+    with filler.open("wb") as handle:  # leave 256 kB: the next run cannot finish
+        handle.truncate(0)
+        handle.write(b"\0" * (free - 256 * 1024))
+    full = run_pedw(settings, "--full")
+    assert full.returncode != 0
+    assert "Traceback" not in full.stdout + full.stderr
+    assert "No space left on device" in full.stderr or "disk is full" in full.stderr
+    filler.unlink()
+    assert publication_id(settings) == before  # readers still have the last publication
+    again = run_pedw(settings)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert_publishes_as_clean(settings, clean)

@@ -143,15 +143,15 @@ def build_brief(
     return BuiltBrief(country, html, pdf, len(charts), suppressed, content.fingerprints)
 
 
-def index_frame(briefs: list[BuiltBrief], run_id: str, base: Path) -> pd.DataFrame:
-    """briefs.index rows: where each brief is (relative to `base`, the warehouse folder, so
-    the index holds on any machine) and which inputs made it."""
+def index_frame(briefs: list[BuiltBrief], run_id: str) -> pd.DataFrame:
+    """briefs.index rows: where each brief is (relative to the warehouse folder, as published:
+    briefs/<file>, so the index holds on any machine) and which inputs made it."""
     return pd.DataFrame(
         [
             {
                 "country": b.country,
-                "html": b.html.relative_to(base).as_posix(),
-                "pdf": b.pdf.relative_to(base).as_posix(),
+                "html": f"briefs/{b.html.name}",
+                "pdf": f"briefs/{b.pdf.name}",
                 "charts": b.charts,
                 "suppressed_cells": b.suppressed_cells,
                 "input_fingerprints": ";".join(f"{k}={v}" for k, v in b.fingerprints.items()),

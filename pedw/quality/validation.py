@@ -8,7 +8,7 @@ GX's SQL data source fails every expectation on DuckDB (GX issues #10738, #11579
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 
 import duckdb
@@ -149,23 +149,62 @@ def outcomes_frame(outcomes: list[RuleOutcome]) -> pd.DataFrame:
     )
 
 
-def reference_sets(con: duckdb.DuckDBPyConnection, store) -> dict[str, list]:
-    """Code sets referential rules point to, from tables already materialized."""
+# The code sets a contract's `referential` rules can name, and the staged column each is read
+# from. A staged asset whose contract names one depends on that table in the asset graph, so
+# the set is always complete when the rule runs (never a race with a step building it).
+REFERENCE_SETS: dict[str, tuple[str, str, str]] = {
+    "national_countries": ("staging", "national_series", "ref_area"),
+}
+
+
+def contract_references(contract: Contract) -> list[str]:
+    """The reference sets the contract's referential rules use."""
+    return sorted({r.params["reference"] for r in contract.table_rules if r.rule == "referential"})
+
+
+def reference_sets(con: duckdb.DuckDBPyConnection, store, contract: Contract) -> dict[str, list]:
+    """The code sets `contract` refers to, from the tables `con` sees; a set whose table was
+    never built (a catalog without national data) is left out and its rule recorded as skipped."""
     references = {}
-    if store.exists("staging", "national_series"):
-        references["national_countries"] = [
-            r[0]
-            for r in con.execute("SELECT DISTINCT ref_area FROM staging.national_series").fetchall()
-        ]
+    for name in contract_references(contract):
+        schema, table, column = REFERENCE_SETS[name]
+        if store.has_view(con, schema, table):
+            references[name] = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL"
+                ).fetchall()
+            ]
     return references
 
 
+def split_referential(contract: Contract) -> tuple[Contract, Contract]:
+    """The contract's own rules, and its referential rules (checked apart, once the tables they
+    refer to are built: see assets.factories.referential_asset)."""
+    own = tuple(r for r in contract.table_rules if r.rule != "referential")
+    referential = tuple(r for r in contract.table_rules if r.rule == "referential")
+    return replace(contract, table_rules=own), replace(contract, table_rules=referential)
+
+
+def references_slice(staged_table: str) -> str:
+    """The quality.validation_results slice holding staging.<table>'s referential outcomes."""
+    return f"{staged_table}__references"
+
+
 def validate_and_record(
-    store, contract: Contract, staged_table: str, run_id: str, partitions: list[str] | None = None
+    store,
+    contract: Contract,
+    staged_table: str,
+    run_id: str,
+    partitions: list[str] | None = None,
+    referential: bool = False,
 ) -> list[RuleOutcome]:
-    """Validate staging.<table> (or its partitions) and write quality.validation_results."""
+    """Validate staging.<table> (or its partitions) against the contract's own rules (or, with
+    `referential`, against its referential rules) and write quality.validation_results."""
     from pedw.store import sql_string
 
+    own, references_only = split_referential(contract)
+    contract = references_only if referential else own
     con = store.connect()
     try:
         relation = f"staging.{staged_table}"
@@ -175,9 +214,11 @@ def validate_and_record(
                 f"CREATE TEMP VIEW _slice AS SELECT * FROM {relation} WHERE partition_key IN ({keys})"
             )
             relation = "_slice"
-        outcomes = validate_staged(con, relation, contract, reference_sets(con, store))
+        outcomes = validate_staged(con, relation, contract, reference_sets(con, store, contract))
         frame = outcomes_frame(outcomes)
         slice_name = staged_table + (f"__{partitions[0]}..{partitions[-1]}" if partitions else "")
+        if referential:
+            slice_name = references_slice(staged_table)
         frame["staged_table"] = staged_table
         frame["partitions"] = ",".join(partitions or [])
         frame["run_id"] = run_id

@@ -1,0 +1,139 @@
+"""Publication as one unit: the warehouse file and the briefs of one run, switched in together.
+
+Each publication is built as a folder of its own, `<stem>_releases/<id>/` (the DuckDB file and
+`briefs/`), and made current by one atomic rename of the `<stem>_current` symlink. The paths
+readers use never change: `<folder>/<name>.duckdb` and `<folder>/briefs` are symlinks through
+`<stem>_current`, so a reader sees the tables and briefs of one publication, never a mix, and a
+run killed at any moment leaves the last complete publication in place. Readers that opened
+an older release keep reading it; the two newest releases are kept, older ones removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from pedw.settings import Settings
+from pedw.store import Store
+from pedw.warehouse import Publication, connect_read_only, publish
+
+KEEP_RELEASES = 2
+BRIEF_FILES = ("*.html", "*.pdf", "*.csv")
+
+
+def releases_dir(settings: Settings) -> Path:
+    return settings.warehouse_path.parent / f"{settings.warehouse_path.stem}_releases"
+
+
+def current_link(settings: Settings) -> Path:
+    return settings.warehouse_path.parent / f"{settings.warehouse_path.stem}_current"
+
+
+def publish_release(
+    store: Store, settings: Settings, briefs_built: Path, publication_id: str, run_id: str
+) -> Publication:
+    """Build release `publication_id` (warehouse from the store, briefs hard-linked from
+    `briefs_built`) and make it current in one rename."""
+    started = time.perf_counter()
+    folder = releases_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = (
+        publication_id
+        if not (folder / publication_id).exists()
+        else f"{publication_id}-{run_id[:8]}"
+    )
+    building = folder / f".{name}.building"
+    (building / "briefs").mkdir(parents=True)
+    publication = publish(
+        store, building / settings.warehouse_path.name, run_id, publication_id=publication_id
+    )
+    if briefs_built.is_dir():
+        for pattern in BRIEF_FILES:
+            for brief in briefs_built.glob(pattern):
+                if not brief.name.startswith("."):
+                    os.link(brief, building / "briefs" / brief.name)  # no copy, same bytes
+    os.replace(building, folder / name)
+    _switch(current_link(settings), Path(folder.name) / name)
+    _link_reader_paths(settings)
+    _prune(folder, keep=name)
+    return Publication(
+        folder / name / settings.warehouse_path.name,
+        run_id,
+        publication.tables,
+        time.perf_counter() - started,
+    )
+
+
+def _switch(link: Path, target: Path) -> None:
+    """Point `link` at `target` atomically (a new symlink renamed over the old one)."""
+    temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex}.tmp")
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _link_reader_paths(settings: Settings) -> None:
+    """Make the warehouse path and the briefs folder symlinks through the current release
+    (once; a real file or folder there from an older pedw is replaced)."""
+    current = Path(current_link(settings).name)
+    for path, target in (
+        (settings.warehouse_path, current / settings.warehouse_path.name),
+        (settings.briefs_dir, current / "briefs"),
+    ):
+        if path.is_symlink() and Path(os.readlink(path)) == target:
+            continue
+        if path.is_dir() and not path.is_symlink():  # briefs of an unversioned publication
+            path.rename(path.with_name(f".{path.name}.{uuid.uuid4().hex}.old"))
+        _switch(path, target)
+    for old in settings.warehouse_path.parent.glob(f".{settings.briefs_dir.name}.*.old"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _prune(folder: Path, keep: str) -> None:
+    """Remove all but the KEEP_RELEASES newest complete releases (never `keep`)."""
+    releases = sorted(
+        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for old in releases[KEEP_RELEASES:]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_release(settings: Settings) -> Path | None:
+    """The folder of the current publication, if any."""
+    link = current_link(settings)
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def published_ok(settings: Settings) -> bool:
+    """Whether the warehouse path opens as a DuckDB warehouse holding a publication (a file
+    damaged or replaced by hand is not, and is published again)."""
+    if not settings.warehouse_path.is_file():
+        return False
+    try:
+        con = connect_read_only(settings.warehouse_path)
+        try:
+            return con.execute("SELECT count(*) FROM meta.publication").fetchone()[0] == 1
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+
+
+def unfinished_releases(warehouse_path: Path) -> list[Path]:
+    """Release folders a killed publication left half-built, its temporary symlinks, and the
+    briefs folder of an unversioned publication being replaced."""
+    parent = warehouse_path.parent
+    folder = parent / f"{warehouse_path.stem}_releases"
+    found = list(folder.glob(".*.building")) if folder.is_dir() else []
+    return (
+        found
+        + [p for p in parent.glob(".*.tmp") if p.is_symlink()]
+        + list(parent.glob(".briefs.*.old"))
+    )
