@@ -50,8 +50,40 @@ def test_zip_with_one_table(tmp_path):
 def test_latin1_is_decoded(tmp_path):
     path = write(tmp_path / "latin.csv", "name,value\nCôte d'Ivoire,1\n".encode("latin-1"))
     table = read_text_table(path)
-    assert table.encoding == "latin-1"
+    assert table.encoding == "cp1252"  # the same characters as Latin-1 in 0xA0-0xFF
     assert table.table["name"].to_pylist() == ["Côte d'Ivoire"]
+
+
+def test_encoding_is_decided_from_the_whole_file_not_its_first_block(tmp_path):
+    """A Windows-1252 file whose first non-ASCII byte sits 3 MB in (beyond any sniffed head)."""
+    plain = b"ref_area,note\n" + b"KEN,plain ascii note\n" * 150_000
+    late = "CIV,Côte d'Ivoire – données € 2019\n".encode("cp1252")
+    path = write(tmp_path / "late.csv", plain + late)
+    assert path.stat().st_size > 3_000_000
+    table = read_text_table(path)
+    assert table.encoding == "cp1252"
+    assert table.table.num_rows == 150_001
+    assert table.table["note"][-1].as_py() == "Côte d'Ivoire – données € 2019"
+    assert table.lines[-1] == 150_002
+
+
+def test_bytes_undefined_in_windows_1252_are_read_as_latin1(tmp_path):
+    path = write(tmp_path / "l1.csv", b"name,value\nA\x81B,1\n" + "Ñ,2\n".encode("latin-1"))
+    table = read_text_table(path)
+    assert table.encoding == "latin-1"
+    assert table.table["name"].to_pylist() == ["A\x81B", "Ñ"]
+
+
+def test_a_utf8_character_split_across_read_chunks_is_still_utf8(tmp_path):
+    from pedw.sources.text_table import detect_encoding
+
+    path = write(tmp_path / "split.csv", b"a,b\n" + b"x" * 13 + "é,1\n".encode())
+    assert all(detect_encoding(path, chunk_bytes=n) == "utf-8" for n in range(1, 24))
+
+
+def test_an_explicit_encoding_wins_over_detection(tmp_path):
+    path = write(tmp_path / "koi.csv", "name,value\nМосква,1\n".encode("koi8_r"))
+    assert read_text_table(path, encoding="koi8_r").table["name"].to_pylist() == ["Москва"]
 
 
 def test_truncated_last_line_is_kept_as_malformed_with_its_line(tmp_path):

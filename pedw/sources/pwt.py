@@ -17,15 +17,16 @@ RAW_COLUMNS = ("countrycode", "country", "year", "rgdpo", "emp", "avh", "hc", "r
 REQUIRED = ("countrycode", "year")
 
 
-def read_pwt(path: Path, sheet: str = "Data") -> TextTable:
+def read_pwt(path: Path, sheet: str = "Data", **read) -> TextTable:
     """The PWT data table of any of its three releases, as text with record numbers.
 
     xlsx: the `Data` sheet (the workbook also holds Info and Legend), row numbers as in the
-    spreadsheet; dta: observation numbers, Stata missing values as missing; csv: lines.
+    spreadsheet; dta: observation numbers, Stata missing values as missing; csv: lines
+    (`read`: the catalog's options.read, e.g. an encoding).
     """
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".dta"):
-        return read_text_table(path)
+        return read_text_table(path, **read)
     if not path.exists():
         raise SourceFileError(path, "file not found")
     try:
@@ -41,7 +42,7 @@ def read_pwt(path: Path, sheet: str = "Data") -> TextTable:
 
 def load_pwt(source: Source, path: Path) -> pa.Table:
     """PWT rows with the driver columns pedw uses, as text."""
-    text = read_pwt(path, source.options.get("sheet", "Data"))
+    text = read_pwt(path, source.options.get("sheet", "Data"), **source.options.get("read", {}))
     require_columns(text, REQUIRED, "a Penn World Table file")
     header = set(text.table.column_names)
     return raw_arrow(text, source, {c: c if c in header else None for c in RAW_COLUMNS})

@@ -61,6 +61,41 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
     return path.open("rb")
 
 
+# Bytes Windows-1252 leaves undefined: a file holding one is Latin-1 (ISO 8859-1), not 1252.
+_UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+def detect_encoding(path: Path, chunk_bytes: int = 16 << 20) -> str:
+    """The file's encoding, decided from all of it (not its first block): UTF-8 when every
+    byte decodes as UTF-8, else Windows-1252 (what Excel and most Windows tools write for
+    Western European text), else Latin-1 (which decodes any byte).
+
+    Read in chunks by an incremental decoder (a character split across two chunks is fine);
+    pure-ASCII chunks cost no more than a scan.
+    """
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, undefined_1252 = True, False
+    with _open_bytes(path) as stream:
+        while chunk := stream.read(chunk_bytes):
+            if chunk.isascii() and not (utf8 and decoder.getstate()[0]):
+                continue
+            undefined_1252 = undefined_1252 or not _UNDEFINED_IN_CP1252.isdisjoint(chunk)
+            if utf8:
+                try:
+                    decoder.decode(chunk, final=False)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+                return "utf-8"
+            except UnicodeDecodeError:  # the file ends inside a multi-byte character
+                pass
+    return "latin-1" if undefined_1252 else "cp1252"
+
+
 def _sniff(
     path: Path, head: bytes, skip_rows: int, delimiter: str | None
 ) -> tuple[str, str, list[str]]:
@@ -73,13 +108,8 @@ def _sniff(
         raise SourceFileError(path, "file is empty")
     cut = head.rfind(b"\n") if len(head) == SNIFF_BYTES else len(head)
     sample = head[: cut if cut > 0 else len(head)]
-    try:
-        text = sample.decode("utf-8")
-        encoding = "utf-8"
-    except UnicodeDecodeError:
-        text = sample.decode("latin-1")
-        encoding = "latin-1"
-    text = text.lstrip("\ufeff")
+    encoding = detect_encoding(path)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = [ln for ln in text.splitlines()[skip_rows:]]
     if not lines:
         raise SourceFileError(path, f"no header row after skipping {skip_rows} line(s)")

@@ -26,7 +26,7 @@ def load_wdi_country_metadata(source: Source, path: Path) -> pa.Table:
     """Metadata_Country_*.csv rows, or the API's country list (aggregates kept: empty Region)."""
     if _is_json(path):
         return _country_metadata_from_api(source, path)
-    text = read_text_table(path)
+    text = read_text_table(path, **source.options.get("read", {}))
     require_columns(text, tuple(METADATA_COLUMNS.values()), "a WDI country metadata file")
     return raw_arrow(text, source, METADATA_COLUMNS)
 
@@ -48,7 +48,7 @@ def load_wdi_csv(source: Source, path: Path) -> pa.Table:
             .startswith((b"Country Name", b'"Country Name"', b"Series Name", b'"Series Name"'))
         )
     skip = source.options.get("skip_rows", 0 if databank else 4)
-    text = read_text_table(path, skip_rows=skip)
+    text = read_text_table(path, **{"skip_rows": skip, **source.options.get("read", {})})
     code = "Series Code" if "Series Code" in text.table.column_names else "Indicator Code"
     require_columns(text, ("Country Code", code), "a WDI bulk CSV or DataBank export")
     years = {c: YEAR.match(c)[1] for c in text.table.column_names if YEAR.match(c)}
