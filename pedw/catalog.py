@@ -9,7 +9,13 @@ from typing import Any
 
 import yaml
 
-from pedw.datasets import DATASETS, dataset_for
+from pedw.datasets import (
+    DATASETS,
+    ENTERPRISE_FORMATS,
+    FORMAT_OPTIONS,
+    READ_OPTIONS,
+    dataset_for,
+)
 
 LEVELS = ("national", "sector", "enterprise")
 
@@ -29,6 +35,10 @@ class Source:
     url: str | None = None
     contract: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Firm files laid out otherwise: contract column -> column as published, and contract
+    # columns one value fills for the whole file (a single-country or single-year survey).
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
     base_dir: Path = Path(".")
 
     def files(self) -> list[Path]:
@@ -76,6 +86,72 @@ def _check_routing(entry: dict, where: str) -> None:
         )
 
 
+def _check_options(entry: dict, where: str) -> None:
+    """Options the entry's format reads, with values of the right shape; `columns` and
+    `constants` only for firm files, naming columns of their contract."""
+    from dataclasses import fields
+
+    from pedw.sources.fetch import FetchPolicy
+
+    options = entry.get("options") or {}
+    if not isinstance(options, dict):
+        raise CatalogError(f"{where} ({entry['name']}): options must be a mapping")
+    valid = (*FORMAT_OPTIONS.get(entry["format"], ()), "fetch")
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise CatalogError(
+            f"{where} ({entry['name']}): unknown option(s) {unknown} for format "
+            f"{entry['format']!r}; valid options: {', '.join(valid)}"
+        )
+    for name, allowed in (
+        ("read", READ_OPTIONS),
+        ("fetch", tuple(f.name for f in fields(FetchPolicy))),
+    ):
+        given = options.get(name, {})
+        if not isinstance(given, dict) or set(given) - set(allowed):
+            raise CatalogError(
+                f"{where} ({entry['name']}): options.{name} must be a mapping of "
+                f"{', '.join(allowed)}; got {given!r}"
+            )
+    if "encoding" in options.get("read", {}):
+        import codecs
+
+        try:
+            codecs.lookup(options["read"]["encoding"])
+        except LookupError:
+            raise CatalogError(
+                f"{where} ({entry['name']}): options.read.encoding "
+                f"{options['read']['encoding']!r} is not an encoding Python knows "
+                "(e.g. utf-8, cp1252, latin-1, utf-16)"
+            ) from None
+    for key in ("columns", "constants"):
+        given = entry.get(key)
+        if given is None:
+            continue
+        if entry["format"] not in ENTERPRISE_FORMATS:
+            raise CatalogError(
+                f"{where} ({entry['name']}): {key}: is read only for firm files "
+                f"(formats {', '.join(ENTERPRISE_FORMATS)})"
+            )
+        from pedw.quality.contracts import load_contract
+
+        contract_columns = load_contract(dataset_for(entry["level"], entry["format"]).contract)
+        if not isinstance(given, dict) or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in given.values()
+        ):
+            raise CatalogError(
+                f"{where} ({entry['name']}): {key}: must map contract columns to "
+                f"{'published column names' if key == 'columns' else 'values'}"
+            )
+        unknown = sorted(set(given) - set(contract_columns.column_names))
+        if unknown:
+            raise CatalogError(
+                f"{where} ({entry['name']}): {key}: {unknown} are not columns of the "
+                f"{contract_columns.name} contract; its columns: "
+                f"{', '.join(contract_columns.column_names)}"
+            )
+
+
 def load_catalog(path: str | Path) -> Catalog:
     """Read and check a catalog YAML file."""
     path = Path(path)
@@ -101,7 +177,8 @@ def load_catalog(path: str | Path) -> Catalog:
         if entry["name"] in seen:
             raise CatalogError(f"{where}: duplicate source name {entry['name']!r}")
         seen.add(entry["name"])
-        known = {"name", "level", "format", "path", "url", "contract", "options"}
+        known = {"name", "level", "format", "path", "url", "contract", "options", "columns",
+                 "constants"}  # fmt: skip
         unknown = set(entry) - known
         if unknown:
             raise CatalogError(
@@ -109,11 +186,14 @@ def load_catalog(path: str | Path) -> Catalog:
                 f"{', '.join(sorted(known))}"
             )
         _check_routing(entry, where)
+        _check_options(entry, where)
         sources.append(
             Source(
                 base_dir=path.parent.resolve(),
                 options=entry.get("options") or {},
-                **{k: v for k, v in entry.items() if k != "options"},
+                columns={k: str(v) for k, v in (entry.get("columns") or {}).items()},
+                constants={k: str(v) for k, v in (entry.get("constants") or {}).items()},
+                **{k: v for k, v in entry.items() if k not in ("options", "columns", "constants")},
             )
         )
     return Catalog(

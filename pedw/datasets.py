@@ -12,6 +12,21 @@ from dataclasses import dataclass
 OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_sdmx", "wdi", "ggdc_etd")
 ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")
 
+# The `options:` each format reads (a catalog entry naming another is refused). `fetch` is
+# read for every URL source; `read` holds the text reader's options.
+READ_OPTIONS = ("skip_rows", "delimiter", "encoding")
+FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "ilostat_csv": ("read", "indicator"),
+    "ilostat_sdmx": ("structure", "indicator"),
+    "wdi": ("read", "skip_rows"),
+    "wdi_country_metadata": ("read",),
+    "pwt": ("read", "sheet"),
+    "ggdc_etd": ("sheet",),
+    "enterprise_csv": ("read",),
+    "enterprise_survey": ("variables",),
+    "score_monitoring": ("enterprises_sheet", "kpis_sheet"),
+}
+
 
 @dataclass(frozen=True)
 class Dataset:

@@ -73,7 +73,12 @@ def source_version(sources: Iterable[Source], files_of, digests: FileDigests) ->
     parts = []
     for source in sources:
         entry = (source.name, source.level, source.format, source.path, source.url)
-        parts.append(f"{entry}|{json.dumps(source.options, sort_keys=True, default=str)}")
+        settings = {
+            "options": source.options,
+            "columns": source.columns,
+            "constants": source.constants,
+        }
+        parts.append(f"{entry}|{json.dumps(settings, sort_keys=True, default=str)}")
         for path in files_of(source):
             parts.append(f"{path}:{digests.digest(path) if path.exists() else 'missing'}")
     return combine(*parts)

@@ -9,8 +9,9 @@ import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.quality.contracts import load_contract
+from pedw.sources.errors import SourceFileError
 from pedw.sources.raw_table import raw_arrow, require_columns
-from pedw.sources.text_table import iter_text_tables
+from pedw.sources.text_table import TextTable, iter_text_tables
 
 REQUIRED = ("firm_id", "country", "year")
 
@@ -19,10 +20,36 @@ def iter_enterprise_csv(source: Source, path: Path) -> Iterator[pa.Table]:
     """All firm-year rows of one file as text, block by block (a file of any size loads in
     bounded memory); columns named as in the enterprise contract.
 
-    Header names are matched case-insensitively and without surrounding spaces.
+    Header names are matched case-insensitively and without surrounding spaces. The
+    catalog's `columns:` names columns published under other names (`firm_id: idstd`);
+    `constants:` fills a column the file does not have (`country: KEN`).
     """
     columns = load_contract("enterprise_firms").column_names
     for text in iter_text_tables(path, **source.options.get("read", {})):
-        header = {c.strip().lower(): c for c in text.table.column_names}
+        header = published_columns(text, source)
         require_columns(text, REQUIRED, "a firm-level panel", header=header)
-        yield raw_arrow(text, source, {c: header.get(c) for c in columns}, warn_extra=True)
+        yield raw_arrow(
+            text,
+            source,
+            {c: header.get(c) for c in columns},
+            warn_extra=True,
+            constants=source.constants,
+        )
+
+
+def published_columns(text: TextTable, source: Source) -> dict[str, str | None]:
+    """Contract column -> column of the file (case and spaces aside), after the catalog's
+    `columns:` renames; a `constants:` column counts as present."""
+    published = {c.strip().lower(): c for c in text.table.column_names}
+    header = dict(published)
+    for canonical, name in source.columns.items():
+        if name.strip().lower() not in published:
+            raise SourceFileError(
+                text.path,
+                f"the catalog maps {canonical} to column {name!r}, which is not in the "
+                f"header {text.table.column_names}",
+                line=1,
+                column=name,
+            )
+        header[canonical] = published[name.strip().lower()]
+    return header | dict.fromkeys(source.constants)

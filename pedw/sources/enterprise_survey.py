@@ -98,7 +98,20 @@ def _yes_no(values: pd.Series) -> pd.Series:
 def load_enterprise_survey(source: Source, path: Path) -> pa.Table:
     """One WBES firm-level .dta as raw enterprise rows (the enterprise_firms contract's columns)."""
     frame, labels = _read(path)
-    names = VARIABLES | source.options.get("variables", {})
+    odd = sorted(set(source.columns) - set(VARIABLES)) + sorted(
+        set(source.constants) - {"country", "year"}
+    )
+    if odd:
+        raise SourceFileError(
+            path,
+            f"the catalog's columns:/constants: name {odd}, which a WBES file does not have "
+            f"that way; columns: can rename {', '.join(VARIABLES)}; constants: can set "
+            "country and year",
+        )
+    names = VARIABLES | source.options.get("variables", {}) | source.columns
+    if "country" in source.constants:  # a single-country file without a country variable
+        frame = frame.assign(_pedw_country=source.constants["country"])
+        names["country"] = "_pedw_country"
     missing = [names[k] for k in REQUIRED if names[k] not in frame]
     if missing:
         raise SourceFileError(
@@ -119,6 +132,8 @@ def load_enterprise_survey(source: Source, path: Path) -> pa.Table:
     year = survey.str.extract(r"(\d{4})$")[0]
     if names["year"] in frame:
         year = value["year"].astype("Int64").astype(str).replace("<NA>", None)
+    if "year" in source.constants:
+        year = pd.Series(source.constants["year"], index=frame.index)
     division = (value["isic"] // 100).where(value["isic"] >= 100, value["isic"])
     exports = value["exports_indirect"].fillna(0) + value["exports_direct"].fillna(0)
     exports = exports.where(value["exports_indirect"].notna() | value["exports_direct"].notna())

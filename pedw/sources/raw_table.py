@@ -32,20 +32,28 @@ def require_columns(
 
 
 def raw_arrow(
-    text: TextTable, source: Source, columns: dict[str, str | None], warn_extra: bool = False
+    text: TextTable,
+    source: Source,
+    columns: dict[str, str | None],
+    warn_extra: bool = False,
+    constants: dict[str, str] | None = None,
 ) -> pa.Table:
     """Rename `text` columns to canonical raw names and add source_name/file/line.
 
-    `columns` maps canonical name -> column as published (None: not in this layout).
+    `columns` maps canonical name -> column as published (None: not in this layout);
+    `constants` fills canonical columns with one value (the catalog's `constants:`).
     Rows the parser rejected are appended with only `raw_record` set, so they reach the
     contracts (and the quarantine) instead of vanishing.
     """
     n = text.table.num_rows
+    constants = constants or {}
     arrays = [
-        text.table[published]
+        constant_column(constants[name], n).cast(pa.string())
+        if name in constants
+        else text.table[published]
         if published is not None and published in text.table.column_names
         else pa.nulls(n, pa.string())
-        for published in columns.values()
+        for name, published in columns.items()
     ]
     provenance = [
         constant_column(source.name, n).cast(pa.string()),
