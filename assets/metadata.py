@@ -14,6 +14,8 @@ BLOCKING_FAILURES = "pedw/blocking_check_failures"
 # What an asset writes ("schema.table", or "schema.table/slice" for one slice of a table):
 # `pedw run` rebuilds an asset whose output is missing even when Dagster calls it fresh.
 OUTPUTS = "pedw/outputs"
+# Run tag of a `pedw run`'s publication: JSON list of what became of each asset's tables.
+TABLE_STATUS = "pedw/table_status"
 
 
 def outputs_metadata(*tables: str) -> dict:

@@ -1,10 +1,14 @@
 """Publish the warehouse: every table of the store copied into a new DuckDB file, swapped in atomically."""
 
+import json
+
 import dagster as dg
 
+from assets.metadata import TABLE_STATUS
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.models.storage import record_models_not_run
+from pedw.publication_status import table_status_frame
 from pedw.release import publish_release
 
 
@@ -27,17 +31,24 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         store = pedw.store()
         not_run = record_models_not_run(store, context.run_id)
         publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
+        status = table_status_frame(
+            json.loads(context.run.tags.get(TABLE_STATUS, "[]")),
+            store,
+            lambda asset: _last_run(context.instance, asset),
+        )
         publication = publish_release(
-            store, settings, settings.briefs_build_dir, publication_id, context.run_id
+            store, settings, settings.briefs_build_dir, publication_id, context.run_id, status
         )
         context.log.info(
             f"published {len(publication.tables)} tables to {publication.path} "
             f"in {publication.seconds:.1f}s"
         )
+        counts = status["status"].value_counts().to_dict() if len(status) else {}
         return dg.MaterializeResult(
             metadata={
                 "path": str(publication.path),
                 "publication_id": publication_id,
+                "table_status": counts,
                 "tables": publication.tables,
                 "seconds": publication.seconds,
                 "model_groups_not_run": dict(
@@ -47,3 +58,9 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         )
 
     return warehouse
+
+
+def _last_run(instance: dg.DagsterInstance, asset: str) -> str | None:
+    """The run that last materialized `asset` (a stale table's origin)."""
+    event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(asset))
+    return event.run_id if event else None

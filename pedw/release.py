@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from pedw.settings import Settings
 from pedw.store import Store
@@ -35,10 +36,16 @@ def current_link(settings: Settings) -> Path:
 
 
 def publish_release(
-    store: Store, settings: Settings, briefs_built: Path, publication_id: str, run_id: str
+    store: Store,
+    settings: Settings,
+    briefs_built: Path,
+    publication_id: str,
+    run_id: str,
+    table_status: pd.DataFrame | None = None,
 ) -> Publication:
-    """Build release `publication_id` (warehouse from the store, briefs hard-linked from
-    `briefs_built`) and make it current in one rename."""
+    """Build release `publication_id` (warehouse from the store, with `table_status` as
+    meta.table_status; briefs hard-linked from `briefs_built`) and make it current in one
+    rename."""
     started = time.perf_counter()
     folder = releases_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +57,11 @@ def publish_release(
     building = folder / f".{name}.building"
     (building / "briefs").mkdir(parents=True)
     publication = publish(
-        store, building / settings.warehouse_path.name, run_id, publication_id=publication_id
+        store,
+        building / settings.warehouse_path.name,
+        run_id,
+        publication_id=publication_id,
+        table_status=table_status,
     )
     if briefs_built.is_dir():
         for pattern in BRIEF_FILES:

@@ -37,7 +37,11 @@ class Publication:
 
 
 def publish(
-    store: Store, warehouse_path: str | Path, run_id: str, publication_id: str = ""
+    store: Store,
+    warehouse_path: str | Path,
+    run_id: str,
+    publication_id: str = "",
+    table_status: pd.DataFrame | None = None,
 ) -> Publication:
     """Build a new warehouse file from the store and swap it in atomically.
 
@@ -77,6 +81,14 @@ def publish(
             },
         )
         _comment(con, "meta", "publication")
+        if table_status is not None:
+            con.register("_table_status", table_status)
+            con.execute(
+                "CREATE TABLE meta.table_status AS SELECT table_name::VARCHAR AS table_name, "
+                "status::VARCHAR AS status, reason::VARCHAR AS reason, asset::VARCHAR AS asset, "
+                "built_by_run::VARCHAR AS built_by_run FROM _table_status"
+            )
+            _comment(con, "meta", "table_status")
         con.execute("CHECKPOINT")
     finally:
         con.close()

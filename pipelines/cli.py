@@ -12,6 +12,10 @@ from pathlib import Path
 import pedw  # noqa: F401  (telemetry off first)
 from pedw.settings import PROJECT_ROOT, configure_dagster_home, resolve_settings
 
+# `pedw run` exit codes: 0 published clean; 3 published with problems (refused files, failed
+# or blocked assets: their tables stale or absent); 1 nothing published; 2 not started.
+EXIT_PUBLISHED_WITH_PROBLEMS = 3
+
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from pedw.demo.generate import generate_demo_data
@@ -62,24 +66,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except (WarehouseBusyError, DaemonMissingError) as error:
             print(f"pedw: {error}", file=sys.stderr)
             return 2
+    where = f" --warehouse {args.warehouse}" if args.warehouse else ""
     if not summary.success:
-        problems = summary.failures + summary.blocked
-        print("pedw: run finished with problems:\n  " + "\n  ".join(problems), file=sys.stderr)
-        if summary.not_materialized:
-            print("pedw: not materialized: " + ", ".join(summary.not_materialized), file=sys.stderr)
-        where = f" --warehouse {args.warehouse}" if args.warehouse else ""
+        for line in summary.refused:
+            print(f"pedw: refused {line}", file=sys.stderr)
+        for line in summary.failures + summary.blocked:
+            print(f"pedw: failed {line}", file=sys.stderr)
+        if summary.refused:
+            print(
+                f"pedw: next: fix or remove the refused files in {settings.catalog_path}, then "
+                f'pedw run; details: pedw query "select * from quality.source_issues"{where}',
+                file=sys.stderr,
+            )
+        if not summary.published:
+            print(
+                "pedw: nothing published: readers keep the last publication"
+                + (
+                    f"; not built: {', '.join(summary.not_materialized)}"
+                    if summary.not_materialized
+                    else ""
+                ),
+                file=sys.stderr,
+            )
+            return 1
         print(
-            f'pedw: see why: pedw query "select * from quality.source_issues"{where} '
-            "(and quality.quarantine, quality.validation_results)",
+            f"pedw: published with problems (publication {summary.publication_id}): what could "
+            "be built is fresh, the rest is kept from earlier runs or absent; see "
+            f"pedw query \"select * from meta.table_status where status in ('stale', 'absent')\"{where}"
+            " (and quality.quarantine, quality.validation_results)",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_PUBLISHED_WITH_PROBLEMS
     for table in ("marts/national_panel", "marts/sector_panel", "marts/enterprise_panel"):
         if table in summary.row_counts:
             print(f"pedw: {table.replace('/', '.')}: {summary.row_counts[table]:,} rows")
     if summary.unchanged:
         print(f"pedw: {len(summary.unchanged)} assets unchanged since their last run, not rebuilt")
-    where = f" --warehouse {args.warehouse}" if args.warehouse else ""
     print(
         f"pedw: done in {summary.seconds:.1f}s (publication {summary.publication_id}); "
         f"see what it holds: pedw tables{where}"
@@ -285,9 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     _warehouse_option(run)
     run.add_argument(
         "--log-level",
-        default="WARNING",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Dagster event log level printed to the console",
+        default="CRITICAL",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="Dagster event log level printed to the console (default: none of it; pedw "
+        "prints one line per problem and its summary)",
     )
     run.add_argument("--full", action="store_true",
                      help="rebuild every asset, even those whose code and inputs did not change")  # fmt: skip

@@ -7,6 +7,7 @@ publication id, after the sources have been observed; what Dagster calls fresh i
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -18,6 +19,7 @@ import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import enterprise_countries
+from assets.metadata import OUTPUTS, TABLE_STATUS
 from pedw.catalog import load_catalog
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
@@ -26,7 +28,7 @@ from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import OBSERVE_JOB, WAREHOUSE, downstream_of, stages
 from pipelines.launch import launcher
-from pipelines.staleness import Staleness
+from pipelines.staleness import Staleness, declared_outputs
 
 
 @dataclass
@@ -40,11 +42,13 @@ class RunSummary:
     row_counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # source files not loaded, with why
     not_materialized: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # current: left alone
     rebuilt: dict[str, str] = field(default_factory=dict)  # asset -> why it ran (not with full)
     seconds: float = 0.0
     publication_id: str = ""  # tags every run of this `pedw run` (pedw/publication)
+    published: bool = False  # this run published the warehouse (clean or with problems)
 
 
 def _brief_keys(settings: Settings) -> list[str]:
@@ -171,9 +175,13 @@ def _run_stages(
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
+    catalog_absent = set(absent)
     for number, stage in enumerate(plan, start=1):
         step = f"[{number}/{len(plan)}] {stage.label}"
         blocked = stopped | downstream_of(stopped, ALL_ASSETS)
+        # The publication is never left out for a failure upstream: it publishes what this run
+        # could build beside what earlier runs built, and says which is which.
+        blocked -= {WAREHOUSE}
         selection = sorted(
             stage.keys - blocked - (absent - {WAREHOUSE}), key=lambda k: k.to_user_string()
         )
@@ -214,6 +222,8 @@ def _run_stages(
             for key in downstream_of(stale, ALL_ASSETS) & set(selection):
                 if not reasons[key]:
                     reasons[key] = ["an input is rebuilt in this run"]
+            if WAREHOUSE in reasons and not reasons[WAREHOUSE] and stopped:
+                reasons[WAREHOUSE] = ["publishing what this run built"]
             summary.unchanged += [k.to_user_string() for k, why in reasons.items() if not why]
             summary.rebuilt.update(
                 {k.to_user_string(): why[0] for k, why in reasons.items() if why}
@@ -229,24 +239,38 @@ def _run_stages(
             + " ..."
         )
         stage_started = time.perf_counter()
+        status = {}
+        if stage.job == "publish":
+            status = {TABLE_STATUS: json.dumps(
+                table_status(definitions, summary, stopped, catalog_absent, full)
+            )}  # fmt: skip
         if open_launcher is not None:
             active = active or open_launcher()  # one code server for the whole run
-            per_run = [{**tags, **r} for r in ranges] if partition_tags else [tags]
+            per_run = (
+                [{**tags, **status, **r} for r in ranges]
+                if partition_tags
+                else [{**tags, **status}]
+            )
             result = active.run_all(stage.job, selection, per_run, run_config)
         else:
             result = definitions.resolve_job_def(stage.job).execute_in_process(
                 instance=instance,
                 asset_selection=selection,
-                tags={**tags, **partition_tags, IN_PROCESS: str(os.getpid())},
+                tags={**tags, **partition_tags, **status, IN_PROCESS: str(os.getpid())},
                 run_config=run_config,
                 raise_on_error=False,
             )
         summary.run_ids += result.run_id.split(",")
         stopped |= _record(result, selection, summary)
+        summary.published = summary.published or (
+            WAREHOUSE in selection and WAREHOUSE not in stopped
+        )
         state = "done" if result.success else "FAILED (what depends on it is left out)"
         progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
     summary.not_materialized = sorted(
-        k.to_user_string() for k in stopped | downstream_of(stopped, ALL_ASSETS)
+        k.to_user_string()
+        for k in stopped | downstream_of(stopped, ALL_ASSETS)
+        if not (k == WAREHOUSE and summary.published)
     )
     summary.seconds = time.perf_counter() - started
     return summary
@@ -254,6 +278,52 @@ def _run_stages(
 
 # Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
 IN_PROCESS = "pedw/in_process_pid"
+
+
+def table_status(
+    definitions: dg.Definitions,
+    summary: RunSummary,
+    stopped: set[dg.AssetKey],
+    absent: set[dg.AssetKey],
+    full: bool,
+) -> list[dict]:
+    """What became of each asset's tables in this run, for meta.table_status: rebuilt (fresh),
+    left alone because nothing changed (current), or not built (left_out, with why; the
+    publication calls its tables stale when an earlier run's are in the store, else absent)."""
+    graph = definitions.resolve_asset_graph()
+    failed = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in summary.failures}
+    blocked = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in summary.blocked}
+    causes = {
+        key for key in stopped if key.to_user_string() in blocked or "__".join(key.path) in failed
+    }
+    rows = []
+    for asset in ALL_ASSETS:
+        key = asset.key
+        if key == WAREHOUSE:
+            continue
+        name, step = key.to_user_string(), "__".join(key.path)
+        if key in absent:
+            state, why = "left_out", "no source of this catalog feeds it"
+        elif name in blocked:
+            state, why = "fresh", f"built, but blocked ({blocked[name]}): nothing is built on it"
+        elif step in failed:
+            state, why = "left_out", f"failed: {failed[step]}"
+        elif key in stopped or key in downstream_of(causes, ALL_ASSETS):
+            inputs = sorted(
+                c.to_user_string() for c in causes if key in downstream_of({c}, ALL_ASSETS)
+            )
+            state, why = "left_out", f"an input failed or was blocked ({', '.join(inputs)})"
+        elif full or name in summary.rebuilt:
+            state, why = "fresh", summary.rebuilt.get(name, "full rebuild")
+        else:
+            state, why = "current", "unchanged since its last run"
+        for schema, table, part in declared_outputs(graph.get(key).metadata.get(OUTPUTS)):
+            if not part:  # a slice of a shared table is not the table's whole story
+                rows.append({"table": f"{schema}.{table}", "asset": name, "state": state,
+                             "reason": why})  # fmt: skip
+    return rows
+
+
 # Launched (deployment) runs split a partitioned stage into this many runs of consecutive
 # partitions, so the queue and the Celery workers process them side by side.
 LAUNCHED_RANGES = 8
@@ -278,6 +348,9 @@ def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg
         rows = materialization.metadata.get("dagster/row_count")
         if rows is not None and materialization.partition is None:
             summary.row_counts[materialization.asset_key.to_user_string()] = rows.value
+        refused = materialization.metadata.get("refused_files")
+        if refused is not None and refused.value:
+            summary.refused += list(refused.value)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             summary.blocked.append(
@@ -286,11 +359,11 @@ def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg
             stopped.add(evaluation.asset_key)
     for event in result.all_events:
         if event.is_step_failure:
-            summary.failures.append(
-                f"{event.step_key}: {failure_reason(event.event_specific_data.error)}"
-            )
+            reason = failure_reason(event.event_specific_data.error)
+            if "DagsterAssetCheckFailedError" not in reason:  # already in `blocked`, by check
+                summary.failures.append(f"{event.step_key}: {reason}")
     stopped |= {key for key in selection if key not in materialized}
-    if not result.success or summary.blocked:
+    if not result.success or summary.blocked or summary.refused:
         summary.success = False
     return stopped
 

@@ -71,7 +71,7 @@ def _describe(cause) -> str:
     return f"inputs changed ({cause.key.asset_key.to_user_string()}: {cause.reason})"
 
 
-def _declared_outputs(declared) -> list[tuple[str, str, str]]:
+def declared_outputs(declared) -> list[tuple[str, str, str]]:
     """(schema, table, partition or "") of each output in an OUTPUTS metadata value."""
     if declared is None:
         return []
@@ -90,7 +90,7 @@ def _outputs_changed(declared, settings: Settings) -> list[str]:
     store = Store(settings.store_dir)
     return [
         str(path.relative_to(store.root))
-        for schema, name, part in _declared_outputs(declared)
+        for schema, name, part in declared_outputs(declared)
         for path in store.unsealed(schema, name, part or None)
     ]
 
@@ -108,7 +108,7 @@ def _outputs_present(
             for ext in ("html", "pdf")
         )
     store = Store(settings.store_dir)
-    for schema, name, part in _declared_outputs(declared):
+    for schema, name, part in declared_outputs(declared):
         if part:
             if not (store.table_dir(schema, name) / f"{part}.parquet").is_file():
                 return False

@@ -5,15 +5,19 @@ on them, and rows read = rows loaded + rows quarantined for every load."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 
 import dagster as dg
 import pytest
 import yaml
 
-from pedw.settings import resolve_settings
+from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.store import Store
+from pedw.warehouse import connect_read_only
 from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
@@ -113,11 +117,11 @@ def broken_run(demo_dir, tmp_path_factory):
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_catalog(settings, instance, progress=lambda _m: None)
 
-    # A blocked run does not publish: analysts keep the last complete warehouse. Its results
-    # (quarantine, issues, validations, the national marts) are in the working store.
-    assert not settings.warehouse_path.exists()
+    # A run publishes what it could build (the national level, the quality tables of this run)
+    # and says, table by table, what is fresh and what is absent.
+    assert summary.published
     con = Store(settings.store_dir).connect()
-    yield summary, con, files
+    yield summary, con, files, settings
     con.close()
 
 
@@ -130,7 +134,7 @@ def quarantined(con, files, name):
 
 
 def test_good_rows_from_awkward_files_are_loaded(broken_run):
-    _, con, _ = broken_run
+    _, con, _, _ = broken_run
     loaded = dict(
         con.execute(
             "SELECT ref_area, count(*) FROM staging.national_observations WHERE source_name = 'broken_files' GROUP BY ALL"
@@ -161,7 +165,7 @@ def test_good_rows_from_awkward_files_are_loaded(broken_run):
 
 
 def test_every_bad_row_is_quarantined_with_line_column_rule_and_message(broken_run):
-    _, con, files = broken_run
+    _, con, files, _ = broken_run
     rows = quarantined(con, files, "bad_rows.csv")
     rules = [(line, rule) for line, _, rule, _, _ in rows]
     assert rules == [
@@ -186,7 +190,7 @@ def test_every_bad_row_is_quarantined_with_line_column_rule_and_message(broken_r
 
 
 def test_unusable_files_are_refused_with_a_message_and_a_missing_file_is_named(broken_run):
-    _, con, files = broken_run
+    _, con, files, _ = broken_run
     issues = {
         row[0]: (row[1], row[2])
         for row in con.execute(
@@ -205,7 +209,7 @@ def test_unusable_files_are_refused_with_a_message_and_a_missing_file_is_named(b
 
 
 def test_row_accounting_is_exact_for_every_load(broken_run):
-    _, con, _ = broken_run
+    _, con, _, _ = broken_run
     assert (
         con.execute(
             "SELECT count(*) FROM quality.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
@@ -225,7 +229,7 @@ def test_row_accounting_is_exact_for_every_load(broken_run):
 
 
 def test_blocking_failure_stops_only_its_downstream(broken_run):
-    summary, con, _ = broken_run
+    summary, con, _, _ = broken_run
     assert not summary.success
     assert any("staging/sector_observations" in b and "row_count" in b for b in summary.blocked)
     assert "marts/sector_panel" in summary.not_materialized
@@ -238,9 +242,64 @@ def test_blocking_failure_stops_only_its_downstream(broken_run):
         ).fetchall()
     }
     assert "marts.sector_panel" not in tables
-    assert "warehouse" in summary.not_materialized
+    assert "warehouse" not in summary.not_materialized
 
     failed = con.execute(
         "SELECT rule, severity FROM quality.validation_results WHERE NOT success"
     ).fetchall()
     assert ("row_count", "block") in failed
+
+
+def test_what_could_be_built_is_published_and_each_table_says_if_it_is_fresh(broken_run):
+    summary, _, _, settings = broken_run
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        status = {
+            table: (state, reason)
+            for table, state, reason in con.execute(
+                "SELECT table_name, status, reason FROM meta.table_status"
+            ).fetchall()
+        }
+        national_rows = con.execute("SELECT count(*) FROM marts.national_panel").fetchone()[0]
+        refused = con.execute(
+            "SELECT count(*) FROM quality.source_issues WHERE kind = 'refused'"
+        ).fetchone()[0]
+        publication = con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
+    finally:
+        con.close()
+    assert publication == summary.publication_id
+    # five broken files of the national source, and the empty file the sector source names
+    assert national_rows == 40 * 24 and refused == len(summary.refused) == 6
+    assert status["marts.national_panel"][0] == "fresh"
+    state, reason = status["staging.sector_observations"]
+    assert state == "fresh" and reason.startswith("built, but blocked (check row_count failed)")
+    for table in ("marts.sector_panel", "staging.sector_series", "models.shift_share"):
+        state, reason = status[table]
+        assert state == "absent", table
+        assert "an input failed or was blocked (staging/sector_observations)" in reason, table
+    assert {s for s, _ in status.values()} <= {"fresh", "current", "stale", "absent"}
+
+
+def test_refused_files_and_blocked_checks_are_one_line_each_and_the_exit_code_says_published_with_problems(
+    broken_run,
+):
+    _summary, _, _, settings = broken_run
+    run = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--catalog", str(settings.catalog_path),
+         "--warehouse", str(settings.warehouse_path)],
+        env={**os.environ, "DAGSTER_HOME": str(PROJECT_ROOT)}, capture_output=True, text=True,
+        cwd=PROJECT_ROOT, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr[-2000:]
+    lines = run.stderr.strip().splitlines()
+    assert "Traceback" not in run.stderr and "dagster._core.errors" not in run.stderr
+    refused = [line for line in lines if line.startswith("pedw: refused ")]
+    assert len(refused) == 6
+    assert any("empty.csv" in line and "file is empty" in line for line in refused)
+    assert any("nowhere.csv" in line for line in refused)
+    assert any(
+        line.startswith("pedw: failed staging/sector_observations: check row_count failed")
+        for line in lines
+    )
+    assert any("pedw: next: fix or remove the refused files" in line for line in lines)
+    assert lines[-1].startswith("pedw: published with problems (publication ")

@@ -16,6 +16,7 @@ EXPECTED_GROUPS = {
     "sector": ["raw/sector_observations", "sources/sector_observations",
                "staging/sector_observations", "staging/sector_series"],
     "enterprise": [
+        "quality/enterprise_firms_references", "quality/score_monitoring_references",
         "raw/enterprise_firms", "raw/score_monitoring", "sources/enterprise_firms",
         "sources/score_monitoring", "staging/enterprise_firms", "staging/score_monitoring",
     ],

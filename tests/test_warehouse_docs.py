@@ -128,4 +128,4 @@ def test_the_command_line_has_a_version_and_help_with_defaults_and_examples(caps
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     text = capsys.readouterr().out
-    assert "(default: WARNING)" in text and "examples:" in text and "--warehouse FILE" in text
+    assert "(default: CRITICAL)" in text and "examples:" in text and "--warehouse FILE" in text
