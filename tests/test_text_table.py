@@ -127,3 +127,20 @@ def test_files_that_are_not_tables_are_refused_with_the_file_named(tmp_path, nam
 def test_missing_file(tmp_path):
     with pytest.raises(SourceFileError, match="file not found"):
         read_text_table(tmp_path / "nope.csv")
+
+
+def test_a_300_mb_line_refuses_the_file_with_its_line_not_a_crash(tmp_path):
+    from pedw.sources.text_table import iter_text_tables
+
+    path = tmp_path / "long.csv"
+    with path.open("wb") as handle:
+        handle.write(b"firm_id,country,year\n1,KEN,2018\n2,")
+        for _ in range(300):
+            handle.write(b"x" * (1 << 20))
+        handle.write(b",2019\n3,GHA,2020\n")
+    with pytest.raises(SourceFileError) as refused:
+        for _block in iter_text_tables(path):
+            pass
+    message = str(refused.value)
+    assert "a line (or a quoted field) is longer than the reader's block of 64 MB" in message
+    assert refused.value.line == 3  # the header is line 1, the first firm line 2

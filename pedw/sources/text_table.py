@@ -221,6 +221,13 @@ def iter_text_tables(
                     delimiter=delimiter,
                 )
         except pa.ArrowInvalid as error:
+            if "straddling" in str(error):
+                raise SourceFileError(
+                    path,
+                    f"a line (or a quoted field) is longer than the reader's block of "
+                    f"{block_bytes >> 20} MB; the file is not loaded",
+                    line=first + good_rows + bad_rows,
+                ) from None
             raise SourceFileError(
                 path, f"cannot be parsed as a delimited table ({error})"
             ) from error
