@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_sdmx", "wdi", "ggdc_etd")
+OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_excel", "ilostat_sdmx", "wdi", "ggdc_etd")
 ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")
 
 # The `options:` each format reads (a catalog entry naming another is refused). `fetch` is
@@ -17,6 +17,7 @@ ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")
 READ_OPTIONS = ("skip_rows", "delimiter", "encoding")
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "ilostat_csv": ("read", "indicator"),
+    "ilostat_excel": ("sheet", "indicator"),
     "ilostat_sdmx": ("structure", "indicator"),
     "wdi": ("read", "skip_rows"),
     "wdi_country_metadata": ("read",),

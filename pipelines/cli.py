@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -409,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+FULL_DISK_BYTES = 4 << 20  # less free space than this: call the disk full
+
+
 def environment_error(error: BaseException) -> str:
     """One line for a failure of the machine rather than of pedw's input: a full disk, a
     missing permission, an unreadable file, Dagster's history database unavailable."""
@@ -419,8 +424,12 @@ def environment_error(error: BaseException) -> str:
     reason = text[0] if text else type(error).__name__
     if type(error).__module__.startswith("sqlalchemy"):
         storage = os.environ.get("PEDW_DAGSTER_STORAGE") or os.environ.get("DAGSTER_HOME", "")
+        full = ""
+        with contextlib.suppress(OSError):  # SQLite says "disk I/O error" as often as "full"
+            if shutil.disk_usage(storage).free < FULL_DISK_BYTES:
+                full = "; the disk holding it is full (No space left on device)"
         return (
-            f"Dagster's run history in {storage} could not be used ({reason}); "
+            f"Dagster's run history in {storage} could not be used ({reason}){full}; "
             "set PEDW_DEBUG=1 for a traceback"
         )
     return f"{type(error).__name__}: {reason} (set PEDW_DEBUG=1 for a traceback)"

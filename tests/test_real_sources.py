@@ -13,6 +13,7 @@ from pedw.catalog import Source
 from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.sources.ggdc_etd import ETD_SECTORS, load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
+from pedw.sources.ilostat_excel import load_ilostat_excel
 from pedw.sources.pwt import load_pwt
 from pedw.sources.wdi import load_wdi_country_metadata, load_wdi_csv
 from pedw.warehouse import connect_read_only
@@ -95,6 +96,32 @@ def test_explorer_filtered_and_full_layouts(real_data):
     assert output.ref_area_label.notna().all()
 
 
+def test_ilostat_excel_export_becomes_one_row_per_published_cell(real_data):
+    """INJ_FATL_ECO_NB_A_EN.xlsx: title block, merged group header, wide by ISIC section."""
+    path = real_data / "ilostat_excel" / "INJ_FATL_ECO_NB_A_EN.xlsx"
+    table = load_ilostat_excel(source("ilostat_excel", "sector"), path)
+    assert table.schema.metadata == {b"pedw_release": b"2021-12-19"}  # "Last update on 19DEC21"
+    frame = table.to_pandas()
+    wide = pd.read_excel(path, skiprows=5, dtype=str).iloc[:, 3:26]
+    assert len(frame) == int(wide.notna().sum().sum()) == 10_267  # every non-blank cell
+    assert frame.ref_area_label.nunique() == 81
+    assert (
+        frame.loc[~frame.ref_area.str.fullmatch(r"[A-Z]{3}"), "ref_area_label"].unique().size == 0
+    )
+    assert set(frame.indicator) == {"INJ_FATL_ECO_NB"}  # from the file name
+    assert frame.classif1.nunique() == 23  # Total, A..U and X
+    cell = frame.set_index(["ref_area", "time", "classif1"])
+    assert cell.loc[("ARG", "2009", "ECO_ISIC4_TOTAL")].obs_value == "830"
+    armenia = cell.loc[("ARM", "2009", "ECO_ISIC4_B")]
+    assert (armenia.obs_value, armenia.source_line) == ("3", 10)
+    assert armenia.source == "ADM-LIR - Records of Labour Inspection of Republic of Armenia"
+    assert cell.loc[("ZWE", "2014", "ECO_ISIC4_TOTAL")].source_line == 570
+    assert cell.loc[("AND", "2015", "ECO_ISIC4_A")].obs_value == "0"  # a real zero is kept
+    for name, code in [("Réunion", "REU"), ("Korea, Republic of", "KOR"), ("Turkey", "TUR"),
+                       ("Occupied Palestinian Territory", "PSE"), ("Hong Kong, China", "HKG")]:  # fmt: skip
+        assert set(frame.loc[frame.ref_area_label == name, "ref_area"]) == {code}
+
+
 def test_wdi_bulk_csv_becomes_one_row_per_published_value(real_data):
     path = real_data / "wdi" / "API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_1588678.csv"
     table = load_wdi_csv(source("wdi_csv"), path).to_pandas()
@@ -158,6 +185,12 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_pat
         "WHERE ref_area = 'KEN' AND year = 2015"
     ).fetchone()
     assert kenya[0] > 5_000 and 1 < kenya[1] < 5 and kenya[2] == "Sub-Saharan Africa"
+    excel = con.execute(
+        "SELECT (SELECT count(*) FROM raw.sector_observations WHERE source_name = 'ilostat_excel'),"
+        " (SELECT count(*) FROM staging.sector_observations WHERE source_name = 'ilostat_excel'),"
+        " (SELECT count(*) FROM quality.quarantine WHERE source_name = 'ilostat_excel')"
+    ).fetchone()
+    assert excel[0] == 10_267 and excel[0] == excel[1] + excel[2] and excel[2] < 50
     countries, sectors = con.execute(
         "SELECT count(DISTINCT ref_area), count(DISTINCT sector) FROM marts.sector_panel"
     ).fetchone()

@@ -14,6 +14,7 @@ from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, snapshot_dir
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
+from pedw.sources.ilostat_excel import load_ilostat_excel
 from pedw.sources.ilostat_sdmx import load_ilostat_sdmx
 from pedw.sources.pwt import load_pwt
 from pedw.sources.score_monitoring import load_score_monitoring
@@ -21,6 +22,7 @@ from pedw.sources.wdi import load_wdi, load_wdi_country_metadata
 
 LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "ilostat_csv": load_ilostat_csv,
+    "ilostat_excel": load_ilostat_excel,
     "ilostat_sdmx": load_ilostat_sdmx,
     "pwt": load_pwt,
     "wdi_country_metadata": load_wdi_country_metadata,
@@ -112,10 +114,15 @@ def iter_source(
             else:
                 blocks = iter([LOADERS[source.format](source, path)])
             for number, table in enumerate(blocks):
-                extra = (table.schema.metadata or {}).get(b"pedw_extra_columns")
+                notes = table.schema.metadata or {}
+                extra = notes.get(b"pedw_extra_columns")
                 if extra and number == 0:
                     message = f"{path}: unexpected column(s) {extra.decode()} ignored"
                     yield "issue", path, _issue(source, path, "warning", message)
+                release = notes.get(b"pedw_release")
+                if release and number == 0:  # the publisher's own date for this file
+                    message = f"{path}: release of {release.decode()} (publisher's last update)"
+                    yield "issue", path, _issue(source, path, "release", message)
                 yield "table", path, table.replace_schema_metadata(None)
         except SourceFileError as error:
             yield "issue", path, _issue(source, error.path, "refused", str(error))
