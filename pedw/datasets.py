@@ -21,7 +21,7 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "ilostat_sdmx": ("structure", "indicator"),
     "wdi": ("read", "skip_rows"),
     "wdi_country_metadata": ("read",),
-    "pwt": ("read", "sheet"),
+    "pwt": ("read", "sheet", "price_year"),
     "ggdc_etd": ("sheet",),
     "enterprise_csv": ("read",),
     "enterprise_survey": ("variables",),

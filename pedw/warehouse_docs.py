@@ -15,7 +15,7 @@ import yaml
 
 from pedw.quality.contracts import load_contract
 from pedw.settings import PROJECT_ROOT
-from pedw.staging.series import PWT_SERIES, series_definitions
+from pedw.staging.series import PWT_SERIES, pwt_unit_text, series_definitions
 
 DOCS_PATH = PROJECT_ROOT / "pedw" / "warehouse_docs.yml"
 RAW_PREFIX = "As published (text): "
@@ -63,7 +63,9 @@ def _series_docs(level: str) -> dict[str, tuple[str, str | None]]:
         else:
             found[name] = (definition, units[0])
     if level == "national":
-        found.update({name: (f"{d} (PWT {e}).", u) for name, (e, u, d) in PWT_SERIES.items()})
+        found.update(
+            {name: (f"{d} (PWT {e}).", pwt_unit_text(u)) for name, (e, u, d) in PWT_SERIES.items()}
+        )
     return found
 
 

@@ -48,11 +48,11 @@ def test_relative_paths_resolve_against_the_catalog_folder(tmp_path):
         (
             "sources:\n  - {name: s, level: national, format: ilostat_cvs, path: x}",
             "format 'ilostat_cvs' is not read at level 'national'; valid formats there: "
-            "ggdc_etd, ilostat_csv, ilostat_sdmx, pwt, wdi, wdi_country_metadata",
+            "ggdc_etd, ilostat_csv, ilostat_excel, ilostat_sdmx, pwt, wdi, wdi_country_metadata",
         ),
         (
             "sources:\n  - {name: s, level: national, format: pwt, path: x, options: {shet: A}}",
-            r"unknown option\(s\) \['shet'\] for format 'pwt'; valid options: read, sheet, fetch",
+            r"unknown option\(s\) \['shet'\] for format 'pwt'; valid options: read, sheet, price_year, fetch",
         ),
         (
             "sources:\n  - {name: s, level: national, format: pwt, path: x,"

@@ -254,3 +254,20 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_pat
     )
     assert units == {"constant 2015 local currency": 17_748}
     con.close()
+
+
+def test_pwt_price_year_is_read_from_the_release_never_assumed(real_data, tmp_path):
+    from pedw.sources.errors import SourceFileError
+    from pedw.sources.pwt import price_year
+
+    real = real_data / "pwt" / "pwt101.csv"
+    assert set(load_pwt(source("pwt"), real).column("price_year").to_pylist()) == {"2017"}
+    head = "".join(real.read_text().splitlines(keepends=True)[:3])
+    for name, year in [("pwt1001.csv", 2017), ("pwt110.csv", 2021), ("pwt91.csv", 2011)]:
+        (tmp_path / name).write_text(head)
+        assert price_year(tmp_path / name) == year, name
+    renamed = tmp_path / "penn_world_table.csv"
+    renamed.write_text(head)
+    with pytest.raises(SourceFileError, match="cannot tell which Penn World Table release"):
+        price_year(renamed)
+    assert price_year(renamed, given=2021) == 2021

@@ -74,6 +74,7 @@ def demo_catalog(name: str = "demo") -> dict:
                 "format": "pwt",
                 "path": "pwt/pwt_demo.csv",
                 "contract": "pwt_drivers",
+                "options": {"price_year": 2017},  # synthetic: the units of PWT 10.x
             },
             {
                 "name": "wdi_country_metadata",

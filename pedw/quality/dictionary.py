@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pedw.quality.contracts import Contract, all_contracts
 from pedw.settings import PROJECT_ROOT
-from pedw.staging.series import PWT_SERIES, series_definitions
+from pedw.staging.series import PWT_SERIES, pwt_unit_text, series_definitions
 from pedw.warehouse_docs import warehouse_docs
 
 DICTIONARY_PATH = PROJECT_ROOT / "docs" / "data_dictionary.md"
@@ -99,7 +99,9 @@ def render_dictionary() -> str:
                 )
         if level == "national":
             for name, (expression, unit, definition) in PWT_SERIES.items():
-                lines.append(f"| `{name}` | {unit} | PWT `{expression}` | {definition} |")
+                lines.append(
+                    f"| `{name}` | {pwt_unit_text(unit)} | PWT `{expression}` | {definition} |"
+                )
         lines.append("")
     lines += [
         "## Every published table",

@@ -92,7 +92,7 @@ PWT_SERIES = {
     "human_capital": ("hc", "index", "PWT human capital index (years of schooling and returns)"),
     "capital_per_worker": (
         "rnna / emp",
-        "2017 US$ per person engaged",
+        "{price_year} US$ per person engaged",
         "PWT capital stock at constant national prices per person engaged",
     ),
     "annual_hours": ("avh", "hours per worker per year", "PWT average annual hours worked"),
@@ -103,17 +103,24 @@ PWT_SERIES = {
     ),
     "pwt_output_per_worker": (
         "rgdpo / emp",
-        "2017 US$ per person engaged",
+        "{price_year} US$ per person engaged",
         "PWT output-side real GDP per person engaged",
     ),
 }
+
+
+def pwt_unit_text(unit: str) -> str:
+    """A PWT series unit for documents: the price year is the release's, not a fixed one."""
+    return unit.replace("{price_year} US$", "US$ of the PWT release's price year (price_year)")
 
 
 def pwt_series_sql(drivers: str) -> str:
     """Long PWT driver series from the staged PWT table."""
     selects = [
         f"SELECT countrycode AS ref_area, NULL::VARCHAR AS sector, year, {sql_string(name)} AS variable, "
-        f"CAST({expr} AS DOUBLE) AS value, {sql_string(unit)} AS unit, 'PWT' AS indicator, "
+        f"CAST({expr} AS DOUBLE) AS value, "
+        f"replace({sql_string(unit)}, '{{price_year}}', CAST(price_year AS VARCHAR)) AS unit, "
+        "'PWT' AS indicator, "
         f"'PWT' AS source, source_name, NULL::VARCHAR AS obs_status FROM {drivers} "
         f"WHERE {expr} IS NOT NULL AND isfinite(CAST({expr} AS DOUBLE))"
         for name, (expr, unit, _) in PWT_SERIES.items()
@@ -162,14 +169,15 @@ def write_series(store: Store, level: str) -> int:
             "staging",
             "series_metadata",
             f"""
-            SELECT m.level, m.variable, m.indicator, m.unit, m.definition,
+            SELECT m.level, m.variable, m.indicator,
+                   coalesce(string_agg(DISTINCT s.unit, ', '), m.unit) AS unit, m.definition,
                    string_agg(DISTINCT s.source_name, ', ') AS source_names,
                    string_agg(DISTINCT s.source, ', ') AS source_ids,
                    count(s.value) AS observations, count(DISTINCT s.ref_area) AS economies,
                    min(s.year) AS first_year, max(s.year) AS last_year
             FROM _metadata m LEFT JOIN staging.{level}_series s
               ON s.variable = m.variable AND s.indicator = m.indicator
-            GROUP BY ALL""",
+            GROUP BY m.level, m.variable, m.indicator, m.unit, m.definition""",
             partition_column="level",
             partitions=[level],
         )
