@@ -109,3 +109,37 @@ def test_units_change_within_a_level_series_is_quarantined(indicator, quarantine
     if quarantined_lines:
         assert quarantined.rule.tolist() == ["unit_jump"]
         assert "units changed" in quarantined.message[0]
+
+
+def test_zero_employment_in_a_display_rounded_pwt_release_is_quarantined_not_infinite(tmp_path):
+    """A PWT release rounded for display shows a small economy's employment as 0.00: the row is
+    quarantined with the reason, never an infinite output per worker that vanishes."""
+    import dagster as dg
+
+    from pedw.settings import resolve_settings
+    from pedw.staging.series import pwt_series_sql
+    from pedw.store import Store
+    from pipelines.run import run_catalog
+
+    (tmp_path / "pwt1001.csv").write_text(
+        "countrycode,country,year,rgdpo,emp,hc\n"
+        "TUV,Tuvalu,2019,52.1,0.00,2.1\n"
+        "KEN,Kenya,2019,230000.5,21.3,2.2\n"
+    )
+    (tmp_path / "c.yml").write_text(
+        "sources:\n  - {name: pwt, level: national, format: pwt, path: pwt1001.csv}\n"
+    )
+    settings = resolve_settings(tmp_path / "c.yml", tmp_path / "wh" / "pedw.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
+    assert summary.published, summary.failures + summary.blocked
+    con = Store(settings.store_dir).connect()
+    quarantined = con.execute(
+        "SELECT source_line, column_name, rule, message FROM quality.quarantine"
+    ).fetchall()
+    assert quarantined == [(2, "emp", "range", "emp value 0.0 is not above 0 million persons")]
+    series = con.execute(
+        f"SELECT ref_area, value, unit FROM ({pwt_series_sql('staging.pwt_drivers')}) "
+        "WHERE variable = 'pwt_output_per_worker'"
+    ).fetchall()
+    assert series == [("KEN", pytest.approx(230000.5 / 21.3), "2017 US$ per person engaged")]

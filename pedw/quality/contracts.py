@@ -44,6 +44,7 @@ class ColumnSpec:
     codes_or_pattern: str | None = None
     min: float | None = None
     max: float | None = None
+    above: float | None = None  # strict lower bound (a divisor: zero is not a value here)
     allowed: tuple[str, ...] | None = None
     max_missing_share: float | None = None
 

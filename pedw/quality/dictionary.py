@@ -35,6 +35,8 @@ def _contract_section(contract: Contract) -> list[str]:
                 f"codes: {codes}"
                 + (f" or `{column.codes_or_pattern}`" if column.codes_or_pattern else "")
             )
+        if column.above is not None:
+            rules.append(f"above {column.above:g}")
         if column.min is not None or column.max is not None:
             rules.append(
                 f"range [{column.min if column.min is not None else ''}, "

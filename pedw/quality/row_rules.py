@@ -139,6 +139,17 @@ def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
                 f"{_literal(f' is below the minimum {spec.min:g}{unit}')}",
             )
         )
+    if spec.above is not None:
+        checks.append(
+            _violation(
+                f"{typed} <= {spec.above!r}",
+                spec.name,
+                "range",
+                raw,
+                f"{label} || ' value ' || CAST({typed} AS VARCHAR) || "
+                f"{_literal(f' is not above {spec.above:g}{unit}')}",
+            )
+        )
     if spec.max is not None:
         checks.append(
             _violation(
