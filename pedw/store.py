@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from pedw.digest import file_sha256
 from pedw.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 SCHEMAS = ("raw", "staging", "marts", "models", "quality", "briefs")
@@ -44,14 +45,6 @@ def sql_string(text: str | os.PathLike) -> str:
 
 class StoreTamperedError(RuntimeError):
     """A store file differs from what pedw wrote (edited, replaced or added by something else)."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _seal_path(path: Path) -> Path:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pedw.catalog import Source
+from pedw.digest import file_sha256
 
 
 def combine(*parts: object) -> str:
@@ -42,17 +43,10 @@ class FileDigests:
         known = self._known.get(key)
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             return known["sha256"]
-        sha = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                sha.update(block)
-        self._known[key] = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "sha256": sha.hexdigest(),
-        }
+        sha = file_sha256(path)
+        self._known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
         self._changed = True
-        return sha.hexdigest()
+        return sha
 
     def save(self) -> None:
         if not self._changed:

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, parse_qsl, urljoin, urlparse, urlunparse
 import requests
 import urllib3
 
+from pedw.digest import file_sha256
 from pedw.sources.errors import SourceFileError
 
 RETRIED_STATUS = {429, 500, 502, 503, 504}
@@ -121,17 +122,9 @@ def _verified_meta(folder: Path) -> tuple[dict | None, str]:
     meta = _read_meta(folder)
     if meta is None:
         return None, ""
-    if _sha256(folder / meta["file"]) != meta["sha256"]:
+    if file_sha256(folder / meta["file"]) != meta["sha256"]:
         return None, "the kept snapshot changed on disk since it was fetched (SHA-256 differs)"
     return meta, ""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def latest_snapshot(url: str, root: Path) -> dict | None:
