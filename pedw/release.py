@@ -67,7 +67,7 @@ def publish_release(
         for pattern in BRIEF_FILES:
             for brief in briefs_built.glob(pattern):
                 if not brief.name.startswith("."):
-                    os.link(brief, building / "briefs" / brief.name)  # no copy, same bytes
+                    _link_or_copy(brief, building / "briefs" / brief.name)
     os.replace(building, folder / name)
     _switch(current_link(settings), Path(folder.name) / name)
     _link_reader_paths(settings)
@@ -78,6 +78,14 @@ def publish_release(
         publication.tables,
         time.perf_counter() - started,
     )
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no bytes copied), or a copy where the store is on another filesystem."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _switch(link: Path, target: Path) -> None:
