@@ -41,7 +41,7 @@ def row(
      ("1 234", 1234.0), (" 7 ", 7.0)],
 )  # fmt: skip
 def test_numbers_with_separators_are_read(value, expected):
-    staged, quarantined = check([row(value=value)])
+    staged, quarantined = check([row(value=value, indicator="EMP_2EMP_SEX_AGE_NB")])
     assert quarantined.empty
     assert staged.obs_value.tolist() == [expected]
 
@@ -143,3 +143,26 @@ def test_zero_employment_in_a_display_rounded_pwt_release_is_quarantined_not_inf
         "WHERE variable = 'pwt_output_per_worker'"
     ).fetchall()
     assert series == [("KEN", pytest.approx(230000.5 / 21.3), "2017 US$ per person engaged")]
+
+
+def test_values_outside_the_bounds_of_their_unit_are_quarantined():
+    """A negative count, or a share above 100, is quarantined; a negative growth rate, a rate
+    per 100,000 above 100 and a level above 100 are values like any other."""
+    staged, quarantined = check([
+        row(indicator="EMP_2EMP_SEX_AGE_NB", value="-5"),                       # 2: count < 0
+        row(indicator="SDG_0831_SEX_ECO_RT", value="120.5", time="2019"),     # 3: share > 100
+        row(indicator="SDG_0852_SEX_AGE_RT", value="-0.1", time="2018"),      # 4: share < 0
+        row(indicator="SDG_A821_NOC_RT", value="-7.3", time="2017"),          # growth rate
+        row(indicator="INJ_FATL_ECO_RT", value="250.0", time="2016"),         # per 100,000
+        row(indicator="GDP_211P_NOC_NB", value="49165", time="2015"),         # a level
+        row(indicator="SDG_0831_SEX_ECO_RT", value="100", time="2014"),       # the bound itself
+    ])  # fmt: skip
+    assert quarantined.source_line.tolist() == [2, 3, 4]
+    assert set(quarantined.rule) == {"unit_bounds"}
+    assert quarantined.message[1] == (
+        "obs_value value 120.5 is outside the bounds of its unit (must be between 0 and 100 for "
+        "SDG_0831_SEX_ECO_RT): a rate that is a share (of employment, the labour force, youth, "
+        "GDP) lies in 0-100; growth rates and rates per 100,000 are not shares"
+    )
+    assert "must be at least 0 for EMP_2EMP_SEX_AGE_NB" in quarantined.message[0]
+    assert sorted(staged.obs_value.tolist()) == [-7.3, 100.0, 250.0, 49165.0]

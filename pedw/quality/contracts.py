@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -72,6 +73,20 @@ class SeriesRule:
 
 
 @dataclass(frozen=True)
+class ConditionalBound:
+    """Bounds of a column on the rows whose `when` column matches a pattern (and not
+    `unless`): the bounds a value's unit implies (a count is never negative, a share of
+    persons lies in 0-100), where the unit is told by another column (ILOSTAT's indicator)."""
+
+    column: str
+    when: dict[str, str]
+    min: float | None = None
+    max: float | None = None
+    unless: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     """What a dataset promises: grain, key, columns with rules, table rules."""
 
@@ -86,6 +101,7 @@ class Contract:
     missing_markers: tuple[str, ...]
     path: Path
     series_rules: tuple[SeriesRule, ...] = ()
+    conditional_bounds: tuple[ConditionalBound, ...] = ()
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -166,7 +182,20 @@ def parse_contract(path: Path) -> Contract:
                 applies_when=entry.get("applies_when"),
             )
         )
+    bounds = []
+    for entry in document.get("conditional_bounds", []):
+        entry = dict(entry)
+        for column in (entry.get("column"), (entry.get("when") or {}).get("column")):
+            if column not in names:
+                _fail(path, f"conditional bound: {column!r} is not a declared column")
+        for pattern in (entry["when"].get("pattern", ""), entry.get("unless") or ""):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                _fail(path, f"conditional bound: bad pattern {pattern!r} ({error})")
+        bounds.append(ConditionalBound(**entry))
     return Contract(
+        conditional_bounds=tuple(bounds),
         series_rules=tuple(series_rules),
         name=document["name"],
         title=document["title"],

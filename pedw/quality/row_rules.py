@@ -78,6 +78,35 @@ def typed_value(spec: ColumnSpec, number: str, text: str) -> str:
     return number
 
 
+def conditional_bound_violation(bound, contract: Contract) -> str:
+    """The violation of one conditional bound (see ConditionalBound), or NULL."""
+    typed, key = f"_typed_{bound.column}", f"_typed_{bound.when['column']}"
+    applies = f"regexp_matches({key}, {_literal(bound.when['pattern'])})"
+    if bound.unless:
+        applies += f" AND NOT regexp_matches({key}, {_literal(bound.unless)})"
+    outside = " OR ".join(
+        [f"{typed} < {bound.min!r}"] * (bound.min is not None)
+        + [f"{typed} > {bound.max!r}"] * (bound.max is not None)
+    )
+    spec = contract.column(bound.column)
+    words = (
+        f"between {bound.min:g} and {bound.max:g}"
+        if bound.min is not None and bound.max is not None
+        else f"at least {bound.min:g}"
+        if bound.min is not None
+        else f"at most {bound.max:g}"
+    )
+    return _violation(
+        f"{applies} AND ({outside})",
+        bound.column,
+        "unit_bounds",
+        spec.name,
+        f"{_literal(bound.column)} || ' value ' || CAST({typed} AS VARCHAR) || "
+        f"{_literal(' is outside the bounds of its unit (must be ' + words + ' for ')} || "
+        f"{key} || {_literal('): ' + bound.description)}",
+    )
+
+
 def _violation(condition: str, column: str | None, rule: str, value: str, message: str) -> str:
     column_sql = _literal(column) if column else "NULL"
     return (
@@ -242,6 +271,9 @@ def check_rows(
     checks = []
     for spec in contract.columns:
         checks += column_violations(spec, contract)
+    checks += [
+        conditional_bound_violation(bound, contract) for bound in contract.conditional_bounds
+    ]
     checks_sql = ",\n    ".join(checks)
     typed_names = ", ".join(f"_typed_{c.name}" for c in contract.columns)
     rows_sql = f"""
