@@ -303,7 +303,10 @@ def table_status(
             continue
         name, step = key.to_user_string(), "__".join(key.path)
         if key in absent:
-            state, why = "left_out", "no source of this catalog feeds it"
+            state, why = (
+                "left_out",
+                "not built by this run: no source of the catalog feeds it, or not requested",
+            )
         elif name in blocked:
             state, why = "fresh", f"built, but blocked ({blocked[name]}): nothing is built on it"
         elif step in failed:
