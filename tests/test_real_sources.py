@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pedw.catalog import Source
+from pedw.harmonise import country_code
 from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.sources.ggdc_etd import ETD_SECTORS, load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
@@ -271,3 +272,59 @@ def test_pwt_price_year_is_read_from_the_release_never_assumed(real_data, tmp_pa
     with pytest.raises(SourceFileError, match="cannot tell which Penn World Table release"):
         price_year(renamed)
     assert price_year(renamed, given=2021) == 2021
+
+
+# Labels in the real files that are not economies (aggregates), or no economy of their own.
+NOT_ECONOMIES = {
+    "All Countries", "East Asia & Pacific", "Eastern Europe & Central Asia",
+    "Latin America & Caribbean", "Middle East & North Africa", "South Asia", "Sub-Saharan Africa",
+    "Not classified",  # WDI's INX
+    "Ascension",  # part of Saint Helena, Ascension and Tristan da Cunha (SHN), listed apart by ITU
+}  # fmt: skip
+# Codes publishers use for economies that ISO 3166 codes otherwise (or not at all).
+PUBLISHER_CODES = {"XKX": "KOS", "KSV": "KOS", "ADO": "AND", "ZAR": "COD", "ROM": "ROU",
+                   "TMP": "TLS", "WBG": "PSE"}  # fmt: skip
+
+
+def _real_labels(real_data) -> list[tuple[str, str, str | None]]:
+    """(file, country label, the file's own code or None) for every distinct label."""
+    found = []
+    meta = pd.read_csv(next((real_data / "wdi").glob("Metadata_Country_*.csv")))
+    aggregates = set(meta.loc[meta.Region.isna(), "Country Code"])
+    for path in (real_data / "wdi").glob("API_*.csv"):
+        wdi = pd.read_csv(path, skiprows=4, usecols=["Country Name", "Country Code"])
+        found += [(path.name, n, c) for n, c in wdi.drop_duplicates().itertuples(index=False)
+                  if c not in aggregates]  # fmt: skip
+    pwt = pd.read_csv(real_data / "pwt" / "pwt101.csv", usecols=["country", "countrycode"])
+    pwt = pwt[["country", "countrycode"]].drop_duplicates()
+    found += [("pwt101.csv", n, c) for n, c in pwt.itertuples(index=False)]
+    etd = pd.read_excel(real_data / "ggdc_etd" / "etd-release2021.xlsx", sheet_name="Data",
+                        usecols=["country", "cnt"])  # fmt: skip
+    etd = etd[["country", "cnt"]].drop_duplicates()
+    found += [("etd", n, c) for n, c in etd.itertuples(index=False)]
+    wgi = pd.read_excel(real_data / "wgi" / "wgidataset_2013update.xlsx", header=None,
+                        sheet_name="GovernmentEffectiveness", skiprows=15, usecols=[0, 1])  # fmt: skip
+    found += [("wgi", str(n), c) for n, c in wgi.dropna().drop_duplicates().itertuples(index=False)]
+    es = pd.read_excel(real_data / "wb_enterprise_surveys" / "wbes_workforce_indicators_2014.xlsx",
+                       sheet_name="Workforce", usecols=["Economy"])  # fmt: skip
+    found += [("wbes", str(n).strip(), None) for n in es.Economy.dropna().unique()]
+    itu = pd.read_excel(real_data / "itu_internet" / "itu_individuals_using_internet_2000_2012.xls",
+                        header=None, skiprows=2, usecols=[0])  # fmt: skip
+    found += [("itu", str(n).strip(), None) for n in itu[0].dropna().unique()]
+    for path in (real_data / "ilostat_explorer").glob("*.csv"):
+        frame = load_ilostat_csv(source("ilostat_csv"), path).to_pandas()
+        if "ref_area_label" in frame:  # ILO aggregates (X.. codes in the full layout) aside
+            economies = frame[~frame.ref_area.str.fullmatch(r"X[0-9A-Z]{2}", na=False)]
+            found += [(path.name, n, None) for n in economies.ref_area_label.dropna().unique()]
+    return found
+
+
+def test_every_country_label_in_the_real_files_maps_to_its_iso_code(real_data):
+    labels = _real_labels(real_data)
+    assert len({label for _, label, _ in labels}) > 450
+    unmapped = sorted({(f, n) for f, n, _ in labels if country_code(n) is None} - {
+        (f, n) for f, n, _ in labels if n in NOT_ECONOMIES})  # fmt: skip
+    assert unmapped == []
+    wrong = [(f, n, c, country_code(n)) for f, n, c in labels if c is not None
+             and n not in NOT_ECONOMIES and country_code(n) != PUBLISHER_CODES.get(c, c)]  # fmt: skip
+    assert wrong == []
