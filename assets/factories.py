@@ -72,8 +72,9 @@ def check_name(rule: str, column: str | None) -> str:
 
 
 def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetCheckSpec]:
-    """One asset check per table rule of the contract (blocking when its severity is block),
-    plus the row-accounting check that every read row was loaded or quarantined."""
+    """One asset check per table rule of the contract (blocking when its severity is block;
+    referential rules aside, see referential_asset), plus the row-accounting check that every
+    read row was loaded or quarantined."""
     contract = load_contract(contract_name)
     specs = [
         dg.AssetCheckSpec(
@@ -83,16 +84,21 @@ def contract_check_specs(contract_name: str, key: list[str]) -> list[dg.AssetChe
             description="rows read = rows loaded + rows quarantined, for every source",
         )
     ]
-    for rule in split_referential(contract)[0].table_rules:
-        specs.append(
-            dg.AssetCheckSpec(
-                check_name(rule.rule, rule.params.get("column")),
-                asset=key,
-                blocking=rule.severity == "block",
-                description=f"[{rule.severity}] {rule.description or rule.rule} (data_contracts/{contract_name}.yml)",
-            )
+    return specs + rule_check_specs(split_referential(contract)[0].table_rules, contract_name, key)
+
+
+def rule_check_specs(rules, contract_name: str, key: list[str]) -> list[dg.AssetCheckSpec]:
+    """One asset check per contract table rule, blocking when its severity is block."""
+    return [
+        dg.AssetCheckSpec(
+            check_name(rule.rule, rule.params.get("column")),
+            asset=key,
+            blocking=rule.severity == "block",
+            description=f"[{rule.severity}] {rule.description or rule.rule} "
+            f"(data_contracts/{contract_name}.yml)",
         )
-    return specs
+        for rule in rules
+    ]
 
 
 def raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
@@ -270,16 +276,7 @@ def referential_asset(dataset: Dataset) -> dg.AssetsDefinition | None:
         kinds={"duckdb", "parquet"},
         code_version=code_version(STAGING_MODULES, [f"data_contracts/{dataset.contract}.yml"]),
         metadata=outputs_metadata(f"quality.validation_results/{references_slice(dataset.staged)}"),
-        check_specs=[
-            dg.AssetCheckSpec(
-                check_name(r.rule, r.params.get("column")),
-                asset=key,
-                blocking=r.severity == "block",
-                description=f"[{r.severity}] {r.description or r.rule} "
-                f"(data_contracts/{dataset.contract}.yml)",
-            )
-            for r in rules
-        ],
+        check_specs=rule_check_specs(rules, dataset.contract, key),
     )
     def _references(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         outcomes = validate_and_record(
@@ -289,11 +286,9 @@ def referential_asset(dataset: Dataset) -> dg.AssetsDefinition | None:
             metadata={
                 "rules": len(outcomes),
                 "failed": sum(1 for o in outcomes if not o.success),
-                **{
-                    BLOCKING_FAILURES: sum(
-                        1 for o in outcomes if not o.success and o.severity == "block"
-                    )
-                },
+                BLOCKING_FAILURES: sum(
+                    1 for o in outcomes if not o.success and o.severity == "block"
+                ),
             },
             check_results=check_results(context, dataset.contract, outcomes),
         )

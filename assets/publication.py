@@ -36,9 +36,7 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
             store,
             lambda asset: _last_run(context.instance, asset),
         )
-        publication = publish_release(
-            store, settings, settings.briefs_build_dir, publication_id, context.run_id, status
-        )
+        publication = publish_release(store, settings, publication_id, context.run_id, status)
         context.log.info(
             f"published {len(publication.tables)} tables to {publication.path} "
             f"in {publication.seconds:.1f}s"

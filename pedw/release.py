@@ -27,27 +27,17 @@ KEEP_RELEASES = 2
 BRIEF_FILES = ("*.html", "*.pdf", "*.csv")
 
 
-def releases_dir(settings: Settings) -> Path:
-    return settings.warehouse_path.parent / f"{settings.warehouse_path.stem}_releases"
-
-
-def current_link(settings: Settings) -> Path:
-    return settings.warehouse_path.parent / f"{settings.warehouse_path.stem}_current"
-
-
 def publish_release(
     store: Store,
     settings: Settings,
-    briefs_built: Path,
     publication_id: str,
     run_id: str,
     table_status: pd.DataFrame | None = None,
 ) -> Publication:
     """Build release `publication_id` (warehouse from the store, with `table_status` as
-    meta.table_status; briefs hard-linked from `briefs_built`) and make it current in one
-    rename."""
+    meta.table_status; the briefs built, hard-linked) and make it current in one rename."""
     started = time.perf_counter()
-    folder = releases_dir(settings)
+    folder = settings.releases_dir
     folder.mkdir(parents=True, exist_ok=True)
     name = (
         publication_id
@@ -63,13 +53,13 @@ def publish_release(
         publication_id=publication_id,
         table_status=table_status,
     )
-    if briefs_built.is_dir():
+    if settings.briefs_build_dir.is_dir():
         for pattern in BRIEF_FILES:
-            for brief in briefs_built.glob(pattern):
+            for brief in settings.briefs_build_dir.glob(pattern):
                 if not brief.name.startswith("."):
                     _link_or_copy(brief, building / "briefs" / brief.name)
     os.replace(building, folder / name)
-    _switch(current_link(settings), Path(folder.name) / name)
+    _switch(settings.current_link, Path(folder.name) / name)
     _link_reader_paths(settings)
     _prune(folder, keep=name)
     return Publication(
@@ -98,7 +88,7 @@ def _switch(link: Path, target: Path) -> None:
 def _link_reader_paths(settings: Settings) -> None:
     """Make the warehouse path and the briefs folder symlinks through the current release
     (once; a real file or folder there from an older pedw is replaced)."""
-    current = Path(current_link(settings).name)
+    current = Path(settings.current_link.name)
     for path, target in (
         (settings.warehouse_path, current / settings.warehouse_path.name),
         (settings.briefs_dir, current / "briefs"),
@@ -126,8 +116,8 @@ def _prune(folder: Path, keep: str) -> None:
 
 def current_release(settings: Settings) -> Path | None:
     """The folder of the current publication, if any."""
-    link = current_link(settings)
-    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+    link = settings.current_link
+    return link.resolve() if link.is_symlink() else None
 
 
 def published_ok(settings: Settings) -> bool:
@@ -145,14 +135,12 @@ def published_ok(settings: Settings) -> bool:
         return False
 
 
-def unfinished_releases(warehouse_path: Path) -> list[Path]:
+def unfinished_releases(settings: Settings) -> list[Path]:
     """Release folders a killed publication left half-built, its temporary symlinks, and the
     briefs folder of an unversioned publication being replaced."""
-    parent = warehouse_path.parent
-    folder = parent / f"{warehouse_path.stem}_releases"
-    found = list(folder.glob(".*.building")) if folder.is_dir() else []
+    parent = settings.warehouse_path.parent
     return (
-        found
+        list(settings.releases_dir.glob(".*.building"))
         + [p for p in parent.glob(".*.tmp") if p.is_symlink()]
-        + list(parent.glob(".briefs.*.old"))
+        + list(parent.glob(f".{settings.briefs_dir.name}.*.old"))
     )

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pedw.release import unfinished_releases
+from pedw.settings import Settings
 
 
 class WarehouseBusyError(RuntimeError):
@@ -27,12 +28,13 @@ def lock_path(warehouse_path: Path) -> Path:
 
 
 @contextmanager
-def exclusive_run(warehouse_path: Path, wait: bool = False) -> Iterator[list[Path]]:
+def exclusive_run(settings: Settings, wait: bool = False) -> Iterator[list[Path]]:
     """Hold the warehouse for this process; yields the leftovers of killed runs it removed.
 
     Without `wait`, a warehouse held by another run raises WarehouseBusyError at once, naming the
     holder's process id.
     """
+    warehouse_path = settings.warehouse_path
     path = lock_path(warehouse_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -47,23 +49,22 @@ def exclusive_run(warehouse_path: Path, wait: bool = False) -> Iterator[list[Pat
             ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, str(os.getpid()).encode(), 0)
-        yield remove_leftovers(warehouse_path)
+        yield remove_leftovers(settings)
     finally:
         os.close(descriptor)  # releases the lock
 
 
-def remove_leftovers(warehouse_path: Path) -> list[Path]:
-    """Half-built warehouse files (and WAL) and temporary store files of killed runs."""
-    folder = warehouse_path.parent
-    found = list(folder.glob(f".{warehouse_path.name}.*.building*"))
-    store = folder / f"{warehouse_path.stem}_store"
-    if store.is_dir():
-        found += [p for p in store.glob("*/*/.*.tmp")]  # an unfinished atomic write
-        found += [p for p in store.glob("*/*/.partitions_*")]  # an unfinished partitioned COPY
-        found += [p for p in (store / "_scratch").glob("*")]  # an unfinished raw load
-        found += [p for p in (store / "_spill").glob("*")]  # DuckDB's spill files
-        found += list((store / "_briefs").glob(".*.tmp*"))  # a brief being written
-    found += unfinished_releases(warehouse_path)
+def remove_leftovers(settings: Settings) -> list[Path]:
+    """Half-built releases and warehouse files, and temporary store files, of killed runs."""
+    warehouse = settings.warehouse_path
+    store = settings.store_dir
+    found = list(warehouse.parent.glob(f".{warehouse.name}.*.building*"))  # before releases
+    found += list(store.glob("*/*/.*.tmp"))  # an unfinished atomic write
+    found += list(store.glob("*/*/.partitions_*"))  # an unfinished partitioned COPY
+    found += list((store / "_scratch").glob("*"))  # an unfinished raw load
+    found += list((store / "_spill").glob("*"))  # DuckDB's spill files
+    found += list(settings.briefs_build_dir.glob(".*.tmp*"))  # a brief being written
+    found += unfinished_releases(settings)
     for leftover in found:
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)

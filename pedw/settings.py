@@ -51,6 +51,16 @@ class Settings:
         return self.warehouse_path.parent / "briefs"
 
     @property
+    def releases_dir(self) -> Path:
+        """Every kept publication, one folder each (pedw.release)."""
+        return self.warehouse_path.parent / f"{self.warehouse_path.stem}_releases"
+
+    @property
+    def current_link(self) -> Path:
+        """The symlink naming the current publication's folder (switched by one rename)."""
+        return self.warehouse_path.parent / f"{self.warehouse_path.stem}_current"
+
+    @property
     def briefs_build_dir(self) -> Path:
         """Where the briefs asset writes briefs; publication links them into a release."""
         return self.store_dir / "_briefs"

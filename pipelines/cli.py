@@ -126,8 +126,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
         else:
             relation.show(max_rows=args.max_rows, max_width=200)
     except duckdb.Error as error:
-        reason = str(error).strip().splitlines()[0]
-        print(f"pedw: query refused or failed: {reason}", file=sys.stderr)
+        print(f"pedw: query refused or failed: {first_line(error)}", file=sys.stderr)
         return 1
     finally:
         con.close()
@@ -148,9 +147,9 @@ def _open_warehouse(args: argparse.Namespace):
         print(f"pedw: {error}", file=sys.stderr)
         return None
     except duckdb.Error as error:
-        reason = str(error).strip().splitlines()[0]
         print(
-            f"pedw: {settings.warehouse_path} cannot be opened as a DuckDB warehouse ({reason}); "
+            f"pedw: {settings.warehouse_path} cannot be opened as a DuckDB warehouse "
+            f"({first_line(error)}); "
             "`pedw run` publishes it again from the store",
             file=sys.stderr,
         )
@@ -414,14 +413,19 @@ def main(argv: list[str] | None = None) -> int:
 FULL_DISK_BYTES = 4 << 20  # less free space than this: call the disk full
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its class name when it has none)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def environment_error(error: BaseException) -> str:
     """One line for a failure of the machine rather than of pedw's input: a full disk, a
     missing permission, an unreadable file, Dagster's history database unavailable."""
     if isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         return f"{error.strerror}{where} (errno {error.errno}); set PEDW_DEBUG=1 for a traceback"
-    text = str(error).strip().splitlines()
-    reason = text[0] if text else type(error).__name__
+    reason = first_line(error)
     if type(error).__module__.startswith("sqlalchemy"):
         storage = os.environ.get("PEDW_DAGSTER_STORAGE") or os.environ.get("DAGSTER_HOME", "")
         full = ""

@@ -40,8 +40,8 @@ class RunSummary:
     partitions: list[str] = field(default_factory=list)
     brief_countries: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
+    failed_steps: dict[str, str] = field(default_factory=dict)  # step key -> its cause
+    blocked_checks: dict[str, list[str]] = field(default_factory=dict)  # asset -> failed checks
     refused: list[str] = field(default_factory=list)  # source files not loaded, with why
     not_materialized: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # current: left alone
@@ -49,6 +49,20 @@ class RunSummary:
     seconds: float = 0.0
     publication_id: str = ""  # tags every run of this `pedw run` (pedw/publication)
     published: bool = False  # this run published the warehouse (clean or with problems)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed step: its key and cause."""
+        return [f"{step}: {cause}" for step, cause in self.failed_steps.items()]
+
+    @property
+    def blocked(self) -> list[str]:
+        """One line per failed blocking check: the asset and the check."""
+        return [
+            f"{asset}: check {check} failed"
+            for asset, checks in self.blocked_checks.items()
+            for check in checks
+        ]
 
 
 def _brief_keys(settings: Settings) -> list[str]:
@@ -96,7 +110,7 @@ def run_catalog(
     if launch:
         export_settings(settings)  # the code server and the runs it launches read them
     with ExitStack() as stack:
-        leftovers = stack.enter_context(exclusive_run(settings.warehouse_path, wait=wait))
+        leftovers = stack.enter_context(exclusive_run(settings, wait=wait))
         recovered = recover_dead_runs(instance, settings)
         if leftovers or recovered:
             progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
@@ -175,7 +189,7 @@ def _run_stages(
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
-    catalog_absent = set(absent)
+    out_of_scope = set(absent)  # not in the catalog, or not requested
     for number, stage in enumerate(plan, start=1):
         step = f"[{number}/{len(plan)}] {stage.label}"
         blocked = stopped | downstream_of(stopped, ALL_ASSETS)
@@ -242,7 +256,7 @@ def _run_stages(
         status = {}
         if stage.job == "publish":
             status = {TABLE_STATUS: json.dumps(
-                table_status(definitions, summary, stopped, catalog_absent, full)
+                table_status(definitions, summary, stopped, out_of_scope, full)
             )}  # fmt: skip
         if open_launcher is not None:
             active = active or open_launcher()  # one code server for the whole run
@@ -291,11 +305,11 @@ def table_status(
     left alone because nothing changed (current), or not built (left_out, with why; the
     publication calls its tables stale when an earlier run's are in the store, else absent)."""
     graph = definitions.resolve_asset_graph()
-    failed = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in summary.failures}
-    blocked = {line.split(":", 1)[0]: line.split(": ", 1)[1] for line in summary.blocked}
+    failed, blocked = summary.failed_steps, summary.blocked_checks
     causes = {
         key for key in stopped if key.to_user_string() in blocked or "__".join(key.path) in failed
     }
+    after = {cause: downstream_of({cause}, ALL_ASSETS) for cause in causes}
     rows = []
     for asset in ALL_ASSETS:
         key = asset.key
@@ -308,13 +322,15 @@ def table_status(
                 "not built by this run: no source of the catalog feeds it, or not requested",
             )
         elif name in blocked:
-            state, why = "fresh", f"built, but blocked ({blocked[name]}): nothing is built on it"
+            checks = ", ".join(blocked[name])
+            state, why = (
+                "fresh",
+                f"built, but blocked (check {checks} failed): nothing is built on it",
+            )
         elif step in failed:
             state, why = "left_out", f"failed: {failed[step]}"
-        elif key in stopped or key in downstream_of(causes, ALL_ASSETS):
-            inputs = sorted(
-                c.to_user_string() for c in causes if key in downstream_of({c}, ALL_ASSETS)
-            )
+        elif key in stopped or any(key in keys for keys in after.values()):
+            inputs = sorted(c.to_user_string() for c, keys in after.items() if key in keys)
             state, why = "left_out", f"an input failed or was blocked ({', '.join(inputs)})"
         elif full or name in summary.rebuilt:
             state, why = "fresh", summary.rebuilt.get(name, "full rebuild")
@@ -356,17 +372,16 @@ def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg
             summary.refused += list(refused.value)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            summary.blocked.append(
-                f"{evaluation.asset_key.to_user_string()}: check {evaluation.check_name} failed"
-            )
+            asset = evaluation.asset_key.to_user_string()
+            summary.blocked_checks.setdefault(asset, []).append(evaluation.check_name)
             stopped.add(evaluation.asset_key)
     for event in result.all_events:
         if event.is_step_failure:
             reason = failure_reason(event.event_specific_data.error)
             if "DagsterAssetCheckFailedError" not in reason:  # already in `blocked`, by check
-                summary.failures.append(f"{event.step_key}: {reason}")
+                summary.failed_steps[event.step_key] = reason
     stopped |= {key for key in selection if key not in materialized}
-    if not result.success or summary.blocked or summary.refused:
+    if not result.success or summary.blocked_checks or summary.refused:
         summary.success = False
     return stopped
 

@@ -41,11 +41,10 @@ class Staleness:
         self, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
     ) -> list[str]:
         """Why `key` (or one of its `partitions`) must run; empty when it is current."""
-        if not _outputs_present(
-            self.graph.get(key).metadata.get(OUTPUTS), key, partitions, settings
-        ):
+        declared = self.graph.get(key).metadata.get(OUTPUTS)
+        if not _outputs_present(declared, key, partitions, settings):
             return ["output missing"]
-        changed = _outputs_changed(self.graph.get(key).metadata.get(OUTPUTS), settings)
+        changed = _outputs_changed(declared, settings)
         if changed:
             return [f"output changed outside pedw ({changed[0]})"]
         for partition in partitions or [None]:

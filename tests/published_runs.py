@@ -6,7 +6,8 @@ import json
 import os
 import sys
 
-from pedw.settings import PROJECT_ROOT, Settings
+from pedw.demo.generate import generate_demo_data
+from pedw.settings import PROJECT_ROOT, Settings, resolve_settings
 from pedw.warehouse import connect_read_only
 
 
@@ -42,3 +43,12 @@ def published(path) -> tuple[dict, dict, set]:
     finally:
         con.close()
     return rows, estimates, outcomes
+
+
+def small_demo(tmp_path_factory, name: str, n_firms: int = 600) -> Settings:
+    """Settings for a fresh small demo (its own folder) and a warehouse of its own."""
+    demo = tmp_path_factory.mktemp(f"{name}_demo")
+    generate_demo_data(demo, n_firms=n_firms)
+    return resolve_settings(
+        demo / "catalog.yml", tmp_path_factory.mktemp(f"{name}_wh") / "pedw.duckdb"
+    )

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from published_runs import local_instance_env, pedw_command, published
+from published_runs import local_instance_env, pedw_command, published, small_demo
 
-from pedw.demo.generate import generate_demo_data
 from pedw.run_lock import remove_leftovers
 from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.warehouse import connect_read_only
@@ -78,17 +77,13 @@ def assert_publishes_as_clean(settings, clean) -> None:
         assert estimates[key] == pytest.approx(value, rel=1e-9), key
     assert settings.briefs_dir.resolve().parent == settings.warehouse_path.resolve().parent
     assert len(list(settings.briefs_dir.glob("*.html"))) == 40
-    assert remove_leftovers(settings.warehouse_path) == []  # the run removed them all
+    assert remove_leftovers(settings) == []  # the run removed them all
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """The demo, and what a clean run of it publishes."""
-    demo = tmp_path_factory.mktemp("crash_demo")
-    generate_demo_data(demo, n_firms=600)
-    settings = resolve_settings(
-        demo / "catalog.yml", tmp_path_factory.mktemp("clean") / "pedw.duckdb"
-    )
+    settings = small_demo(tmp_path_factory, "crash")
     with dg.DagsterInstance.ephemeral() as instance:
         assert run_catalog(settings, instance, progress=lambda _m: None).success
     return settings

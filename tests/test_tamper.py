@@ -9,10 +9,9 @@ import os
 
 import dagster as dg
 import pytest
+from published_runs import small_demo
 
-from pedw.demo.generate import generate_demo_data
-from pedw.release import current_release, releases_dir
-from pedw.settings import resolve_settings
+from pedw.release import current_release
 from pedw.store import Store
 from pedw.warehouse import connect_read_only
 from pipelines.run import run_catalog
@@ -24,11 +23,7 @@ PLANTED = 123456789.0
 
 @pytest.fixture(scope="module")
 def published_once(tmp_path_factory):
-    demo = tmp_path_factory.mktemp("tamper_demo")
-    generate_demo_data(demo, n_firms=600)
-    settings = resolve_settings(
-        demo / "catalog.yml", tmp_path_factory.mktemp("tamper_wh") / "pedw.duckdb"
-    )
+    settings = small_demo(tmp_path_factory, "tamper")
     with dg.instance_for_test() as instance:
         first = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
         assert first.success, first.failures
@@ -119,11 +114,28 @@ def test_an_edit_that_hides_its_times_is_refused_at_publication_then_rebuilt(pub
 def test_warehouse_and_briefs_are_one_release_switched_by_one_rename(published_once):
     settings, _instance, _first = published_once
     release = current_release(settings)
-    assert release is not None and release.parent == releases_dir(settings)
+    assert release is not None and release.parent == settings.releases_dir
     assert settings.warehouse_path.is_symlink() and settings.briefs_dir.is_symlink()
     assert settings.warehouse_path.resolve() == release / "pedw.duckdb"
     assert settings.briefs_dir.resolve() == release / "briefs"
     publication, _ = _published_value(settings)
     assert release.name == publication
     # only the current and the previous publication are kept
-    assert len([p for p in releases_dir(settings).iterdir() if not p.name.startswith(".")]) <= 2
+    assert len([p for p in settings.releases_dir.iterdir() if not p.name.startswith(".")]) <= 2
+
+
+def test_only_the_two_newest_releases_are_kept_and_never_the_current_one(tmp_path):
+    from pedw.release import _prune
+
+    folder = tmp_path / "pedw_releases"
+    for age, name in enumerate(["newest", "second", "third", "oldest"]):
+        (folder / name).mkdir(parents=True)
+        os.utime(folder / name, ns=(0, (10 - age) * 10**9))
+    (folder / ".half.building").mkdir()  # a release being built is not a release to prune
+    _prune(folder, keep="oldest")  # e.g. the current one after going back by hand
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".half.building",
+        "newest",
+        "oldest",
+        "second",
+    ]

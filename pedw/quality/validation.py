@@ -150,8 +150,8 @@ def outcomes_frame(outcomes: list[RuleOutcome]) -> pd.DataFrame:
 
 
 # The code sets a contract's `referential` rules can name, and the staged column each is read
-# from. A staged asset whose contract names one depends on that table in the asset graph, so
-# the set is always complete when the rule runs (never a race with a step building it).
+# from. The rules run in an asset of their own that depends on that table in the asset graph
+# (assets.factories.referential_asset), so the set is always complete when they run.
 REFERENCE_SETS: dict[str, tuple[str, str, str]] = {
     "national_countries": ("staging", "national_series", "ref_area"),
 }

@@ -19,6 +19,7 @@ apostrophe (Excel's text escape) is dropped. `source_line` is the spreadsheet ro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -40,27 +41,26 @@ AREA_HEADERS = ("reference area", "zone de référence", "área de referencia")
 SECTION = re.compile(r"^([A-Z])\.\s")
 SEX_LABELS = {"total": "SEX_T", "male": "SEX_M", "female": "SEX_F", "other": "SEX_O",
               "sex: total": "SEX_T", "sex: male": "SEX_M", "sex: female": "SEX_F"}  # fmt: skip
-LAST_UPDATE = re.compile(r"Last update on (\d{1,2})([A-Z]{3})(\d{2,4})", re.I)
-MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}  # fmt: skip
+LAST_UPDATE = re.compile(r"Last update on (\d{1,2}[A-Z]{3}(?:\d{4}|\d{2}))\b", re.I)
 
 
 def load_ilostat_excel(source: Source, path: Path) -> pa.Table:
     """One ILOSTAT Excel export as raw observations, one row per non-empty value cell."""
     sheet = _read_sheet(path, source.options.get("sheet", 0))
     header_row = _header_row(sheet, path)
-    header = [_clean(v) for v in sheet.iloc[header_row].tolist()]
+    header = _clean_cells(sheet.iloc[[header_row]]).iloc[0].tolist()
+    header = [h if isinstance(h, str) else None for h in header]
     area, source_col, time_col = 0, _find(header, "source"), _find(header, "time")
     if time_col is None:
         raise SourceFileError(path, "no Time column in the header row", line=header_row + 1)
     first_value = max(i for i in (area, source_col, time_col) if i is not None) + 1
-    groups = pd.Series(sheet.iloc[header_row - 1].tolist() if header_row else [None] * len(header))
-    groups = groups.map(_clean).ffill()
+    above = _clean_cells(sheet.iloc[[header_row - 1]]).iloc[0] if header_row else None
+    groups = above.ffill() if above is not None else pd.Series([None] * len(header))
     value_columns = [i for i in range(first_value, len(header)) if header[i]]
     if not value_columns:
         raise SourceFileError(path, "no value columns after Time", line=header_row + 1)
 
-    body = sheet.iloc[header_row + 1 :].map(_clean)
+    body = _clean_cells(sheet.iloc[header_row + 1 :])
     body = body.assign(_line=np.arange(header_row + 2, header_row + 2 + len(body)))
     # Notes under the table (text in the first column only) are not observations.
     values_present = body.iloc[:, value_columns].notna().any(axis=1)
@@ -91,7 +91,7 @@ def load_ilostat_excel(source: Source, path: Path) -> pa.Table:
     columns = [*RAW_COLUMNS, "ref_area_label"]
     table = pa.table(
         {
-            c: pa.array(frame[c].tolist(), pa.string())
+            c: pa.array(frame[c], pa.string(), from_pandas=True)
             if c in frame
             else pa.nulls(len(frame), pa.string())
             for c in columns
@@ -107,9 +107,9 @@ def release_date(lines: list[str]) -> str | None:
     """The ISO date of ILOSTAT's "Last update on 19DEC21" line, if the title block has one."""
     for line in lines:
         found = LAST_UPDATE.search(line)
-        if found and found[2].upper() in MONTHS:
-            year = int(found[3]) + (2000 if len(found[3]) == 2 else 0)
-            return dt.date(year, MONTHS[found[2].upper()], int(found[1])).isoformat()
+        for layout in ("%d%b%y", "%d%b%Y") if found else ():
+            with contextlib.suppress(ValueError):
+                return dt.datetime.strptime(found[1], layout).date().isoformat()
     return None
 
 
@@ -123,7 +123,7 @@ def _read_sheet(path: Path, sheet: int | str) -> pd.DataFrame:
 
 
 def _header_row(sheet: pd.DataFrame, path: Path) -> int:
-    first = sheet.iloc[:, 0].map(_clean).str.casefold()
+    first = _clean_cells(sheet.iloc[:, [0]]).iloc[:, 0].str.casefold()
     found = np.flatnonzero(first.isin(AREA_HEADERS).to_numpy())
     if not len(found):
         raise SourceFileError(
@@ -137,14 +137,11 @@ def _find(header: list[str | None], name: str) -> int | None:
     return lowered.index(name) if name in lowered else None
 
 
-def _clean(value) -> str | None:
+def _clean_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """Cell text as published: spaces around it and Excel's leading apostrophe dropped; a cell
-    of spaces only is missing."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    text = str(value).strip()
-    text = text[1:].strip() if text.startswith("'") else text
-    return text or None
+    of spaces only is missing (one vectorised pass per column)."""
+    cleaned = cells.apply(lambda column: column.str.strip().str.removeprefix("'").str.strip())
+    return cleaned.mask(cleaned == "")
 
 
 def _breakdowns(

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.errors import SourceFileError
-from pedw.sources.raw_table import constant_column, frame_as_text, raw_arrow, require_columns
+from pedw.sources.raw_table import frame_as_text, raw_arrow, require_columns
 from pedw.sources.text_table import TextTable, read_text_table
 
 RAW_COLUMNS = ("countrycode", "country", "year", "rgdpo", "emp", "avh", "hc", "rnna", "csh_x",
@@ -58,10 +58,8 @@ def load_pwt(source: Source, path: Path) -> pa.Table:
     require_columns(text, REQUIRED, "a Penn World Table file")
     year = price_year(path, source.options.get("price_year"))
     header = set(text.table.column_names)
-    raw = raw_arrow(text, source, {c: c if c in header else None for c in RAW_COLUMNS})
-    return raw.append_column(
-        "price_year", constant_column(str(year), raw.num_rows).cast(pa.string())
-    )
+    columns = {c: c if c in header else None for c in RAW_COLUMNS} | {"price_year": None}
+    return raw_arrow(text, source, columns, constants={"price_year": str(year)})
 
 
 def price_year(path: Path, given: int | str | None = None) -> int:

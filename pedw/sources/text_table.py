@@ -97,9 +97,10 @@ def detect_encoding(path: Path, chunk_bytes: int = 16 << 20) -> str:
 
 
 def _sniff(
-    path: Path, head: bytes, skip_rows: int, delimiter: str | None
+    path: Path, head: bytes, skip_rows: int, delimiter: str | None, encoding: str | None
 ) -> tuple[str, str, list[str]]:
-    """Encoding, delimiter and header names from the first bytes of the file."""
+    """Encoding (the given one, else detected from the whole file), delimiter and header names
+    from the first bytes of the file."""
     if b"\x00" in head:
         raise SourceFileError(
             path, "not a text table (binary content; is this a spreadsheet or an archive?)"
@@ -108,7 +109,7 @@ def _sniff(
         raise SourceFileError(path, "file is empty")
     cut = head.rfind(b"\n") if len(head) == SNIFF_BYTES else len(head)
     sample = head[: cut if cut > 0 else len(head)]
-    encoding = detect_encoding(path)
+    encoding = encoding or detect_encoding(path)
     text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = [ln for ln in text.splitlines()[skip_rows:]]
     if not lines:
@@ -157,8 +158,7 @@ def iter_text_tables(
         raise SourceFileError(path, "is a folder, not a file")
     with _open_bytes(path) as stream:
         head = stream.read(SNIFF_BYTES)
-    sniffed_encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter)
-    encoding = encoding or sniffed_encoding
+    encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter, encoding)
     header_record = skip_rows + 1
     pending: list[dict] = []
 
