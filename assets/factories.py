@@ -132,7 +132,9 @@ def raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
             snapshots=pedw.settings().snapshots_dir,
         )
         for issue in load.issues:
-            log = context.log.error if issue["kind"] == "refused" else context.log.warning
+            log = {"refused": context.log.error, "release": context.log.info}.get(
+                issue["kind"], context.log.warning
+            )
             log(f"source {issue['kind']}: {issue['message']}")
         context.log.info(f"raw.{table}: {load.rows} rows from {load.rows_by_source or 'no source'}")
         return dg.MaterializeResult(

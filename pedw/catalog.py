@@ -39,6 +39,10 @@ class Source:
     # columns one value fills for the whole file (a single-country or single-year survey).
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    # Who published it and which release this is, as a reader should see it under a figure
+    # (default: the format's publisher; the release the file states, see pedw.briefs.sources).
+    publisher: str | None = None
+    release: str | None = None
     base_dir: Path = Path(".")
 
     def files(self) -> list[Path]:
@@ -60,6 +64,7 @@ class Catalog:
     path: Path
     sources: tuple[Source, ...]
     description: str = ""
+    synthetic: bool = False  # generated data (the demo): every brief carries a banner saying so
 
     def for_level(self, level: str, formats: tuple[str, ...] | None = None) -> list[Source]:
         """Sources of one level, optionally restricted to some formats."""
@@ -178,7 +183,7 @@ def load_catalog(path: str | Path) -> Catalog:
             raise CatalogError(f"{where}: duplicate source name {entry['name']!r}")
         seen.add(entry["name"])
         known = {"name", "level", "format", "path", "url", "contract", "options", "columns",
-                 "constants"}  # fmt: skip
+                 "constants", "publisher", "release"}  # fmt: skip
         unknown = set(entry) - known
         if unknown:
             raise CatalogError(
@@ -201,4 +206,5 @@ def load_catalog(path: str | Path) -> Catalog:
         path=path.resolve(),
         sources=tuple(sources),
         description=document.get("description", ""),
+        synthetic=bool(document.get("synthetic", False)),
     )

@@ -28,6 +28,21 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "score_monitoring": ("enterprises_sheet", "kpis_sheet"),
 }
 
+# Who publishes each format, as a source line under a figure names it (publisher, dataset);
+# a catalog entry's `publisher:` overrides it (a national office's file in ILOSTAT layout).
+FORMAT_PUBLISHERS: dict[str, tuple[str, str]] = {
+    "ilostat_csv": ("ILO", "ILOSTAT"),
+    "ilostat_excel": ("ILO", "ILOSTAT"),
+    "ilostat_sdmx": ("ILO", "ILOSTAT"),
+    "wdi": ("World Bank", "World Development Indicators"),
+    "wdi_country_metadata": ("World Bank", "World Development Indicators"),
+    "pwt": ("Groningen Growth and Development Centre", "Penn World Table"),
+    "ggdc_etd": ("GGDC and UNU-WIDER", "Economic Transformation Database"),
+    "enterprise_csv": ("", "enterprise survey"),
+    "enterprise_survey": ("", "enterprise survey"),
+    "score_monitoring": ("ILO", "SCORE monitoring data"),
+}
+
 
 @dataclass(frozen=True)
 class Dataset:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.ilostat_labels import codes_from_labels, is_label_layout
-from pedw.sources.raw_table import raw_arrow, require_columns
+from pedw.sources.raw_table import raw_arrow, require_columns, with_release
 from pedw.sources.text_table import TextTable, read_text_table
 
 RAW_COLUMNS = ("ref_area", "indicator", "source", "sex", "classif1", "classif2", "time",
@@ -21,7 +22,23 @@ LABEL_COLUMNS = ("ref_area.label", "source.label", "indicator.label", "sex.label
                  "note_source.label")  # fmt: skip
 
 
+# ILOSTAT names a download after its indicator and the day it was made:
+# GDP_211P_NOC_NB_A-full-2023-10-18.csv, EMP_NIFL_SEX_RT_A-20240726T0000.csv.
+DOWNLOAD_DATE = re.compile(r"[-_]((?:19|20)\d\d)-?([01]\d)-?([0-3]\d)(?:T\d{4,6})?(?:[-_.]|$)")
+
+
+def download_date(path: Path) -> str | None:
+    """The download date an ILOSTAT file name carries, as YYYY-MM-DD."""
+    found = DOWNLOAD_DATE.search(path.name)
+    return f"{found[1]}-{found[2]}-{found[3]} (download date)" if found else None
+
+
 def load_ilostat_csv(source: Source, path: Path) -> pa.Table:
+    """One ILOSTAT file as raw observations, with the download date of its name as release."""
+    return with_release(_load_ilostat_csv(source, path), download_date(path))
+
+
+def _load_ilostat_csv(source: Source, path: Path) -> pa.Table:
     """One ILOSTAT file as raw observations (one row per published row, codes as published).
 
     Label layouts (no codes) are translated back to codes: English country names to ISO

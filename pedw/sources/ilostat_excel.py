@@ -33,7 +33,7 @@ from pedw.harmonise import country_codes
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
 from pedw.sources.ilostat_labels import indicator_from_file_name
-from pedw.sources.raw_table import raw_arrow
+from pedw.sources.raw_table import raw_arrow, with_release
 from pedw.sources.text_table import TextTable
 
 # The first header cell, in the languages ILOSTAT exports in.
@@ -100,7 +100,7 @@ def load_ilostat_excel(source: Source, path: Path) -> pa.Table:
     text = TextTable(path=path, table=table, lines=long["_line"].to_numpy(dtype=np.int64))
     raw = raw_arrow(text, source, {c: c for c in columns})
     release = release_date(sheet.iloc[:header_row, 0].dropna().astype(str).tolist())
-    return raw.replace_schema_metadata({"pedw_release": release} if release else None)
+    return with_release(raw, f"{release} (publisher's last update)" if release else None)
 
 
 def release_date(lines: list[str]) -> str | None:

@@ -93,3 +93,13 @@ def frame_as_text(frame, path, first_line: int) -> TextTable:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
     return TextTable(path=path, table=table, lines=np.arange(first_line, first_line + len(frame)))
+
+
+def with_release(table: pa.Table, release: str | None) -> pa.Table:
+    """`table` carrying the release its file states (recorded as kind 'release' in
+    quality.source_issues, cited under the figures built from it)."""
+    if not release:
+        return table
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"pedw_release": release.encode()}
+    )

@@ -11,7 +11,7 @@ from pedw.catalog import Source
 from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
-from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, snapshot_dir
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, redact, snapshot_dir
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.ilostat_excel import load_ilostat_excel
@@ -63,6 +63,10 @@ def source_files(source: Source, snapshots: Path | None = None) -> tuple[list[Pa
     issues = []
     if snapshot.status.startswith("offline"):
         issues.append(_issue(source, source.url, "warning", f"{source.url}: {snapshot.status}"))
+    kept = latest_snapshot(source.url, snapshots) or {}
+    modified = kept.get("headers", {}).get("Last-Modified")
+    stated = f"{modified} (Last-Modified)" if modified else f"{snapshot.fetched_at[:10]} (fetched)"
+    issues.append(_issue(source, source.url, "release", f"{redact(source.url)}: release {stated}"))
     return [snapshot.path], issues
 
 
@@ -121,7 +125,7 @@ def iter_source(
                     yield "issue", path, _issue(source, path, "warning", message)
                 release = notes.get(b"pedw_release")
                 if release and number == 0:  # the publisher's own date for this file
-                    message = f"{path}: release of {release.decode()} (publisher's last update)"
+                    message = f"{path}: release {release.decode()}"
                     yield "issue", path, _issue(source, path, "release", message)
                 yield "table", path, table.replace_schema_metadata(None)
         except SourceFileError as error:

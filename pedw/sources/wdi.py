@@ -13,7 +13,13 @@ import pyarrow as pa
 from pedw.catalog import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
-from pedw.sources.raw_table import constant_column, frame_as_text, raw_arrow, require_columns
+from pedw.sources.raw_table import (
+    constant_column,
+    frame_as_text,
+    raw_arrow,
+    require_columns,
+    with_release,
+)
 from pedw.sources.text_table import read_text_table
 
 METADATA_COLUMNS = {"country_code": "Country Code", "region": "Region",
@@ -86,7 +92,22 @@ def load_wdi_csv(source: Source, path: Path) -> pa.Table:
         }
     )
     cells = replace(text, table=long, lines=text.lines[repeat])
-    return raw_arrow(cells, source, {c: c for c in long.column_names})
+    raw = raw_arrow(cells, source, {c: c for c in long.column_names})
+    release = updated[0].strip() if updated else None if databank else bulk_last_updated(path)
+    return with_release(raw, release)
+
+
+BULK_UPDATED = re.compile(rb'^\W*"?Last Updated Date"?\s*,\s*"?([^",]+)"?')
+
+
+def bulk_last_updated(path: Path) -> str | None:
+    """The "Last Updated Date" line of a WDI bulk CSV's header block: the release it is."""
+    with path.open("rb") as handle:
+        for line in handle.readlines(2048)[:6]:
+            found = BULK_UPDATED.match(line.strip())
+            if found:
+                return found[1].decode("utf-8", "replace").strip()
+    return None
 
 
 def load_wdi_api_json(source: Source, path: Path) -> pa.Table:
