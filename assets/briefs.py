@@ -21,25 +21,28 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     kinds={"html", "pdf"},
     code_version=code_version(["pedw.briefs.build"]),
     metadata=outputs_metadata("briefs.index"),
-    description="A policy brief per country (HTML and PDF): productivity against peers, a decent-work "
-    "scorecard, the SME-large gap and its trend (under disclosure control), structural "
-    "change, model findings with intervals, data quality and sources, the run id and "
-    "input fingerprints. Built under <store>/_briefs and published with the warehouse "
-    "(<warehouse folder>/briefs/); index in briefs.index.",
+    description="A policy brief per economy with enough national data (HTML, the A4 PDF "
+    "printed from it, and the CSV data of its charts): key messages, productivity against "
+    "peers, a decent-work scorecard, and where the catalog has them structural change and "
+    "the SME-large gap (under disclosure control); cross-country findings apart; units, "
+    "sources and releases under every figure; the publication id. Built under "
+    "<store>/_briefs and published with the warehouse (<warehouse folder>/briefs/); index "
+    "in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
+    publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
     built = build_briefs(
         store,
         catalog,
         settings.briefs_build_dir,
         list(context.partition_keys),
         rule,
-        context.run_id,
+        publication_id,
         workers=settings.brief_workers,
     )
-    frame = index_frame(built, context.run_id)
+    frame = index_frame(built, publication_id, context.run_id)
     con = store.connect()
     try:
         con.register("_index", frame)

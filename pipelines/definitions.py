@@ -30,6 +30,7 @@ from pipelines.jobs import WAREHOUSE, downstream_of, observe_job, stage_jobs
 from pipelines.release_sensor import ilostat_release
 from pipelines.sensors import enterprise_partitions, failure_alert
 
+NATIONAL_PANEL = dg.AssetKey(["marts", "national_panel"])
 SOURCE_ASSETS = [*NATIONAL_SOURCES, *SECTOR_SOURCES, *ENTERPRISE_SOURCES, *SCORE_SOURCES]
 UPSTREAM_ASSETS = [
     *NATIONAL_ASSETS,
@@ -56,15 +57,18 @@ ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
 
 
 def absent_for(catalog: Catalog) -> set[dg.AssetKey]:
-    """Raw assets no entry of `catalog` feeds, and everything built on them (the warehouse
-    aside: a catalog without firm data still publishes)."""
+    """Raw assets no entry of `catalog` feeds, and everything built on them; the warehouse
+    and the briefs aside (a catalog without firm data still publishes, with national briefs)."""
     fed = {
         d.name
         for d in DATASETS
         if any(s.level == d.level and s.format in d.formats for s in catalog.sources)
     }
     raw = {dg.AssetKey(["raw", d.name]) for d in DATASETS if d.name not in fed}
-    return (raw | downstream_of(raw, ALL_ASSETS)) - {WAREHOUSE}
+    absent = raw | downstream_of(raw, ALL_ASSETS)
+    if NATIONAL_PANEL not in absent:  # briefs are built from whatever levels exist
+        absent -= {a.key for a in BRIEF_ASSETS}
+    return absent - {WAREHOUSE}
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

@@ -20,6 +20,8 @@ import dagster as dg
 from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import enterprise_countries
 from assets.metadata import OUTPUTS, TABLE_STATUS
+from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
+from pedw.briefs.inputs import brief_economies
 from pedw.catalog import load_catalog
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
@@ -66,18 +68,13 @@ class RunSummary:
 
 
 def _brief_keys(settings: Settings) -> list[str]:
-    """One brief per economy in the national panel."""
+    """One brief per economy with enough national data (pedw.briefs.content.MIN_SERIES)."""
     store = Store(settings.store_dir)
     if not store.exists("marts", "national_panel"):
         return []
     con = store.connect()
     try:
-        return [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT ref_area FROM marts.national_panel ORDER BY 1"
-            ).fetchall()
-        ]
+        return brief_economies(con, BRIEF_SERIES, MIN_SERIES)
     finally:
         con.close()
 

@@ -3,21 +3,27 @@ enterprise cells under disclosure control."""
 
 from __future__ import annotations
 
+import html as html_text
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
+from brief_checks import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    POPPLER,
+    check_brief_page,
+    check_pdf,
+    chromium_images,
+    key_messages,
+    pdf_pages_render,
+)
 
 from pedw.briefs.disclosure import DisclosureRule, suppress
 from pedw.models.enterprise import sme_gap_cells
 from pedw.warehouse import connect_read_only
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 def firm_panel(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
@@ -80,31 +86,57 @@ def briefs(pipeline):
     return settings, summary
 
 
-def test_every_country_has_an_html_page_and_a_pdf(briefs):
+def _publication(settings) -> str:
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        return con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_every_country_has_an_html_page_a_pdf_and_its_chart_data(briefs):
     settings, summary = briefs
     assert len(summary.brief_countries) == 40
+    publication = _publication(settings)
     for country in summary.brief_countries:
-        html = settings.briefs_dir / f"{country}.html"
-        pdf = settings.briefs_dir / f"{country}.pdf"
-        assert html.stat().st_size > 20_000 and pdf.read_bytes()[:5] == b"%PDF-"
+        check_brief_page(settings.briefs_dir, country, synthetic=True, publication_id=publication,
+                         units={"2017 PPP $ per worker"})  # fmt: skip
+        assert (settings.briefs_dir / f"{country}.pdf").read_bytes()[:5] == b"%PDF-"
     page = (settings.briefs_dir / "KEN.html").read_text()
-    assert "Kenya" in page and summary.run_ids[-2] in page and "marts.national_panel=" in page
+    assert "Kenya" in page and "marts.national_panel=" in page
+    # Three sections from three levels, each with its chart: national, sector, enterprise.
+    for section in ("figure-productivity", "figure-shift-share", "figure-sme-gap"):
+        assert f'<figure id="{section}">' in page
+    # Cross-country findings are labelled apart from the country's own figures.
+    cross = page[page.index('<section id="cross-country">') :]
+    assert cross.count('<span class="label">Cross-country</span>') >= 5
+    assert key_messages(page)[0].startswith("Output per worker in Kenya was ")
     con = connect_read_only(settings.warehouse_path)
-    index = con.execute("SELECT count(*), count(DISTINCT country) FROM briefs.index").fetchone()
+    index = con.execute(
+        "SELECT count(*), count(DISTINCT country), count(*) FILTER (WHERE publication_id = ?), "
+        "count(*) FILTER (WHERE html LIKE 'briefs/%' AND data_files LIKE 'briefs/%') "
+        "FROM briefs.index",
+        [publication],
+    ).fetchone()
     con.close()
-    assert index == (40, 40)
+    assert index == (40, 40, 40, 40)
 
 
 def test_brief_figures_come_from_the_warehouse(briefs):
     settings, _ = briefs
     con = connect_read_only(settings.warehouse_path)
-    year, value = con.execute(
+    rows = con.execute(
         "SELECT year, output_per_worker FROM marts.national_panel WHERE ref_area = 'PER' "
-        "AND output_per_worker IS NOT NULL ORDER BY year DESC LIMIT 1"
-    ).fetchone()
+        "AND output_per_worker IS NOT NULL ORDER BY year"
+    ).fetchall()
     con.close()
+    year, value = rows[-1]
     page = (settings.briefs_dir / "PER.html").read_text()
     assert f"{value:,.0f}</b>output per worker, {year}" in page
+    assert f"Output per worker in Peru was {value:,.0f} (2017 PPP $ per worker) in {year}" in page
+    data = pd.read_csv(settings.briefs_dir / "PER_productivity.csv")
+    assert data["year"].tolist() == [y for y, _ in rows]
+    assert data["country"].tolist() == [round(v) for _, v in rows]
 
 
 def test_suppressed_cells_do_not_reach_the_brief(briefs):
@@ -116,11 +148,15 @@ def test_suppressed_cells_do_not_reach_the_brief(briefs):
     ).fetchall()
     con.close()
     assert small, "the test demo should have some cells below the disclosure threshold"
-    for country, _year, _size, gap in small:
+    for country, year, size, gap in small:
         page = (settings.briefs_dir / f"{country}.html").read_text()
         assert "suppressed under disclosure control" in page
-        for shown in (f"{gap:+.3f}", f"{100 * gap:.1f}", f"{gap:.4f}"):
+        for shown in (f"{gap:+.3f}", f"{100 * gap:+.1f}", f"{100 * gap:.1f}", f"{gap:.4f}"):
             assert shown not in page
+        chart_data = settings.briefs_dir / f"{country}_sme_gap.csv"  # absent: nothing published
+        if chart_data.exists():
+            data = pd.read_csv(chart_data)
+            assert data[(data["year"] == year) & (data["size_class"] == size)].empty
 
 
 @pytest.mark.skipif(
@@ -128,31 +164,7 @@ def test_suppressed_cells_do_not_reach_the_brief(briefs):
 )
 def test_brief_renders_in_headless_chromium_with_every_chart(briefs, tmp_path):
     settings, _ = briefs
-    page = (settings.briefs_dir / "KEN.html").read_text()
-    probe = """<script>
-      window.__errors = 0; window.addEventListener('error', () => window.__errors++, true);
-      window.addEventListener('load', () => {
-        const images = Array.from(document.images);
-        const broken = images.filter(i => !i.complete || i.naturalWidth === 0).length;
-        document.title = `images=${images.length} broken=${broken} errors=${window.__errors}`;
-      });
-    </script>"""
-    checked = tmp_path / "KEN.html"
-    checked.write_text(page.replace("</head>", probe + "</head>"))
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            checked.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    title = re.search(r"<title>(.*?)</title>", result.stdout).group(1)
+    title = chromium_images(settings.briefs_dir / "KEN.html", tmp_path)
     assert title == "images=3 broken=0 errors=0", title
     screenshot = tmp_path / "KEN.png"
     subprocess.run(
@@ -162,7 +174,7 @@ def test_brief_renders_in_headless_chromium_with_every_chart(briefs, tmp_path):
             f"--user-data-dir={tmp_path / 'profile2'}",
             "--window-size=1100,2400",
             f"--screenshot={screenshot}",
-            checked.as_uri(),
+            (tmp_path / "KEN.html").as_uri(),
         ],
         capture_output=True,
         timeout=120,
@@ -171,22 +183,23 @@ def test_brief_renders_in_headless_chromium_with_every_chart(briefs, tmp_path):
 
 
 @pytest.mark.skipif(
-    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed"
+    not POPPLER, reason="poppler-utils (pdfinfo, pdffonts, pdftotext) is not installed"
 )
-def test_pdf_pages_render_to_non_empty_images(briefs, tmp_path):
+def test_pdf_is_the_same_document_printed_to_a4(briefs, tmp_path):
     settings, _ = briefs
-    subprocess.run(
+    html = (settings.briefs_dir / "KEN.html").read_text()
+    messages = [re.sub(r"<[^>]+>", "", m) for m in key_messages(html)]
+    text = check_pdf(
+        settings.briefs_dir / "KEN.pdf",
         [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "40",
-            str(settings.briefs_dir / "KEN.pdf"),
-            str(tmp_path / "page"),
+            "DEMO DATA: synthetic figures",
+            "Key messages",
+            *[html_text.unescape(m) for m in messages],
+            "Cross-country findings (not specific to Kenya)",
+            "Source: ",
+            _publication(settings),
         ],
-        check=True,
-        timeout=120,
     )
-    pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) >= 3
-    assert all(p.stat().st_size > 3_000 for p in pages), [p.stat().st_size for p in pages]
+    assert text.count("Source: ") >= 3
+    pages = pdf_pages_render(settings.briefs_dir / "KEN.pdf", tmp_path)
+    assert len(pages) >= 3 and all(size > 3_000 for size in pages), pages

@@ -8,7 +8,16 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 import pytest
+from brief_checks import (
+    CHROMIUM,
+    POPPLER,
+    check_brief_page,
+    check_pdf,
+    chromium_images,
+    pdf_pages_render,
+)
 
+from pedw.briefs.content import BRIEF_SERIES
 from pedw.catalog import Source
 from pedw.harmonise import country_code
 from pedw.settings import PROJECT_ROOT, resolve_settings
@@ -254,7 +263,36 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_pat
         ).fetchall()
     )
     assert units == {"constant 2015 local currency": 17_748}
+    # A brief for every economy with at least three of the brief's national series, built
+    # from the national and sector levels alone (no firm data in these files).
+    observed = " + ".join(f"(count({v}) > 0)::INT" for v in BRIEF_SERIES)
+    eligible = [r[0] for r in con.execute(
+        f"SELECT ref_area FROM marts.national_panel GROUP BY 1 HAVING {observed} >= 3 ORDER BY 1"
+    ).fetchall()]  # fmt: skip
+    publication = con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
+    indexed = con.execute("SELECT count(*) FROM briefs.index").fetchone()[0]
     con.close()
+    assert summary.brief_countries == eligible and len(eligible) > 180 and indexed == len(eligible)
+    units = {"2017 PPP $ per worker"}
+    kenya = check_brief_page(settings.briefs_dir, "KEN", synthetic=False,
+                             publication_id=publication, units=units)  # fmt: skip
+    assert 'id="figure-shift-share"' in kenya and 'id="smes"' not in kenya
+    assert "Economic Transformation Database (release 15 July 2021)" in kenya
+    assert "ILOSTAT (release 2023-10-18 (download date)), indicator GDP_211P_NOC_NB" in kenya
+    assert "no firm-level source" in kenya
+    france = check_brief_page(settings.briefs_dir, "FRA", synthetic=False,
+                              publication_id=publication, units=units)  # fmt: skip
+    assert "this catalog has no sector-level source" not in france
+    assert "Structural change: no sector value added and employment for this economy" in france
+    if POPPLER:
+        check_pdf(
+            settings.briefs_dir / "KEN.pdf", ["Kenya", "Key messages", "Source: ILO, ILOSTAT"]
+        )
+        assert pdf_pages_render(settings.briefs_dir / "KEN.pdf", tmp_path)
+    if CHROMIUM:
+        assert chromium_images(settings.briefs_dir / "KEN.html", tmp_path) == (
+            "images=2 broken=0 errors=0"
+        )
 
 
 def test_pwt_price_year_is_read_from_the_release_never_assumed(real_data, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import multiprocessing
 import os
 import signal
@@ -14,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pedw.briefs.content import BriefInputs, brief_content, load_inputs
+from pedw.briefs.content import brief_content
 from pedw.briefs.disclosure import DisclosureRule
-from pedw.briefs.render import charts_for, render_html, render_pdf
+from pedw.briefs.inputs import BriefInputs, load_inputs
+from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
+from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
 from pedw.store import Store
 
@@ -26,28 +27,23 @@ class BuiltBrief:
     country: str
     html: Path
     pdf: Path
+    data: tuple[Path, ...]
     charts: int
     suppressed_cells: int
+    key_messages: int
     fingerprints: dict[str, str]
 
 
-def catalog_sources(catalog: Catalog) -> list[dict]:
-    """Each catalog source with its files' modification dates (the release we actually read)."""
-    rows = []
-    for source in catalog.sources:
-        files = source.files()
-        dates = [
-            dt.date.fromtimestamp(os.path.getmtime(f)).isoformat() for f in files if f.exists()
-        ]
-        rows.append(
-            {
-                "name": source.name,
-                "format": source.format,
-                "file": ", ".join(f.name for f in files[:3]) + (" ..." if len(files) > 3 else ""),
-                "date": max(dates) if dates else "missing",
-            }
-        )
-    return rows
+@dataclass(frozen=True)
+class BriefJob:
+    """What every brief of a run shares: inputs, citations, the rule, where to write."""
+
+    inputs: BriefInputs
+    cited: dict[str, SourceRelease]
+    synthetic: bool
+    out_dir: Path
+    rule: DisclosureRule
+    publication_id: str
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -63,32 +59,35 @@ def build_briefs(
     out_dir: Path,
     countries: list[str],
     rule: DisclosureRule,
-    run_id: str,
+    publication_id: str,
     workers: int | None = None,
 ) -> list[BuiltBrief]:
-    """Write <out_dir>/<country>.html and .pdf for each country from the store's current tables.
-
-    `workers` processes build them (None: one per available core).
-    """
+    """Write <out_dir>/<country>.html, .pdf and the CSV data of its charts for each country
+    from the store's current tables. `workers` processes build them (None: one per core)."""
     con = store.connect()
     try:
         inputs = load_inputs(con)
     finally:
         con.close()
-    sources = catalog_sources(catalog)
+    job = BriefJob(
+        inputs,
+        source_releases(catalog, inputs.release_issues),
+        catalog.synthetic,
+        out_dir,
+        rule,
+        publication_id,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
     workers = min(workers or len(os.sched_getaffinity(0)), len(countries) // 4)
     if multiprocessing.current_process().daemon:
         workers = 1  # a daemonic process (a Celery prefork child) may not start processes
     if workers <= 1:
-        return [build_brief(inputs, sources, out_dir, c, rule, run_id) for c in countries]
+        return [build_brief(job, c) for c in countries]
     # Charts and PDFs are CPU-bound: one process per core, each given the inputs once.
     shares = [countries[i::workers] for i in range(workers)]
     context = multiprocessing.get_context("spawn")  # no fork of a threaded Dagster process
     with ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(inputs, sources, out_dir, rule, run_id),
+        workers, mp_context=context, initializer=_start_worker, initargs=(job,)
     ) as pool:
         built = {b.country: b for share in pool.map(_build_share, shares) for b in share}
     return [built[c] for c in countries]
@@ -110,51 +109,56 @@ def _die_with_parent() -> None:
 PR_SET_PDEATHSIG = 1
 
 
-def _start_worker(inputs, sources, out_dir, rule, run_id) -> None:
+def _start_worker(job: BriefJob) -> None:
     _die_with_parent()
-    _WORKER.update(inputs=inputs, sources=sources, out_dir=out_dir, rule=rule, run_id=run_id)
+    _WORKER["job"] = job
 
 
 def _build_share(countries: list[str]) -> list[BuiltBrief]:
-    w = _WORKER
-    return [
-        build_brief(w["inputs"], w["sources"], w["out_dir"], c, w["rule"], w["run_id"])
-        for c in countries
-    ]
+    return [build_brief(_WORKER["job"], c) for c in countries]
 
 
-def build_brief(
-    inputs: BriefInputs,
-    sources: list[dict],
-    out_dir: Path,
-    country: str,
-    rule: DisclosureRule,
-    run_id: str,
-) -> BuiltBrief:
-    """One country's brief from loaded inputs."""
-    content = brief_content(inputs, country, rule, run_id)
+def build_brief(job: BriefJob, country: str) -> BuiltBrief:
+    """One country's brief: HTML, the PDF printed from it, and its charts' data as CSV."""
+    content = brief_content(
+        job.inputs, country, job.rule, job.publication_id, job.cited, job.synthetic
+    )
     charts = charts_for(content)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html, pdf = out_dir / f"{country}.html", out_dir / f"{country}.pdf"
-    page = render_html(content, charts, sources)
+    files = data_files(content, charts)
+    out = job.out_dir
+    for name, frame in files.items():
+        _write_atomically(out / name, lambda p, f=frame: f.to_csv(p, index=False))
+    html, pdf = out / f"{country}.html", out / f"{country}.pdf"
+    page = render_html(content, charts, files)
     _write_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
-    _write_atomically(pdf, lambda p: render_pdf(content, charts, p))
-    suppressed = int(content.sme_gap_cells["suppressed"].sum()) if len(content.sme_gap_cells) else 0
-    return BuiltBrief(country, html, pdf, len(charts), suppressed, content.fingerprints)
+    _write_atomically(pdf, lambda p: render_pdf(page, p, out))
+    return BuiltBrief(
+        country,
+        html,
+        pdf,
+        tuple(out / name for name in files),
+        len(charts),
+        content.suppressed_cells,
+        len(content.key_messages),
+        content.fingerprints,
+    )
 
 
-def index_frame(briefs: list[BuiltBrief], run_id: str) -> pd.DataFrame:
+def index_frame(briefs: list[BuiltBrief], publication_id: str, run_id: str) -> pd.DataFrame:
     """briefs.index rows: where each brief is (relative to the warehouse folder, as published:
-    briefs/<file>, so the index holds on any machine) and which inputs made it."""
+    briefs/<file>, so the index holds on any machine) and what it was built from."""
     return pd.DataFrame(
         [
             {
                 "country": b.country,
                 "html": f"briefs/{b.html.name}",
                 "pdf": f"briefs/{b.pdf.name}",
+                "data_files": ";".join(f"briefs/{p.name}" for p in b.data),
                 "charts": b.charts,
+                "key_messages": b.key_messages,
                 "suppressed_cells": b.suppressed_cells,
                 "input_fingerprints": ";".join(f"{k}={v}" for k, v in b.fingerprints.items()),
+                "publication_id": publication_id,
                 "run_id": run_id,
             }
             for b in briefs

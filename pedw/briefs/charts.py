@@ -1,87 +1,176 @@
-"""The brief's charts (matplotlib, PNG bytes): productivity against peers, SME gap, structural change."""
+"""The brief's charts: drawn from the values the brief prints (rounded as shown), in a
+colour-blind-safe palette (Okabe-Ito) with distinct markers and line styles, each with alt
+text that says what it shows and the data behind it as a CSV frame.
+
+Charts are PNG (raster): the HTML and the PDF carry the picture, not coordinates with more
+digits than the tables beside it.
+"""
 
 from __future__ import annotations
 
 import io
+import math
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-COLOURS = {"country": "#1f4e79", "region_median": "#e07b39", "income_group_median": "#7f7f7f",
-           "micro": "#c00000", "small": "#e07b39", "medium": "#2e75b6"}  # fmt: skip
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+           "sky": "#56B4E9", "purple": "#CC79A7", "grey": "#7F7F7F", "black": "#000000"}  # fmt: skip
+SERIES_STYLE = {
+    "country": (PALETTE["blue"], "-", "o"),
+    "region_median": (PALETTE["orange"], "--", "s"),
+    "income_group_median": (PALETTE["grey"], ":", "^"),
+    "micro": (PALETTE["vermillion"], "-", "o"),
+    "small": (PALETTE["orange"], "--", "s"),
+    "medium": (PALETTE["sky"], ":", "D"),
+}
+SHIFT_SHARE_PARTS = [
+    ("within_sector_growth_pct", "Within sectors", PALETTE["blue"], ""),
+    ("static_structural_change_growth_pct", "Static structural change", PALETTE["orange"], "//"),
+    ("dynamic_reallocation_growth_pct", "Dynamic reallocation", PALETTE["green"], ".."),
+    ("entry_exit_growth_pct", "Sectors entering or leaving", PALETTE["grey"], "xx"),
+]
+plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
+                     "axes.spines.right": False})  # fmt: skip
 
 
-def png(draw, *args) -> bytes:
-    """Draw a chart on a new figure and return it as PNG bytes."""
-    figure, axis = plt.subplots(figsize=(7, 3.4))
-    draw(axis, *args)
+@dataclass(frozen=True)
+class Chart:
+    """One chart of a brief: the picture, what it shows in words, and its data."""
+
+    name: str
+    png: bytes
+    alt: str
+    data: pd.DataFrame
+
+
+def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
 
 
-def productivity_chart(axis, series: pd.DataFrame, country_name: str) -> None:
+def _legend_below(axis, columns: int) -> None:
+    """The legend under the plot, never over its points."""
+    axis.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                ncol=columns)  # fmt: skip
+
+
+def productivity_chart(series: pd.DataFrame, country_name: str, unit: str) -> Chart:
+    """Output per worker against the regional and income-group medians, as printed (whole units)."""
     labels = {
         "country": country_name,
         "region_median": "Regional median",
         "income_group_median": "Income-group median",
     }
+    data = series[["year", *[c for c in labels if c in series]]].copy()
+    for column in labels:
+        if column in data:
+            data[column] = data[column].round(0)
+    figure, axis = plt.subplots(figsize=(7, 3.6))
+    drawn = 0
     for column, label in labels.items():
-        if column in series and series[column].notna().any():
-            axis.plot(
-                series["year"],
-                series[column] / 1000,
-                label=label,
-                color=COLOURS[column],
-                linewidth=2.4 if column == "country" else 1.4,
-                linestyle="-" if column == "country" else "--",
-            )
-    axis.set_ylabel("Output per worker (thousands)")
-    axis.set_title("Labour productivity against peers")
+        if column in data and data[column].notna().any():
+            colour, style, marker = SERIES_STYLE[column]
+            axis.plot(data["year"], data[column] / 1000, label=label, color=colour,
+                      linestyle=style, marker=marker, markersize=3.5, markevery=max(len(data) // 8, 1),
+                      linewidth=2.4 if column == "country" else 1.4)  # fmt: skip
+            drawn += 1
+    axis.set_ylabel(f"Output per worker\n(thousands, {unit})")
+    axis.set_xlabel("Year")
     axis.grid(alpha=0.3)
-    axis.legend(frameon=False, fontsize=8)
+    _legend_below(axis, drawn)
+    known = data.dropna(subset=["country"])
+    first, last = known.iloc[0], known.iloc[-1]
+    alt = (
+        f"Line chart of output per worker in {country_name} ({unit}), {int(first['year'])} to "
+        f"{int(last['year'])}: from {first['country']:,.0f} to {last['country']:,.0f}"
+        f" ({'up' if last['country'] >= first['country'] else 'down'}"
+        f" {abs(100 * (last['country'] / first['country'] - 1)):.0f}%)"
+    )
+    if "region_median" in known and not math.isnan(last.get("region_median", math.nan)):
+        alt += f"; the regional median was {last['region_median']:,.0f} in {int(last['year'])}"
+    return Chart("productivity", _png(figure), alt + ".", data)
 
 
-def sme_gap_chart(axis, cells: pd.DataFrame) -> None:
+def sme_gap_chart(cells: pd.DataFrame) -> Chart:
+    """Published (not suppressed) gaps in log points, rounded to one decimal as printed."""
+    shown = cells[~cells["suppressed"]]
+    data = pd.DataFrame(
+        {
+            "year": shown["year"],
+            "size_class": shown["size_class"],
+            "gap_log_points": (100 * shown["productivity_gap"]).round(1),
+            "ci_low": (
+                100 * (shown["productivity_gap"] - 1.96 * shown["productivity_gap_se"])
+            ).round(1),
+            "ci_high": (
+                100 * (shown["productivity_gap"] + 1.96 * shown["productivity_gap_se"])
+            ).round(1),
+        }
+    ).reset_index(drop=True)
+    figure, axis = plt.subplots(figsize=(7, 3.6))
+    drawn = []
     for size in ("micro", "small", "medium"):
-        rows = cells[(cells["size_class"] == size) & ~cells["suppressed"]]
+        rows = data[data["size_class"] == size]
         if len(rows):
-            axis.errorbar(
-                rows["year"],
-                100 * rows["productivity_gap"],
-                yerr=196 * rows["productivity_gap_se"],
-                label=f"{size} vs large",
-                color=COLOURS[size],
-                marker="o",
-                capsize=3,
-            )
+            colour, style, marker = SERIES_STYLE[size]
+            axis.errorbar(rows["year"], rows["gap_log_points"],
+                          yerr=[rows["gap_log_points"] - rows["ci_low"],
+                                rows["ci_high"] - rows["gap_log_points"]],
+                          label=f"{size} vs large", color=colour, linestyle=style, marker=marker,
+                          capsize=3)  # fmt: skip
+            drawn.append(size)
     axis.axhline(0, color="black", linewidth=0.8)
-    axis.set_ylabel("Gap in log productivity (x100)")
-    axis.set_title("SME productivity gap against large firms (95% intervals)")
+    axis.set_ylabel("Productivity gap to large firms\n(log points; below 0: behind)")
+    axis.set_xlabel("Year")
     axis.grid(alpha=0.3)
-    axis.legend(frameon=False, fontsize=8)
+    _legend_below(axis, max(len(drawn), 1))
+    latest = data[data["year"] == data["year"].max()] if len(data) else data
+    described = ", ".join(f"{r.size_class} {r.gap_log_points:+.1f}" for r in latest.itertuples())
+    alt = (
+        f"Chart of the productivity gap of micro, small and medium firms to large firms, in log "
+        f"points with 95% intervals; in {int(data['year'].max()) if len(data) else '-'}: "
+        f"{described or 'no published cell'} (negative: behind large firms)."
+    )
+    return Chart("sme_gap", _png(figure), alt, data)
 
 
-def shift_share_chart(axis, periods: pd.DataFrame) -> None:
-    labels = [f"{s}-{e}" for s, e in zip(periods["start_year"], periods["end_year"], strict=True)]
-    parts = [
-        ("within_sector_growth_pct", "Within sectors", "#1f4e79"),
-        ("static_structural_change_growth_pct", "Static structural change", "#e07b39"),
-        ("dynamic_reallocation_growth_pct", "Dynamic reallocation", "#70ad47"),
-        ("entry_exit_growth_pct", "Sectors entering or leaving", "#7f7f7f"),
-    ]
-    positive = [0.0] * len(periods)
-    negative = [0.0] * len(periods)
-    for column, label, colour in parts:
-        values = periods[column].tolist()
+def shift_share_chart(periods: pd.DataFrame) -> Chart:
+    """The successive periods only: the whole-period total is a table row, not a bar on the
+    same axis (it would dwarf the periods)."""
+    columns = [c for c, *_ in SHIFT_SHARE_PARTS]
+    data = periods[["start_year", "end_year", *columns, "total_change_growth_pct"]].copy()
+    data[[*columns, "total_change_growth_pct"]] = data[[*columns, "total_change_growth_pct"]].round(
+        1
+    )
+    labels = [f"{s}-{e}" for s, e in zip(data["start_year"], data["end_year"], strict=True)]
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    positive = [0.0] * len(data)
+    negative = [0.0] * len(data)
+    for column, label, colour, hatch in SHIFT_SHARE_PARTS:
+        values = data[column].fillna(0).tolist()
         bottoms = [p if v >= 0 else n for v, p, n in zip(values, positive, negative, strict=True)]
-        axis.bar(labels, values, bottom=bottoms, label=label, color=colour)
+        axis.bar(labels, values, bottom=bottoms, label=label, color=colour, hatch=hatch,
+                 edgecolor="white", linewidth=0.5)  # fmt: skip
         positive = [p + max(v, 0) for v, p in zip(values, positive, strict=True)]
         negative = [n + min(v, 0) for v, n in zip(values, negative, strict=True)]
-    axis.plot(labels, periods["total_change_growth_pct"], "kD", label="Aggregate growth")
+    axis.plot(labels, data["total_change_growth_pct"], "kD", label="Aggregate growth")
     axis.axhline(0, color="black", linewidth=0.8)
-    axis.set_ylabel("Productivity growth (%)")
-    axis.set_title("Where productivity growth came from")
+    axis.set_ylabel("Contribution to productivity\ngrowth over the period (%)")
     axis.tick_params(axis="x", rotation=45)
-    axis.legend(frameon=False, fontsize=8)
+    _legend_below(axis, 3)
+    best = data.loc[data["total_change_growth_pct"].idxmax()]
+    worst = data.loc[data["total_change_growth_pct"].idxmin()]
+    alt = (
+        f"Stacked bar chart of productivity growth in {len(data)} periods from "
+        f"{int(data['start_year'].min())} to {int(data['end_year'].max())}, split into growth "
+        f"within sectors, structural change and sector entry or exit; the strongest period was "
+        f"{int(best['start_year'])}-{int(best['end_year'])} ({best['total_change_growth_pct']:+.1f}%),"
+        f" the weakest {int(worst['start_year'])}-{int(worst['end_year'])} "
+        f"({worst['total_change_growth_pct']:+.1f}%)."
+    )
+    return Chart("shift_share", _png(figure), alt, data)

@@ -5,23 +5,35 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from pedw.briefs.disclosure import DisclosureRule, suppress
-from pedw.store import check_identifier
+from pedw.briefs.inputs import BriefInputs
+from pedw.briefs.messages import key_messages
+from pedw.briefs.sources import SourceRelease, source_line
 
+# The national indicators of the scorecard: variable, label (the unit comes from
+# staging.series_metadata), and which direction is better.
 SCORECARD = [
-    ("informality_rate", "Informal employment (% of employment)", "lower"),
-    ("informal_employment_rate", "Informal employment rate, all sectors (%)", "lower"),
-    ("labour_income_share", "Labour income share (% of GDP)", "higher"),
-    ("mean_real_earnings", "Mean monthly earnings (2017 PPP $)", "higher"),
-    ("mean_monthly_earnings_usd", "Mean monthly earnings (current US$)", "higher"),
-    ("working_poverty_rate", "Working poverty rate (%)", "lower"),
-    ("unemployment_rate", "Unemployment rate (%)", "lower"),
-    ("youth_neet_rate", "Youth not in employment, education or training (%)", "lower"),
-    ("fatal_injury_rate", "Fatal occupational injuries per 100,000 workers", "lower"),
+    ("informality_rate", "Informal employment (SDG 8.3.1)", "lower"),
+    ("informal_employment_rate", "Informal employment, all sectors", "lower"),
+    ("labour_income_share", "Labour income share (SDG 10.4.1)", "higher"),
+    ("mean_real_earnings", "Mean monthly earnings, real", "higher"),
+    ("mean_monthly_earnings_usd", "Mean monthly earnings", "higher"),
+    ("working_poverty_rate", "Working poverty (SDG 1.1.1)", "lower"),
+    ("unemployment_rate", "Unemployment (SDG 8.5.2)", "lower"),
+    ("youth_neet_rate", "Youth not in employment, education or training (SDG 8.6.1)", "lower"),
+    ("fatal_injury_rate", "Fatal occupational injuries (SDG 8.8.1)", "lower"),
 ]
+# An economy gets a brief when the national panel has at least MIN_SERIES of its headline
+# series (output per worker and the scorecard): enough for three key messages.
+BRIEF_SERIES = ["output_per_worker", *(variable for variable, _, _ in SCORECARD)]
+MIN_SERIES = 3
+# ILO observation flags (obs_status) and what a reader is told beside a flagged figure.
+OBSERVATION_FLAGS = {"B": "break in series", "U": "unreliable", "I": "imputed",
+                     "E": "estimate", "P": "projected", "M": "flagged missing by the publisher"}  # fmt: skip
+MODELLED_SOURCE = "XA:"  # ILOSTAT source ids of the ILO modelled estimates
+
 # How a coefficient reads for a person: transform of the estimate, sentence, number format.
 TRANSFORMS = {
     "per10pct": lambda b: b * math.log(1.1),  # level change for a 10% higher output per worker
@@ -98,141 +110,57 @@ FINDINGS = [
 
 @dataclass
 class BriefContent:
-    """The figures of one brief, with the tables they came from."""
+    """The figures of one brief, with the tables and sources they came from."""
 
     country: str
     country_name: str
     region: str | None
     income_group: str | None
     latest_year: int | None
+    publication_id: str = ""
+    synthetic: bool = False
+    units: dict[str, str] = field(default_factory=dict)
     headline: dict = field(default_factory=dict)
     productivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     scorecard: list[dict] = field(default_factory=list)
+    key_messages: list[str] = field(default_factory=list)
     sme_gap_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     sme_gap_trend: pd.DataFrame = field(default_factory=pd.DataFrame)
-    shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)
-    findings: list[dict] = field(default_factory=list)
+    shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # successive periods
+    shift_share_whole: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole span
+    findings: list[dict] = field(default_factory=list)  # cross-country, not this economy's
+    missing: list[str] = field(default_factory=list)  # sections left out, and why
     quality: dict = field(default_factory=dict)
-    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cited: dict[str, SourceRelease] = field(default_factory=dict)
+    source_lines: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
-    run_id: str = ""
     disclosure: str = ""
 
-
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
+    @property
+    def suppressed_cells(self) -> int:
+        cells = self.sme_gap_cells
+        return int(cells["suppressed"].sum()) if len(cells) else 0
 
 
-def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """Order-independent hash of a table's content (run ids excluded: same data, same print)."""
-    columns = [
-        r[0]
-        for r in con.execute(f"DESCRIBE {schema}.{check_identifier(table)}").fetchall()
-        if r[0] not in ("run_id", "model_group", "quarantined_at", "logged_at", "validated_at")
-    ]
-    packed = ", ".join(f'"{c}"' for c in columns)
-    value = con.execute(
-        f"SELECT count(*), bit_xor(hash(struct_pack({packed}))) FROM {schema}.{table}"
-    ).fetchone()
-    return f"{value[0]}:{(value[1] or 0):016x}"[:24]
-
-
-@dataclass
-class BriefInputs:
-    """The materialized tables every brief reads, loaded once per run."""
-
-    panel: pd.DataFrame
-    estimates: pd.DataFrame
-    sme_gap_cells: pd.DataFrame
-    sme_gap_trend: pd.DataFrame
-    shift_share: pd.DataFrame
-    failed_rules: list[dict]
-    rules_checked: int
-    quarantined: list[dict]
-    sources: pd.DataFrame
-    fingerprints: dict[str, str]
-
-
-def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
-    """Read the marts, model results and quality tables the briefs are built from."""
-
-    def table(schema: str, name: str, query: str) -> pd.DataFrame:
-        return con.execute(query).df() if _has(con, schema, name) else pd.DataFrame()
-
-    fingerprints = {
-        f"{schema}.{name}": table_fingerprint(con, schema, name)
-        for schema, name in [
-            ("marts", "national_panel"),
-            ("marts", "sector_panel"),
-            ("models", "estimates"),
-            ("models", "sme_gap_cells"),
-            ("models", "shift_share"),
-        ]
-        if _has(con, schema, name)
-    }
-    failed = table(
-        "quality",
-        "validation_results",
-        "SELECT dataset, rule, coalesce(\"column\", '') AS column, severity, observed "
-        "FROM quality.validation_results WHERE NOT success ORDER BY severity, dataset",
-    )
-    return BriefInputs(
-        panel=con.execute("SELECT * FROM marts.national_panel").df(),
-        estimates=table("models", "estimates", "SELECT * FROM models.estimates"),
-        sme_gap_cells=table(
-            "models",
-            "sme_gap_cells",
-            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_cells "
-            "ORDER BY country, year, size_class",
-        ),
-        sme_gap_trend=table(
-            "models",
-            "sme_gap_trend",
-            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_trend "
-            "WHERE outcome = 'log_labour_productivity'",
-        ),
-        shift_share=table(
-            "models",
-            "shift_share",
-            # Successive windows in time order, then the whole period (the longest span).
-            "SELECT * EXCLUDE (run_id) FROM models.shift_share ORDER BY ref_area, "
-            "end_year - start_year = max(end_year - start_year) OVER (PARTITION BY ref_area), "
-            "start_year",
-        ),
-        failed_rules=failed.to_dict("records"),
-        rules_checked=int(
-            table(
-                "quality",
-                "validation_results",
-                "SELECT count(*) AS n FROM quality.validation_results",
-            )
-            .get("n", pd.Series([0]))
-            .sum()
-        ),
-        quarantined=table(
-            "quality",
-            "load_log",
-            "SELECT dataset, sum(rows_read) AS rows_read, sum(rows_quarantined) AS rows_quarantined "
-            "FROM quality.load_log GROUP BY dataset ORDER BY dataset",
-        ).to_dict("records"),
-        sources=table(
-            "staging",
-            "series_metadata",
-            "SELECT level, variable, unit, source_names, source_ids, first_year, last_year "
-            "FROM staging.series_metadata WHERE observations > 0 ORDER BY level, variable",
-        ),
-        fingerprints=fingerprints,
-    )
+# Where every figure of a brief is found in the warehouse (the brief prints this).
+FIGURE_TABLES = {
+    "productivity": "marts.national_panel (output_per_worker; medians over region / income_group)",
+    "scorecard": "marts.national_panel (one column per indicator); flags in staging.national_series",
+    "shift_share": "models.shift_share",
+    "sme_gap": "models.sme_gap_cells and models.sme_gap_trend (after disclosure control)",
+    "findings": "models.estimates (model_id, term)",
+    "quality": "quality.validation_results, quality.load_log, quality.model_exclusions",
+}
 
 
 def brief_content(
-    inputs: BriefInputs, country: str, rule: DisclosureRule, run_id: str
+    inputs: BriefInputs,
+    country: str,
+    rule: DisclosureRule,
+    publication_id: str,
+    cited: dict[str, SourceRelease],
+    synthetic: bool = False,
 ) -> BriefContent:
     """Every figure of the brief for `country`, from the loaded marts, models and quality tables."""
     panel = inputs.panel
@@ -241,32 +169,76 @@ def brief_content(
         raise ValueError(f"{country} is not in marts.national_panel")
     first = mine.iloc[-1]
     with_output = mine.dropna(subset=["output_per_worker"])
-    latest = int(with_output["year"].max()) if len(with_output) else None
+    series = inputs.series
     content = BriefContent(
         country=country,
         country_name=str(first["country_name"]),
         region=first["region"] if isinstance(first["region"], str) else None,
         income_group=first["income_group"] if isinstance(first["income_group"], str) else None,
-        latest_year=latest,
-        run_id=run_id,
+        latest_year=int(with_output["year"].max()) if len(with_output) else None,
+        publication_id=publication_id,
+        synthetic=synthetic,
+        units=_national_units(series),
         disclosure=rule.describe(),
+        series=series,
+        cited=cited,
+        fingerprints=inputs.fingerprints,
     )
-    _productivity(content, panel, mine)
-    _scorecard(content, panel, mine)
+    flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
+    _productivity(content, panel, mine, flags)
+    _scorecard(content, panel, mine, flags)
+    _sectors(content, inputs)
     _enterprise(content, inputs, rule)
-    if len(inputs.shift_share):
-        content.shift_share = _rows_of(inputs.shift_share, "ref_area", country)
     if len(inputs.estimates):
         content.findings = _findings(inputs.estimates)
+    else:
+        content.missing.append(
+            "Cross-country findings: no model estimates in this warehouse (models.status says why)."
+        )
+    content.key_messages = key_messages(content)
     content.quality = _quality(inputs, mine)
-    content.sources = inputs.sources
-    content.fingerprints = inputs.fingerprints
+    content.series = _series_shown(content, series)
+    content.source_lines = _source_lines(content)
     return content
 
 
-def _productivity(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame) -> None:
-    columns = ["year", "output_per_worker"]
-    series = mine[columns].rename(columns={"output_per_worker": "country"})
+def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
+    """The staging.series_metadata rows of the series this brief shows (its sources table)."""
+    if not len(series):
+        return series
+    national = {row["variable"] for row in content.scorecard}
+    if content.headline:
+        national.add("output_per_worker")
+    shown = (series["level"] == "national") & series["variable"].isin(national)
+    if len(content.shift_share) or len(content.shift_share_whole):
+        shown |= (series["level"] == "sector") & series["variable"].isin(
+            ["value_added", "employment"]
+        )
+    return series[shown].reset_index(drop=True)
+
+
+def _national_units(series: pd.DataFrame) -> dict[str, str]:
+    if not len(series):
+        return {}
+    national = series[series["level"] == "national"]
+    return dict(zip(national["variable"], national["unit"], strict=True))
+
+
+def _flag_notes(flags: pd.DataFrame, variable: str, year: int) -> list[str]:
+    """What the publisher says about one figure: ILO observation flags, modelled estimates."""
+    if not len(flags):
+        return []
+    rows = flags[(flags["variable"] == variable) & (flags["year"] == year)]
+    notes = [OBSERVATION_FLAGS.get(s, f"flag {s}") for s in rows["obs_status"].dropna().unique()]
+    if rows["source"].fillna("").str.startswith(MODELLED_SOURCE).any():
+        notes.append("ILO modelled estimate")
+    return sorted(set(notes))
+
+
+def _productivity(
+    content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
+) -> None:
+    series = mine[["year", "output_per_worker"]].rename(columns={"output_per_worker": "country"})
     for label, group_column, value in [
         ("region_median", "region", content.region),
         ("income_group_median", "income_group", content.income_group),
@@ -276,8 +248,11 @@ def _productivity(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame
                 panel[panel[group_column] == value].groupby("year")["output_per_worker"].median()
             )
             series = series.merge(peers.rename(label), left_on="year", right_index=True, how="left")
-    content.productivity = series.dropna(subset=["country"])
+    content.productivity = series.dropna(subset=["country"]).reset_index(drop=True)
     if content.latest_year is None:
+        content.missing.append(
+            "Productivity: no output-per-worker series for this economy in marts.national_panel."
+        )
         return
     latest = content.productivity.set_index("year")
     start = max(content.latest_year - 10, int(latest.index.min()))
@@ -288,9 +263,11 @@ def _productivity(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame
     )
     content.headline = {
         "output_per_worker": level,
+        "unit": content.units.get("output_per_worker", "unit not recorded"),
         "year": content.latest_year,
         "growth_per_year": 100 * growth,
         "growth_from": start,
+        "flags": _flag_notes(flags, "output_per_worker", content.latest_year),
     }
     for label in ("region_median", "income_group_median"):
         if label in latest:
@@ -303,7 +280,9 @@ def _productivity(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame
             )
 
 
-def _scorecard(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame) -> None:
+def _scorecard(
+    content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
+) -> None:
     for variable, label, better in SCORECARD:
         if variable not in mine or mine[variable].notna().sum() == 0:
             continue
@@ -314,18 +293,28 @@ def _scorecard(content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame) -
             variable
         ]
         change = float(now[variable] - earlier.iloc[-1][variable]) if len(earlier) else math.nan
-        improved = None if math.isnan(change) else (change < 0) == (better == "lower")
+        improved = (
+            None if math.isnan(change) or change == 0 else (change < 0) == (better == "lower")
+        )
         content.scorecard.append(
             {
                 "variable": variable,
                 "label": label,
+                "unit": content.units.get(variable, "unit not recorded"),
+                "better": better,
                 "year": int(now["year"]),
                 "value": float(now[variable]),
                 "change": change,
                 "since": int(earlier.iloc[-1]["year"]) if len(earlier) else None,
+                "since_value": float(earlier.iloc[-1][variable]) if len(earlier) else math.nan,
                 "improved": improved,
                 "peer_median": float(peers.median()) if peers.notna().any() else math.nan,
+                "flags": _flag_notes(flags, variable, int(now["year"])),
             }
+        )
+    if not content.scorecard:
+        content.missing.append(
+            "Decent-work scorecard: none of its indicators is observed for this economy."
         )
 
 
@@ -334,16 +323,51 @@ def _rows_of(frame: pd.DataFrame, column: str, country: str) -> pd.DataFrame:
     return frame[frame[column] == country].reset_index(drop=True)
 
 
-def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule) -> None:
-    if len(inputs.sme_gap_cells):
-        cells = _rows_of(inputs.sme_gap_cells, "country", content.country)
-        content.sme_gap_cells = suppress(
-            cells,
-            rule,
-            count_columns=["firms", "large_firms"],
-            share_columns=["top2_share", "large_top2_share"],
-            value_columns=["productivity_gap", "productivity_gap_se", "wage_gap", "wage_gap_se"],
+def _excluded_because(inputs: BriefInputs, model: str, country: str) -> str:
+    rows = inputs.exclusions
+    if not len(rows):
+        return ""
+    mine = rows[(rows["model_id"] == model) & (rows["ref_area"] == country)]
+    return f" ({mine['detail'].iloc[0]})" if len(mine) else ""
+
+
+def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
+    if not inputs.has("models.shift_share"):
+        content.missing.append(
+            "Structural change: this catalog has no sector-level source, so there is no "
+            "sector decomposition."
         )
+        return
+    rows = _rows_of(inputs.shift_share, "ref_area", content.country)
+    if rows.empty:
+        why = _excluded_because(inputs, "shift_share", content.country)
+        content.missing.append(
+            "Structural change: no sector value added and employment for this economy in "
+            f"marts.sector_panel, or no complete pair of years{why}."
+        )
+        return
+    content.shift_share = rows[~rows["whole_period"]].reset_index(drop=True)
+    content.shift_share_whole = rows[rows["whole_period"]].reset_index(drop=True)
+
+
+def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule) -> None:
+    if not inputs.has("models.sme_gap_cells"):
+        content.missing.append(
+            "SMEs and large firms: this catalog has no firm-level source, so there are no "
+            "enterprise or SCORE figures."
+        )
+        return
+    cells = _rows_of(inputs.sme_gap_cells, "country", content.country)
+    if cells.empty:
+        content.missing.append("SMEs and large firms: no firm data for this economy.")
+        return
+    content.sme_gap_cells = suppress(
+        cells,
+        rule,
+        count_columns=["firms", "large_firms"],
+        share_columns=["top2_share", "large_top2_share"],
+        value_columns=["productivity_gap", "productivity_gap_se", "wage_gap", "wage_gap_se"],
+    )
     if len(inputs.sme_gap_trend):
         trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
         content.sme_gap_trend = suppress(
@@ -380,6 +404,7 @@ def _findings(estimates: pd.DataFrame) -> list[dict]:
         found.append(
             {
                 "model_id": model_id,
+                "term": term,
                 "text": sentence.format(x=number.format(scale(row["estimate"]))),
                 "interval": interval,
                 "n_obs": int(row["n_obs"]),
@@ -408,3 +433,39 @@ def _quality(inputs: BriefInputs, mine: pd.DataFrame) -> dict:
                 }
             )
     return quality
+
+
+def _source_lines(content: BriefContent) -> dict[str, str]:
+    """A "Source: ..." line for every chart and table of the brief."""
+    series, cited = content.series, content.cited
+    lines = {
+        "productivity": source_line(
+            ["output_per_worker"],
+            series,
+            cited,
+            "Regional and income-group medians: pedw, over the economies in the warehouse "
+            "(groups from the World Bank country metadata).",
+        ),
+        "scorecard": source_line([row["variable"] for row in content.scorecard], series, cited),
+    }
+    if len(content.shift_share) or len(content.shift_share_whole):
+        sector = series[series["level"] == "sector"] if len(series) else series
+        lines["shift_share"] = source_line(
+            ["value_added", "employment"],
+            sector,
+            cited,
+            "Decomposition: pedw (docs/models.md, shift-share).",
+        )
+    if len(content.sme_gap_cells):
+        firms = [s for s in cited.values() if s.name in _enterprise_sources(cited)]
+        lines["sme_gap"] = (
+            "Source: "
+            + ("; ".join(s.cite() for s in firms) or "the catalog's firm-level source")
+            + ". Gaps: pedw, mean log labour productivity of each size class minus that of "
+            "large firms, under disclosure control."
+        )
+    return lines
+
+
+def _enterprise_sources(cited: dict[str, SourceRelease]) -> set[str]:
+    return {name for name, s in cited.items() if s.level == "enterprise"}

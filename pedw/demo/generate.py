@@ -60,6 +60,7 @@ def demo_catalog(name: str = "demo") -> dict:
     return {
         "name": name,
         "description": "Deterministic demo data in the layouts of ILOSTAT, PWT, WDI and a firm panel.",
+        "synthetic": True,  # briefs built from it say so on every page
         "sources": [
             {
                 "name": "ilostat_national",

@@ -1,0 +1,175 @@
+"""The materialized tables briefs are built from, read once per run; and which economies get one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from pedw.store import check_identifier
+
+# The tables a brief's figures are read from, named in the brief and fingerprinted.
+BRIEF_TABLES = [
+    ("marts", "national_panel"),
+    ("marts", "sector_panel"),
+    ("models", "estimates"),
+    ("models", "sme_gap_cells"),
+    ("models", "sme_gap_trend"),
+    ("models", "shift_share"),
+    ("staging", "series_metadata"),
+]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Order-independent hash of a table's content (run ids excluded: same data, same print)."""
+    columns = [
+        r[0]
+        for r in con.execute(f"DESCRIBE {schema}.{check_identifier(table)}").fetchall()
+        if r[0] not in ("run_id", "model_group", "quarantined_at", "logged_at", "validated_at")
+    ]
+    packed = ", ".join(f'"{c}"' for c in columns)
+    value = con.execute(
+        f"SELECT count(*), bit_xor(hash(struct_pack({packed}))) FROM {schema}.{table}"
+    ).fetchone()
+    return f"{value[0]}:{(value[1] or 0):016x}"[:24]
+
+
+@dataclass
+class BriefInputs:
+    """The materialized tables every brief reads, loaded once per run. An empty frame is a
+    table this catalog does not build (no sector or firm source): its section is left out."""
+
+    panel: pd.DataFrame
+    estimates: pd.DataFrame
+    sme_gap_cells: pd.DataFrame
+    sme_gap_trend: pd.DataFrame
+    shift_share: pd.DataFrame
+    exclusions: pd.DataFrame
+    flags: pd.DataFrame
+    failed_rules: list[dict]
+    rules_checked: int
+    quarantined: list[dict]
+    series: pd.DataFrame
+    release_issues: pd.DataFrame
+    fingerprints: dict[str, str]
+    built: set[str]  # "schema.table" of every table the store holds
+
+    def has(self, table: str) -> bool:
+        return table in self.built
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
+    """Read the marts, model results and quality tables the briefs are built from."""
+
+    def table(schema: str, name: str, query: str) -> pd.DataFrame:
+        return con.execute(query).df() if has_table(con, schema, name) else pd.DataFrame()
+
+    built = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+    }
+    fingerprints = {
+        f"{schema}.{name}": table_fingerprint(con, schema, name)
+        for schema, name in BRIEF_TABLES
+        if f"{schema}.{name}" in built
+    }
+    failed = table(
+        "quality",
+        "validation_results",
+        "SELECT dataset, rule, coalesce(\"column\", '') AS column, severity, observed "
+        "FROM quality.validation_results WHERE NOT success ORDER BY severity, dataset",
+    )
+    checked = table(
+        "quality", "validation_results", "SELECT count(*) AS n FROM quality.validation_results"
+    )
+    return BriefInputs(
+        panel=con.execute("SELECT * FROM marts.national_panel").df(),
+        estimates=table("models", "estimates", "SELECT * FROM models.estimates"),
+        sme_gap_cells=table(
+            "models",
+            "sme_gap_cells",
+            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_cells "
+            "ORDER BY country, year, size_class",
+        ),
+        sme_gap_trend=table(
+            "models",
+            "sme_gap_trend",
+            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_trend "
+            "WHERE outcome = 'log_labour_productivity'",
+        ),
+        shift_share=table(
+            "models",
+            "shift_share",
+            # Successive windows in time order, then the whole period (the longest span).
+            "SELECT * EXCLUDE (run_id), end_year - start_year = max(end_year - start_year) "
+            "OVER (PARTITION BY ref_area) AND count(*) OVER (PARTITION BY ref_area) > 1 "
+            "AS whole_period FROM models.shift_share ORDER BY ref_area, whole_period, start_year",
+        ),
+        exclusions=table(
+            "quality",
+            "model_exclusions",
+            "SELECT model_id, ref_area, start_year, end_year, rule, detail "
+            "FROM quality.model_exclusions",
+        ),
+        flags=table(
+            "staging",
+            "national_series",
+            "SELECT ref_area, variable, year, obs_status, source FROM staging.national_series "
+            "WHERE obs_status IS NOT NULL OR source LIKE 'XA:%'",
+        ),
+        failed_rules=failed.to_dict("records"),
+        rules_checked=int(checked["n"].sum()) if len(checked) else 0,
+        quarantined=table(
+            "quality",
+            "load_log",
+            "SELECT dataset, sum(rows_read) AS rows_read, sum(rows_quarantined) AS rows_quarantined "
+            "FROM quality.load_log GROUP BY dataset ORDER BY dataset",
+        ).to_dict("records"),
+        series=table(
+            "staging",
+            "series_metadata",
+            "SELECT level, variable, indicator, unit, definition, source_names, first_year, "
+            "last_year FROM staging.series_metadata WHERE observations > 0 "
+            "ORDER BY level, variable",
+        ),
+        release_issues=table(
+            "quality",
+            "source_issues",
+            "SELECT DISTINCT source_name, source_file, message FROM quality.source_issues "
+            "WHERE kind = 'release'",
+        ),
+        fingerprints=fingerprints,
+        built=built,
+    )
+
+
+def brief_economies(
+    con: duckdb.DuckDBPyConnection, variables: list[str], minimum: int
+) -> list[str]:
+    """Economies of marts.national_panel with at least `minimum` of `variables` observed."""
+    present = {r[0] for r in con.execute("DESCRIBE marts.national_panel").fetchall()}
+    counted = [v for v in variables if v in present]
+    if not counted:
+        return []
+    observed = " + ".join(f"(count({check_identifier(v)}) > 0)::INT" for v in counted)
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT ref_area FROM marts.national_panel GROUP BY ref_area "
+            f"HAVING {observed} >= ? ORDER BY ref_area",
+            [minimum],
+        ).fetchall()
+    ]
