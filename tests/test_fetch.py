@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import re
 import threading
 import time
 
@@ -143,7 +144,9 @@ def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path):
         store, catalog, "national", ("ilostat_csv",), "national_observations", "run-1",
         snapshots=snapshots,
     )  # fmt: skip
-    assert loaded.rows == 6_329 and loaded.issues == []
+    assert loaded.rows == 6_329 and [issue["kind"] for issue in loaded.issues] == ["release"]
+    # No Last-Modified from this server: the release a brief cites is the day it was fetched.
+    assert re.search(r": release \d{4}-\d\d-\d\d \(fetched\)$", loaded.issues[0]["message"])
     assert snapshots.is_dir()
     server.script = ["500", "500"]
     server.etag = '"v2"'
@@ -152,7 +155,7 @@ def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path):
         snapshots=snapshots,
     )  # fmt: skip
     assert offline.rows == 6_329
-    assert [issue["kind"] for issue in offline.issues] == ["warning"]
+    assert [issue["kind"] for issue in offline.issues] == ["warning", "release"]
     assert "using the snapshot of" in offline.issues[0]["message"]
 
 

@@ -100,7 +100,7 @@ def load_ilostat_excel(source: Source, path: Path) -> pa.Table:
     text = TextTable(path=path, table=table, lines=long["_line"].to_numpy(dtype=np.int64))
     raw = raw_arrow(text, source, {c: c for c in columns})
     release = release_date(sheet.iloc[:header_row, 0].dropna().astype(str).tolist())
-    return with_release(raw, f"{release} (publisher's last update)" if release else None)
+    return with_release(raw, release)
 
 
 def release_date(lines: list[str]) -> str | None:

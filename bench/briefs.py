@@ -1,0 +1,76 @@
+"""Seconds per country brief, by part, against the time to query the brief's data.
+
+Usage: python bench/briefs.py WAREHOUSE CATALOG [--countries 20] [--out bench/out/briefs]
+
+Reads a published warehouse (for example the one `pedw run --catalog catalogs/shared_real.yml`
+publishes), loads the briefs' inputs once (the baseline: what reading the data costs), then
+builds the first N eligible countries' briefs in one process and prints, per brief, the time
+of its content, charts, HTML and PDF, the total, and the ratio to the query time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import pedw  # noqa: F401  (telemetry off)
+from pedw.briefs.build import BriefJob
+from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES, brief_content
+from pedw.briefs.inputs import brief_economies, load_inputs
+from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
+from pedw.briefs.sources import source_releases
+from pedw.catalog import load_catalog
+from pedw.disclosure.rules import DisclosureRule
+from pedw.warehouse import connect_read_only
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("warehouse")
+    parser.add_argument("catalog")
+    parser.add_argument("--countries", type=int, default=20)
+    parser.add_argument("--out", default="bench/out/briefs")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    con = connect_read_only(args.warehouse)
+    started = time.perf_counter()
+    inputs = load_inputs(con)
+    countries = brief_economies(con, BRIEF_SERIES, MIN_SERIES)
+    query = time.perf_counter() - started
+    con.close()
+    catalog = load_catalog(args.catalog)
+    job = BriefJob(inputs, source_releases(catalog, inputs.release_issues), catalog.synthetic,
+                   out, DisclosureRule(), "bench")  # fmt: skip
+    parts: dict[str, list[float]] = {"content": [], "charts": [], "html": [], "pdf": []}
+    chosen = countries[: args.countries]
+    for country in chosen:
+        t0 = time.perf_counter()
+        content = brief_content(job.inputs, country, job.rule, "bench", job.cited, job.synthetic)
+        t1 = time.perf_counter()
+        charts = charts_for(content)
+        t2 = time.perf_counter()
+        page = render_html(content, charts, data_files(content, charts))
+        t3 = time.perf_counter()
+        render_pdf(page, out / f"{country}.pdf", out)
+        t4 = time.perf_counter()
+        for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            parts[name].append(seconds)
+    totals = [sum(p) for p in zip(*parts.values(), strict=True)]
+    print(f"warehouse {args.warehouse}: {len(countries)} economies get a brief")
+    print(f"baseline: load every brief input once      {query:7.3f} s")
+    print(f"first brief (imports, fonts, templates)    {totals[0]:7.3f} s")
+    for name, seconds in parts.items():
+        print(f"  {name:<8} median per brief              {statistics.median(seconds):7.3f} s")
+    per_brief = statistics.median(totals[1:] or totals)
+    print(f"per brief, median of {len(chosen)} (one core)        {per_brief:7.3f} s")
+    print(f"ratio per brief / query of all inputs       {per_brief / query:7.1f}x")
+    print(
+        f"all {len(countries)} briefs on 2 cores (estimate)   {per_brief * len(countries) / 2:7.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
