@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.disclosure import DISCLOSURE_ASSETS
 from assets.marts import national_panel
 from assets.metadata import outputs_metadata, table_metadata
 from assets.models import MODEL_ASSETS
@@ -17,7 +18,7 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     group_name="briefs",
     partitions_def=brief_countries,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[national_panel, *MODEL_ASSETS],
+    deps=[national_panel, *MODEL_ASSETS, *DISCLOSURE_ASSETS],
     kinds={"html", "pdf"},
     code_version=code_version(["pedw.briefs.build"]),
     metadata=outputs_metadata("briefs.index"),

@@ -8,6 +8,7 @@ from assets.metadata import TABLE_STATUS
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.models.storage import record_models_not_run
+from pedw.public_release import build_public_release
 from pedw.publication_status import table_status_frame
 from pedw.release import publish_release
 
@@ -62,3 +63,40 @@ def _last_run(instance: dg.DagsterInstance, asset: str) -> str | None:
     """The run that last materialized `asset` (a stale table's origin)."""
     event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(asset))
     return event.run_id if event else None
+
+
+def public_release_asset(warehouse: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The `public_release` asset: the public tier, built after the internal warehouse."""
+
+    @dg.asset(
+        key=["public_release"],
+        group_name="publish",
+        deps=[warehouse],
+        pool="warehouse",
+        kinds={"duckdb", "parquet", "html"},
+        code_version=code_version(["pedw.public_release"]),
+        description="The public tier, apart from the microdata (<warehouse folder>_public/<stem>/): "
+        "briefs, chart data and an extract of national, sector and disclosure-safe firm "
+        "aggregates (DuckDB and Parquet), checked before it is made current: no firm-level "
+        "row, identifier or suppressed value may be in it (docs/disclosure.md).",
+    )
+    def public_release(
+        context: dg.AssetExecutionContext, pedw: PedwResource
+    ) -> dg.MaterializeResult:
+        settings = pedw.settings()
+        publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
+        release = build_public_release(
+            pedw.store(), settings, publication_id, pedw.disclosure_rule()
+        )
+        context.log.info(f"public release {release.path}: {release.files} files checked")
+        return dg.MaterializeResult(
+            metadata={
+                "path": str(release.path),
+                "publication_id": publication_id,
+                "tables": release.tables,
+                "files_checked": release.files,
+                "seconds": release.seconds,
+            }
+        )
+
+    return public_release

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pedw.briefs.disclosure import DisclosureRule
 from pedw.catalog import Catalog, load_catalog
+from pedw.disclosure.rules import DisclosureRule
 from pedw.settings import Settings, resolve_settings
 from pedw.store import Store
 
@@ -22,8 +22,16 @@ class PedwResource(dg.ConfigurableResource):
     warehouse: str = ""
     duckdb_memory_limit: str = ""
     brief_workers: int = 0
-    disclosure_min_firms: int = 10
-    disclosure_dominance_k: float = 0.85
+    # The disclosure rule (pedw.disclosure.rules; docs/disclosure.md): set in the launchpad's
+    # resource config, or left at the defaults statistical offices commonly use.
+    disclosure_min_contributors: int = DisclosureRule.min_contributors
+    disclosure_dominance_n: int = DisclosureRule.dominance_n
+    disclosure_dominance_k: float = DisclosureRule.dominance_k
+    disclosure_p_percent: float = 0.0  # 0: the p% rule is off
+    disclosure_min_treated: int = DisclosureRule.min_treated
+    disclosure_min_control: int = DisclosureRule.min_control
+    disclosure_min_countries: int = DisclosureRule.min_countries
+    disclosure_protection: float = DisclosureRule.protection
 
     def settings(self) -> Settings:
         return resolve_settings(
@@ -42,5 +50,12 @@ class PedwResource(dg.ConfigurableResource):
 
     def disclosure_rule(self) -> DisclosureRule:
         return DisclosureRule(
-            min_firms=self.disclosure_min_firms, dominance_k=self.disclosure_dominance_k
+            min_contributors=self.disclosure_min_contributors,
+            dominance_n=self.disclosure_dominance_n,
+            dominance_k=self.disclosure_dominance_k,
+            p_percent=self.disclosure_p_percent or None,
+            min_treated=self.disclosure_min_treated,
+            min_control=self.disclosure_min_control,
+            min_countries=self.disclosure_min_countries,
+            protection=self.disclosure_protection,
         )

@@ -33,6 +33,16 @@ class Settings:
     brief_workers: int | None = None
     automation: bool = False  # the Dagster automation sensor starts on (deployment profile)
     executor: str = "multiprocess"  # how launched runs execute steps: multiprocess or celery
+    public_root: Path | None = None  # PEDW_PUBLIC_DIR; None: see public_dir
+
+    @property
+    def public_dir(self) -> Path:
+        """The public release area (briefs, chart data, the public extract): never inside the
+        warehouse folder with the microdata; `<folder>_public/<stem>/` unless set."""
+        folder = self.warehouse_path.parent
+        return (
+            self.public_root or folder.with_name(f"{folder.name}_public") / self.warehouse_path.stem
+        )
 
     @property
     def store_dir(self) -> Path:
@@ -79,7 +89,8 @@ def resolve_settings(
     brief_workers: int | None = None,
 ) -> Settings:
     """Explicit arguments win, then the environment (PEDW_CATALOG, PEDW_WAREHOUSE,
-    PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_AUTOMATION, PEDW_EXECUTOR), then the
+    PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_AUTOMATION, PEDW_EXECUTOR,
+    PEDW_PUBLIC_DIR), then the
     embedded defaults.
 
     The only place pedw reads its environment: everything else is handed these settings.
@@ -99,6 +110,9 @@ def resolve_settings(
         brief_workers=int(workers) if workers else None,
         automation=os.environ.get("PEDW_AUTOMATION", "").lower() in ("1", "on", "true", "yes"),
         executor=os.environ.get("PEDW_EXECUTOR") or "multiprocess",
+        public_root=Path(os.environ["PEDW_PUBLIC_DIR"]).absolute()
+        if os.environ.get("PEDW_PUBLIC_DIR")
+        else None,
     )
 
 
@@ -107,6 +121,8 @@ def export_settings(settings: Settings) -> None:
     code server, a launched run), which resolve their settings from it."""
     os.environ["PEDW_CATALOG"] = str(settings.catalog_path)
     os.environ["PEDW_WAREHOUSE"] = str(settings.warehouse_path)
+    if settings.public_root is not None:
+        os.environ["PEDW_PUBLIC_DIR"] = str(settings.public_root)
 
 
 def configure_dagster_home(settings: Settings | None = None) -> Path:

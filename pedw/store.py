@@ -21,7 +21,7 @@ import duckdb
 from pedw.digest import file_sha256
 from pedw.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
-SCHEMAS = ("raw", "staging", "marts", "models", "quality", "briefs")
+SCHEMAS = ("raw", "staging", "marts", "models", "disclosure", "quality", "briefs")
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SAFE_PARTITION = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -108,6 +108,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"pedw: done in {summary.seconds:.1f}s (publication {summary.publication_id}); "
         f"see what it holds: pedw tables{where}"
     )
+    print(f"pedw: public release (briefs and disclosure-safe extract): {settings.public_dir}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
+from assets.disclosure import DISCLOSURE_ASSETS
 from assets.enterprise import (
     ENTERPRISE_ASSETS,
     ENTERPRISE_SOURCES,
@@ -18,7 +19,7 @@ from assets.enterprise import (
 from assets.marts import MART_ASSETS
 from assets.models import MODEL_ASSETS
 from assets.national import NATIONAL_ASSETS, NATIONAL_SOURCES
-from assets.publication import publication_asset
+from assets.publication import public_release_asset, publication_asset
 from assets.resources import PedwResource
 from assets.score import SCORE_ASSETS, SCORE_SOURCES, score_kpi_change, score_monitoring_references
 from assets.sector import SECTOR_ASSETS, SECTOR_SOURCES
@@ -26,7 +27,7 @@ from pedw.catalog import Catalog, CatalogError, load_catalog
 from pedw.datasets import DATASETS
 from pedw.settings import Settings, resolve_settings
 from pipelines.automation import automation_sensor, with_automation
-from pipelines.jobs import WAREHOUSE, downstream_of, observe_job, stage_jobs
+from pipelines.jobs import PUBLICATION, downstream_of, observe_job, stage_jobs
 from pipelines.release_sensor import ilostat_release
 from pipelines.sensors import enterprise_partitions, failure_alert
 
@@ -41,6 +42,7 @@ UPSTREAM_ASSETS = [
     *SCORE_ASSETS,
     *MART_ASSETS,
     *MODEL_ASSETS,
+    *DISCLOSURE_ASSETS,
     *BRIEF_ASSETS,
 ]
 warehouse = publication_asset(
@@ -50,10 +52,11 @@ warehouse = publication_asset(
         enterprise_firms_references,
         score_monitoring_references,
         *MODEL_ASSETS,
+        *DISCLOSURE_ASSETS,
         *BRIEF_ASSETS,
     ]
 )
-ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse]
+ALL_ASSETS = [*UPSTREAM_ASSETS, warehouse, public_release_asset(warehouse)]
 
 
 def absent_for(catalog: Catalog) -> set[dg.AssetKey]:
@@ -68,7 +71,7 @@ def absent_for(catalog: Catalog) -> set[dg.AssetKey]:
     absent = raw | downstream_of(raw, ALL_ASSETS)
     if NATIONAL_PANEL not in absent:  # briefs are built from whatever levels exist
         absent -= {a.key for a in BRIEF_ASSETS}
-    return absent - {WAREHOUSE}
+    return absent - PUBLICATION
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

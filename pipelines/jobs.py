@@ -18,6 +18,9 @@ from assets.briefs import BRIEF_ASSETS, brief_countries
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
 
 WAREHOUSE = dg.AssetKey(["warehouse"])
+PUBLIC_RELEASE = dg.AssetKey(["public_release"])
+# The last stage: never left out for a failure upstream (it publishes what could be built).
+PUBLICATION = frozenset({WAREHOUSE, PUBLIC_RELEASE})
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def downstream_of(
 def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
     enterprise = {a.key for a in ENTERPRISE_ASSETS}
     briefs = {a.key for a in BRIEF_ASSETS}
-    late = briefs | {WAREHOUSE}
+    late = briefs | PUBLICATION
     after_enterprise = downstream_of(enterprise, assets) - late
     first = {a.key for a in assets} - enterprise - after_enterprise - late
     return [
@@ -55,7 +58,7 @@ def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
               enterprise_countries),
         Stage("enterprise_models", "enterprise marts and models", frozenset(after_enterprise)),
         Stage("country_briefs", "country briefs", frozenset(briefs), brief_countries),
-        Stage("publish", "warehouse publication", frozenset({WAREHOUSE})),
+        Stage("publish", "warehouse publication", PUBLICATION),
     ]  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from pedw.run_lock import exclusive_run
 from pedw.settings import Settings, export_settings
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
-from pipelines.jobs import OBSERVE_JOB, WAREHOUSE, downstream_of, stages
+from pipelines.jobs import OBSERVE_JOB, PUBLICATION, WAREHOUSE, downstream_of, stages
 from pipelines.launch import launcher
 from pipelines.staleness import Staleness, declared_outputs
 
@@ -192,9 +192,9 @@ def _run_stages(
         blocked = stopped | downstream_of(stopped, ALL_ASSETS)
         # The publication is never left out for a failure upstream: it publishes what this run
         # could build beside what earlier runs built, and says which is which.
-        blocked -= {WAREHOUSE}
+        blocked -= PUBLICATION
         selection = sorted(
-            stage.keys - blocked - (absent - {WAREHOUSE}), key=lambda k: k.to_user_string()
+            stage.keys - blocked - (absent - PUBLICATION), key=lambda k: k.to_user_string()
         )
         if not selection:
             reason = (

@@ -100,6 +100,8 @@ def _outputs_present(
     """True when every output the asset declares exists (the store can be emptied by hand)."""
     if key == dg.AssetKey(["warehouse"]):
         return published_ok(settings)
+    if key == dg.AssetKey(["public_release"]):
+        return (settings.public_dir / "public.duckdb").is_file()
     if key == dg.AssetKey(["briefs", "country_brief"]):
         return all(
             (settings.briefs_build_dir / f"{country}.{ext}").is_file()

@@ -7,7 +7,6 @@ import html as html_text
 import re
 import subprocess
 
-import numpy as np
 import pandas as pd
 import pytest
 from brief_checks import (
@@ -21,63 +20,7 @@ from brief_checks import (
     pdf_pages_render,
 )
 
-from pedw.briefs.disclosure import DisclosureRule, suppress
-from pedw.models.enterprise import sme_gap_cells
 from pedw.warehouse import connect_read_only
-
-
-def firm_panel(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
-    """(country, size_class, firms, value added of each) -> a one-year firm panel."""
-    records = []
-    for country, size, firms, value in rows:
-        for i in range(firms):
-            va = value * (100 if (size == "small" and country == "DOM" and i == 0) else 1)
-            records.append(
-                {
-                    "country": country,
-                    "year": 2020,
-                    "size_class": size,
-                    "firm_id": f"{country}{size}{i}",
-                    "value_added": va,
-                    "log_labour_productivity": np.log(va / 10) + 0.01 * i,
-                    "log_mean_wage": np.log(va / 30) + 0.01 * i,
-                }
-            )
-    return pd.DataFrame(records)
-
-
-def test_small_and_dominated_cells_cannot_be_extracted():
-    panel = firm_panel(
-        [
-            ("AAA", "large", 30, 5e6),
-            ("AAA", "micro", 3, 1e5),
-            ("AAA", "small", 40, 1e6),
-            ("DOM", "large", 30, 5e6),
-            ("DOM", "small", 12, 1e6),
-        ]
-    )
-    cells = sme_gap_cells(panel)
-    published = suppress(
-        cells,
-        DisclosureRule(),
-        ["firms", "large_firms"],
-        ["top2_share", "large_top2_share"],
-        ["productivity_gap", "productivity_gap_se", "wage_gap", "wage_gap_se"],
-    )
-    by_cell = published.set_index(["country", "size_class"])
-    assert (
-        by_cell.loc[("AAA", "micro"), "suppressed"]
-        and by_cell.loc[("AAA", "micro"), "reason"] == "fewer than 10 firms"
-    )
-    assert np.isnan(by_cell.loc[("AAA", "micro"), "productivity_gap"]) and np.isnan(
-        by_cell.loc[("AAA", "micro"), "firms"]
-    )
-    assert by_cell.loc[("DOM", "small"), "reason"] == "dominated by its two largest firms"
-    assert np.isnan(by_cell.loc[("DOM", "small"), "wage_gap"])
-    assert not by_cell.loc[("AAA", "small"), "suppressed"]
-    assert by_cell.loc[("AAA", "small"), "productivity_gap"] == pytest.approx(
-        cells.set_index(["country", "size_class"]).loc[("AAA", "small"), "productivity_gap"]
-    )
 
 
 @pytest.fixture(scope="module")

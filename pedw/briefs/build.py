@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from pedw.briefs.content import brief_content
-from pedw.briefs.disclosure import DisclosureRule
 from pedw.briefs.inputs import BriefInputs, load_inputs
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
+from pedw.disclosure.rules import DisclosureRule
 from pedw.store import Store
 
 

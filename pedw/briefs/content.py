@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pedw.briefs.disclosure import DisclosureRule, suppress
+from pedw.briefs.document import BriefContent
 from pedw.briefs.inputs import BriefInputs
 from pedw.briefs.messages import key_messages
 from pedw.briefs.sources import SourceRelease, source_line
+from pedw.disclosure.rules import DisclosureRule
 
 # The national indicators of the scorecard: variable, label (the unit comes from
 # staging.series_metadata), and which direction is better.
@@ -108,48 +108,13 @@ FINDINGS = [
 ]
 
 
-@dataclass
-class BriefContent:
-    """The figures of one brief, with the tables and sources they came from."""
-
-    country: str
-    country_name: str
-    region: str | None
-    income_group: str | None
-    latest_year: int | None
-    publication_id: str = ""
-    synthetic: bool = False
-    units: dict[str, str] = field(default_factory=dict)
-    headline: dict = field(default_factory=dict)
-    productivity: pd.DataFrame = field(default_factory=pd.DataFrame)
-    scorecard: list[dict] = field(default_factory=list)
-    key_messages: list[str] = field(default_factory=list)
-    sme_gap_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
-    sme_gap_trend: pd.DataFrame = field(default_factory=pd.DataFrame)
-    shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # successive periods
-    shift_share_whole: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole span
-    findings: list[dict] = field(default_factory=list)  # cross-country, not this economy's
-    missing: list[str] = field(default_factory=list)  # sections left out, and why
-    quality: dict = field(default_factory=dict)
-    series: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cited: dict[str, SourceRelease] = field(default_factory=dict)
-    source_lines: dict[str, str] = field(default_factory=dict)
-    fingerprints: dict[str, str] = field(default_factory=dict)
-    disclosure: str = ""
-
-    @property
-    def suppressed_cells(self) -> int:
-        cells = self.sme_gap_cells
-        return int(cells["suppressed"].sum()) if len(cells) else 0
-
-
 # Where every figure of a brief is found in the warehouse (the brief prints this).
 FIGURE_TABLES = {
     "productivity": "marts.national_panel (output_per_worker; medians over region / income_group)",
     "scorecard": "marts.national_panel (one column per indicator); flags in staging.national_series",
     "shift_share": "models.shift_share",
-    "sme_gap": "models.sme_gap_cells and models.sme_gap_trend (after disclosure control)",
-    "findings": "models.estimates (model_id, term)",
+    "sme_gap": "disclosure.sme_gap_cells and disclosure.sme_gap_trend (as released; audit in disclosure.audit)",
+    "findings": "models.estimates (model_id, term); firm-level units in disclosure.effects",
     "quality": "quality.validation_results, quality.load_log, quality.model_exclusions",
 }
 
@@ -188,9 +153,9 @@ def brief_content(
     _productivity(content, panel, mine, flags)
     _scorecard(content, panel, mine, flags)
     _sectors(content, inputs)
-    _enterprise(content, inputs, rule)
+    _enterprise(content, inputs)
     if len(inputs.estimates):
-        content.findings = _findings(inputs.estimates)
+        _findings(content, inputs.estimates, inputs.effects)
     else:
         content.missing.append(
             "Cross-country findings: no model estimates in this warehouse (models.status says why)."
@@ -350,8 +315,9 @@ def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
     content.shift_share_whole = rows[rows["whole_period"]].reset_index(drop=True)
 
 
-def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule) -> None:
-    if not inputs.has("models.sme_gap_cells"):
+def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
+    """The SME section from the released cells and trends (pedw.disclosure decided them)."""
+    if not inputs.has("disclosure.sme_gap_cells"):
         content.missing.append(
             "SMEs and large firms: this catalog has no firm-level source, so there are no "
             "enterprise or SCORE figures."
@@ -361,57 +327,64 @@ def _enterprise(content: BriefContent, inputs: BriefInputs, rule: DisclosureRule
     if cells.empty:
         content.missing.append("SMEs and large firms: no firm data for this economy.")
         return
-    content.sme_gap_cells = suppress(
-        cells,
-        rule,
-        count_columns=["firms", "large_firms"],
-        share_columns=["top2_share", "large_top2_share"],
-        value_columns=["productivity_gap", "productivity_gap_se", "wage_gap", "wage_gap_se"],
-    )
-    if len(inputs.sme_gap_trend):
-        trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
-        content.sme_gap_trend = suppress(
-            trend,
-            rule,
-            count_columns=["firms_in_class"],
-            share_columns=[],
-            value_columns=[
-                "gap_first_year",
-                "gap_first_year_se",
-                "trend_per_year",
-                "trend_se",
-                "trend_ci_low",
-                "trend_ci_high",
-            ],
-        )
+    content.sme_gap_cells = _with_suppression(cells, "productivity_status", "productivity_reason")
+    trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
+    content.sme_gap_trend = _with_suppression(trend, "status", "reason")
 
 
-def _findings(estimates: pd.DataFrame) -> list[dict]:
-    """Model results in plain language, each with its 95% interval on the same scale."""
-    found = []
+def _with_suppression(rows: pd.DataFrame, status: str, reason: str) -> pd.DataFrame:
+    shown = rows[status] == "published"
+    kind = rows[status].map({"primary": "", "secondary": "to protect another cell: "})
+    return rows.assign(suppressed=~shown, reason=(kind.fillna("") + rows[reason]).where(~shown, ""))
+
+
+def _findings(content: BriefContent, estimates: pd.DataFrame, effects: pd.DataFrame) -> None:
+    """Model results in plain language, each with its 95% interval on the same scale and the
+    units it rests on; a firm-level effect only when disclosure control released it."""
     indexed = estimates.set_index(["model_id", "term"])
+    released = effects.set_index("model_id") if len(effects) else pd.DataFrame()
     for model_id, term, transform, sentence, number in FINDINGS:
         if (model_id, term) not in indexed.index:
             continue
         row = indexed.loc[(model_id, term)]
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
+        if row["level"] == "enterprise":
+            if model_id not in released.index:
+                continue  # no disclosure decision: never published
+            units = released.loc[model_id]
+            if units["status"] != "published":
+                content.missing.append(
+                    f"Cross-country finding {model_id} withheld by disclosure control: "
+                    f"{units['reason']}."
+                )
+                continue
+            basis = (
+                f"{int(units['treated_firms']):,} treated firms in "
+                f"{int(units['treated_countries'])} economies"
+                + (
+                    f", {int(units['control_firms']):,} control firms"
+                    if pd.notna(units["control_firms"])
+                    else ""
+                )
+            )
+        else:
+            basis = f"{int(row['n_obs']):,} observations, {int(row['n_groups'])} economies"
         scale = TRANSFORMS[transform]
         interval = ""
         if not (math.isnan(row["ci_low"]) or math.isnan(row["ci_high"])):
             low, high = sorted([scale(row["ci_low"]), scale(row["ci_high"])])
             interval = f"95% interval {number.format(low)} to {number.format(high)}"
-        found.append(
+        content.findings.append(
             {
                 "model_id": model_id,
                 "term": term,
                 "text": sentence.format(x=number.format(scale(row["estimate"]))),
                 "interval": interval,
-                "n_obs": int(row["n_obs"]),
+                "basis": basis,
                 "specification": row["specification"],
             }
         )
-    return found
 
 
 def _quality(inputs: BriefInputs, mine: pd.DataFrame) -> dict:

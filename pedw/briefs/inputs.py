@@ -14,8 +14,9 @@ BRIEF_TABLES = [
     ("marts", "national_panel"),
     ("marts", "sector_panel"),
     ("models", "estimates"),
-    ("models", "sme_gap_cells"),
-    ("models", "sme_gap_trend"),
+    ("disclosure", "sme_gap_cells"),
+    ("disclosure", "sme_gap_trend"),
+    ("disclosure", "effects"),
     ("models", "shift_share"),
     ("staging", "series_metadata"),
 ]
@@ -52,6 +53,7 @@ class BriefInputs:
 
     panel: pd.DataFrame
     estimates: pd.DataFrame
+    effects: pd.DataFrame
     sme_gap_cells: pd.DataFrame
     sme_gap_trend: pd.DataFrame
     shift_share: pd.DataFrame
@@ -98,16 +100,18 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
     return BriefInputs(
         panel=con.execute("SELECT * FROM marts.national_panel").df(),
         estimates=table("models", "estimates", "SELECT * FROM models.estimates"),
+        # Firm-derived figures only as disclosure control released them (never models.*).
+        effects=table("disclosure", "effects", "SELECT * EXCLUDE (run_id) FROM disclosure.effects"),
         sme_gap_cells=table(
-            "models",
+            "disclosure",
             "sme_gap_cells",
-            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_cells "
+            "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_cells "
             "ORDER BY country, year, size_class",
         ),
         sme_gap_trend=table(
-            "models",
+            "disclosure",
             "sme_gap_trend",
-            "SELECT * EXCLUDE (run_id) FROM models.sme_gap_trend "
+            "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_trend "
             "WHERE outcome = 'log_labour_productivity'",
         ),
         shift_share=table(

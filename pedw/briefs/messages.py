@@ -4,10 +4,8 @@ figures (the cross-country model findings are kept apart, further down)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pedw.briefs.content import BriefContent
+from pedw.briefs.document import BriefContent
 
 MAX_MESSAGES = 5
 

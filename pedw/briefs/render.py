@@ -12,7 +12,8 @@ import jinja2
 import pandas as pd
 
 from pedw.briefs.charts import Chart, productivity_chart, shift_share_chart, sme_gap_chart
-from pedw.briefs.content import FIGURE_TABLES, BriefContent
+from pedw.briefs.content import FIGURE_TABLES
+from pedw.briefs.document import BriefContent
 
 TEMPLATE = Path(__file__).with_name("template.html")
 

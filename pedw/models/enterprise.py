@@ -18,7 +18,9 @@ SME_GAP_TREND_COLUMNS = {"country": "string", "outcome": "string", "size_class":
                          "gap_first_year": float, "gap_first_year_se": float,
                          "trend_per_year": float, "trend_se": float, "trend_ci_low": float,
                          "trend_ci_high": float, "widening": bool, "narrowing": bool,
-                         "n_obs": "int64", "firms_in_class": "int64"}  # fmt: skip
+                         "n_obs": "int64", "firms_in_class": "int64",
+                         "contributors_in_class": "int64", "large_contributors": "int64",
+                         "trend_origin_year": "int64"}  # fmt: skip
 
 
 def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +96,7 @@ def sme_gap_trend_models(panel: pd.DataFrame) -> pd.DataFrame:
 def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.DataFrame:
     """The same gap-and-trend regression country by country (| year + sector, clustered by firm)."""
     frame = add_model_columns(panel)
+    origin = int(frame["year"].min()) if len(frame) else 0  # year where `trend` is 0
     rows = []
     for country, data in frame.groupby("country"):
         present = [
@@ -124,6 +127,16 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
                         "narrowing": bool(trend.ci_low > 0),
                         "n_obs": fit.n_obs,
                         "firms_in_class": int(data.loc[data[size] == 1, "firm_id"].nunique()),
+                        # The firms the estimate rests on: those with the outcome observed.
+                        "contributors_in_class": int(
+                            data.loc[(data[size] == 1) & data[outcome].notna(), "firm_id"].nunique()
+                        ),
+                        "large_contributors": int(
+                            data.loc[
+                                (data["size_class"] == "large") & data[outcome].notna(), "firm_id"
+                            ].nunique()
+                        ),
+                        "trend_origin_year": origin,
                     }
                 )
     # Typed even when no country has enough firms (a small panel): the columns are the table.
@@ -131,27 +144,47 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
 
 
 SME_GAP_CELLS_SQL = """
-    WITH ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY country, year, size_class
-                                     ORDER BY greatest(value_added, 0) DESC) AS va_rank
+    WITH measured AS (
+        -- A firm contributes to a mean of logs only where the log exists (value added or
+        -- wage bill above 0); dominance is measured on the variable being aggregated, in
+        -- levels: labour productivity for the productivity gap, the wage bill for wages.
+        SELECT country, year, size_class, firm_id, log_labour_productivity AS lp,
+               log_mean_wage AS lw,
+               CASE WHEN log_labour_productivity IS NOT NULL THEN labour_productivity END AS lp_level,
+               CASE WHEN log_mean_wage IS NOT NULL THEN wage_bill END AS wage_level
         FROM panel
+    ),
+    ranked AS (
+        SELECT *,
+               row_number() OVER (PARTITION BY country, year, size_class
+                                  ORDER BY lp_level DESC NULLS LAST) AS lp_rank,
+               row_number() OVER (PARTITION BY country, year, size_class
+                                  ORDER BY wage_level DESC NULLS LAST) AS wage_rank
+        FROM measured
     ),
     cells AS (
         SELECT country, year, size_class, count(DISTINCT firm_id) AS firms,
-               avg(log_labour_productivity) AS mean_lp, var_samp(log_labour_productivity) AS var_lp,
-               avg(log_mean_wage) AS mean_wage, var_samp(log_mean_wage) AS var_wage,
-               -- (n, k) dominance: share of the cell's value added held by its two largest firms
-               sum(greatest(value_added, 0)) FILTER (WHERE va_rank <= 2)
-                   / nullif(sum(greatest(value_added, 0)), 0) AS top2_share
+               count(lp) AS lp_contributors, avg(lp) AS mean_lp, var_samp(lp) AS var_lp,
+               count(lw) AS wage_contributors, avg(lw) AS mean_wage, var_samp(lw) AS var_wage,
+               sum(lp_level) FILTER (WHERE lp_rank = 1) / nullif(sum(lp_level), 0) AS lp_top1_share,
+               sum(lp_level) FILTER (WHERE lp_rank <= 2) / nullif(sum(lp_level), 0) AS lp_top2_share,
+               sum(wage_level) FILTER (WHERE wage_rank = 1)
+                   / nullif(sum(wage_level), 0) AS wage_top1_share,
+               sum(wage_level) FILTER (WHERE wage_rank <= 2)
+                   / nullif(sum(wage_level), 0) AS wage_top2_share
         FROM ranked GROUP BY ALL
     )
     SELECT c.country, c.year, c.size_class, c.firms, l.firms AS large_firms,
+           c.lp_contributors, l.lp_contributors AS large_lp_contributors,
+           c.wage_contributors, l.wage_contributors AS large_wage_contributors,
            c.mean_lp - l.mean_lp AS productivity_gap,
-           sqrt(c.var_lp / c.firms + l.var_lp / l.firms) AS productivity_gap_se,
+           sqrt(c.var_lp / c.lp_contributors + l.var_lp / l.lp_contributors) AS productivity_gap_se,
            c.mean_wage - l.mean_wage AS wage_gap,
-           sqrt(c.var_wage / c.firms + l.var_wage / l.firms) AS wage_gap_se,
-           c.top2_share AS top2_share, l.top2_share AS large_top2_share
-
+           sqrt(c.var_wage / c.wage_contributors + l.var_wage / l.wage_contributors) AS wage_gap_se,
+           c.lp_top1_share, c.lp_top2_share, l.lp_top1_share AS large_lp_top1_share,
+           l.lp_top2_share AS large_lp_top2_share,
+           c.wage_top1_share, c.wage_top2_share, l.wage_top1_share AS large_wage_top1_share,
+           l.wage_top2_share AS large_wage_top2_share
     FROM cells c JOIN cells l ON l.country = c.country AND l.year = c.year AND l.size_class = 'large'
     WHERE c.size_class <> 'large'
     ORDER BY c.country, c.year, c.size_class
@@ -161,9 +194,8 @@ SME_GAP_CELLS_SQL = """
 def sme_gap_cells(panel: pd.DataFrame) -> pd.DataFrame:
     """Raw gaps in mean log productivity and log wage, by country, year and size class.
 
-    Each cell carries its firm counts and the share of value added held by its two largest
-    firms (for it and its large-firm comparison cell), so the disclosure rules of the briefs
-    can suppress small or dominated cells.
-
+    Each cell carries, for itself and its large-firm comparison cell, the firms that
+    contribute to each mean and the shares of the aggregated variable held by its largest
+    one and two contributors: what pedw.disclosure needs to decide what may be published.
     """
     return query_frames(SME_GAP_CELLS_SQL, panel=panel).replace({np.inf: np.nan})

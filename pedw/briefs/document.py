@@ -1,0 +1,44 @@
+"""BriefContent: every figure of one brief, with the tables and sources it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pedw.briefs.sources import SourceRelease
+
+
+@dataclass
+class BriefContent:
+    """The figures of one brief, with the tables and sources they came from."""
+
+    country: str
+    country_name: str
+    region: str | None
+    income_group: str | None
+    latest_year: int | None
+    publication_id: str = ""
+    synthetic: bool = False
+    units: dict[str, str] = field(default_factory=dict)
+    headline: dict = field(default_factory=dict)
+    productivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scorecard: list[dict] = field(default_factory=list)
+    key_messages: list[str] = field(default_factory=list)
+    sme_gap_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sme_gap_trend: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # successive periods
+    shift_share_whole: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole span
+    findings: list[dict] = field(default_factory=list)  # cross-country, not this economy's
+    missing: list[str] = field(default_factory=list)  # sections left out, and why
+    quality: dict = field(default_factory=dict)
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cited: dict[str, SourceRelease] = field(default_factory=dict)
+    source_lines: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    disclosure: str = ""
+
+    @property
+    def suppressed_cells(self) -> int:
+        cells = self.sme_gap_cells
+        return int(cells["suppressed"].sum()) if len(cells) else 0

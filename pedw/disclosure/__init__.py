@@ -1,0 +1,1 @@
+"""Disclosure control of every firm-derived figure pedw publishes (docs/disclosure.md)."""

@@ -1,0 +1,269 @@
+"""Disclosure control against the attacks an adversary holding only public outputs would try:
+contributors that are not rows, dominance of the aggregated variable, differencing over years,
+bracketing by a published trend, treated units behind an effect, precision in the PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pedw.disclosure.audit import PublishedTrend, feasible_intervals
+from pedw.disclosure.effects import protect_effects
+from pedw.disclosure.report import disclose
+from pedw.disclosure.rules import DisclosureRule
+from pedw.models.enterprise import sme_gap_cells, sme_gap_trend_by_country
+from pedw.warehouse import connect_read_only
+
+RULE = DisclosureRule()
+
+
+def firms(country: str, size: str, years: list[int], ids: list[str], lp: np.ndarray,
+          employees: float = 20.0) -> pd.DataFrame:  # fmt: skip
+    """Firm-years of one cell group: log productivity `lp` per firm (NaN: value added <= 0)."""
+    rows = []
+    for year in years:
+        for firm, value in zip(ids, lp, strict=True):
+            va = np.exp(value) * employees if np.isfinite(value) else -1.0
+            rows.append({"country": country, "year": year, "size_class": size, "firm_id": firm,
+                         "sector": "C", "employees": employees, "value_added": va,
+                         "labour_productivity": va / employees,
+                         "log_labour_productivity": value if np.isfinite(value) else np.nan,
+                         "wage_bill": 0.4 * abs(va), "log_mean_wage": np.log(0.4 * abs(va) / employees),
+                         "training": 0, "formal": 1, "female_share": 0.3, "exporter": 0,
+                         "shock": 0, "score_participant": 0, "score_start_year": np.nan,
+                         "score_event_time": np.nan})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def ids(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{i:03d}" for i in range(n)]
+
+
+def released(panel: pd.DataFrame, rule: DisclosureRule = RULE):
+    estimates = pd.DataFrame(columns=["model_id", "level", "outcome"])
+    trend = sme_gap_trend_by_country(panel, min_firms=1)
+    return disclose(panel, sme_gap_cells(panel), trend, estimates, rule)
+
+
+def test_a_cell_of_46_firms_with_3_contributors_is_suppressed():
+    rng = np.random.default_rng(1)
+    small = np.r_[rng.normal(9.5, 0.3, 3), np.full(43, np.nan)]  # 43 firms with no value added
+    panel = pd.concat([firms("AAA", "large", [2020], ids("L", 30), rng.normal(10, 0.3, 30)),
+                       firms("AAA", "small", [2020], ids("S", 46), small)])  # fmt: skip
+    cells = sme_gap_cells(panel).set_index("size_class")
+    assert cells.loc["small", "firms"] == 46 and cells.loc["small", "lp_contributors"] == 3
+    by_hand = np.sqrt(np.var(small[:3], ddof=1) / 3 + panel.query("size_class == 'large'")[
+        "log_labour_productivity"].var() / 30)  # fmt: skip
+    assert cells.loc["small", "productivity_gap_se"] == pytest.approx(by_hand, rel=1e-12)
+    cell = released(panel).cells.set_index("size_class").loc["small"]
+    assert cell["productivity_status"] == "primary"
+    assert cell["productivity_reason"] == "fewer than 10 firms contribute to its size class"
+    assert np.isnan(cell["productivity_gap"]) and pd.isna(cell["productivity_contributors"])
+
+
+def test_dominance_is_measured_on_the_variable_being_aggregated():
+    rng = np.random.default_rng(2)
+    small = rng.normal(9.0, 0.1, 15)
+    small[0] = 14.0  # one firm with about 150 times the others' productivity
+    panel = pd.concat([firms("AAA", "large", [2020], ids("L", 30), rng.normal(10, 0.3, 30)),
+                       firms("AAA", "small", [2020], ids("S", 15), small)])  # fmt: skip
+    audit = released(panel).audit
+    cell = audit[(audit["figure"] == "sme_gap_cell") & (audit["size_class"] == "small")]
+    productivity = cell[cell["measure"] == "productivity"].iloc[0]
+    assert productivity["status"] == "primary" and productivity["dominance_share"] > 0.85
+    assert (
+        "largest contributors hold more than 85% of the labour productivity"
+        in productivity["reason"]
+    )
+
+
+def test_differencing_two_years_cannot_isolate_a_large_firm_that_left():
+    """The issue's attack: one large firm leaves; the common change of the three gaps that
+    share the large-firm mean would give away its productivity relative to the rest."""
+    rng = np.random.default_rng(3)
+    large = rng.normal(10, 0.4, 25)
+    frames = [firms("AAA", "large", [2019], ids("L", 25), large),
+              firms("AAA", "large", [2020], ids("L", 24), large[:24])]  # fmt: skip
+    for size, mean in (("micro", 8.5), ("small", 9.0), ("medium", 9.5)):
+        frames.append(
+            firms("AAA", size, [2019, 2020], ids(size[:2], 15), rng.normal(mean, 0.3, 15))
+        )
+    panel = pd.concat(frames, ignore_index=True)
+    cells = released(panel).cells
+    # Unprotected, the attack works: the mean change of the three gaps is the change of the
+    # large mean, which is the leaving firm's distance from the rest / 24.
+    raw = sme_gap_cells(panel).pivot_table(
+        index="year", columns="size_class", values="productivity_gap"
+    )
+    recovered = 25 * (raw.loc[2020] - raw.loc[2019]).mean() + large[:24].mean()
+    assert recovered == pytest.approx(large[24], abs=1e-9)
+    by_year = cells.set_index(["year", "size_class"])
+    assert (by_year.loc[2019, "productivity_status"] == "published").all()
+    assert (by_year.loc[2020, "productivity_status"] == "secondary").all()
+    assert by_year.loc[2020, "productivity_gap"].isna().all()
+    assert (
+        by_year.loc[2020, "productivity_reason"]
+        .str.contains("differs from the published 2019")
+        .all()
+    )
+
+
+def test_a_trend_that_would_bracket_a_suppressed_year_is_suppressed():
+    rng = np.random.default_rng(4)
+    years = list(range(2014, 2022))
+    small = rng.normal(9.3, 0.3, 200)
+    dominated = small.copy()
+    dominated[0] = 16.6  # in 2021 one small firm holds nearly all the class's productivity
+    frames = [firms("AAA", "large", years, ids("L", 200), rng.normal(10, 0.3, 200)),
+              firms("AAA", "small", years[:-1], ids("S", 200), small),
+              firms("AAA", "small", years[-1:], ids("S", 200), dominated)]  # fmt: skip
+    panel = pd.concat(frames, ignore_index=True)
+    figures = released(panel)
+    cell = figures.cells.set_index(["year", "size_class"]).loc[(2021, "small")]
+    assert cell["productivity_status"] == "primary"
+    # What the trend would let an adversary learn of the suppressed 2021 cell.
+    raw_trend = sme_gap_trend_by_country(panel, min_firms=1).query(
+        "outcome == 'log_labour_productivity' and size_class == 'small'").iloc[0]  # fmt: skip
+    published = figures.cells.query("size_class == 'small' and productivity_status == 'published'")
+    known = {
+        int(y): (v, 0.0005)
+        for y, v in zip(published["year"], published["productivity_gap"], strict=True)
+    }
+    trend = PublishedTrend(raw_trend.trend_per_year, raw_trend.trend_se, raw_trend.gap_first_year,
+                           raw_trend.gap_first_year_se, int(raw_trend.trend_origin_year))  # fmt: skip
+    low, high = feasible_intervals(years, [200.0] * 8, known, trend)[2021]
+    assert (high - low) / 2 < RULE.protection  # the trend would bracket it
+    row = figures.trends.query(
+        "outcome == 'log_labour_productivity' and size_class == 'small'"
+    ).iloc[0]
+    assert row["status"] == "secondary" and np.isnan(row["trend_per_year"])
+    audit = figures.audit.query("figure == 'sme_gap_cell' and measure == 'productivity' and year == 2021 "
+                                "and size_class == 'small'").iloc[0]  # fmt: skip
+    assert audit["half_width"] >= RULE.protection
+
+
+def test_an_effect_needs_enough_treated_firms_countries_and_controls():
+    units = pd.DataFrame({"model_id": ["score_a", "score_b", "score_c", "cross"],
+                          "treated_firms": [5, 360, 40, 900], "control_firms": [900, 900, 4, None],
+                          "treated_countries": [2, 12, 5, 20]})  # fmt: skip
+    decided = protect_effects(units, RULE).set_index("model_id")
+    assert decided.loc["score_a", "reason"] == "fewer than 10 treated firms"
+    assert decided.loc["score_b", "status"] == "published"
+    assert decided.loc["score_c", "reason"] == "fewer than 10 control firms"
+    assert decided.loc["cross", "status"] == "published"
+
+
+# --- the same attacks on a whole published demo (many small cells) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def warehouse(pipeline):
+    settings, _ = pipeline
+    con = connect_read_only(settings.warehouse_path)
+    yield settings, con
+    con.close()
+
+
+def test_differencing_published_years_never_places_a_firm_within_protection(warehouse):
+    """The adversary takes two published years of a class, assumes the firms present in both
+    did not change, and solves for the firms that entered or left (in the class or in the
+    large-firm group it is compared with)."""
+    _, con = warehouse
+    panel = con.execute("SELECT country, year, size_class, firm_id, log_labour_productivity AS v "
+                        "FROM marts.enterprise_panel WHERE v IS NOT NULL").df()  # fmt: skip
+    groups = {key: dict(zip(g["firm_id"], g["v"], strict=True))
+              for key, g in panel.groupby(["country", "year", "size_class"])}  # fmt: skip
+    shown = con.execute("SELECT country, year, size_class FROM disclosure.sme_gap_cells "
+                        "WHERE productivity_status = 'published' ORDER BY ALL").fetchall()  # fmt: skip
+    attacks, close = 0, []
+    last: dict = {}
+    for country, year, size in shown:
+        earlier = last.get((country, size))
+        for group in (size, "large") if earlier is not None else ():
+            a, b = groups[(country, earlier, group)], groups[(country, year, group)]
+            both = a.keys() & b.keys()
+            entered, left = len(b.keys() - both), len(a.keys() - both)
+            if 0 < entered + left < RULE.min_contributors:
+                attacks += 1
+                error = abs(sum(b[f] - a[f] for f in both)) / max(entered, left)
+                if error < RULE.protection:
+                    close.append((country, size, group, earlier, year, error))
+        last[(country, size)] = year
+    assert attacks > 20 and not close, close
+    suppressed = con.execute("SELECT count(*) FILTER (WHERE productivity_status = 'primary'), "
+                             "count(*) FILTER (WHERE productivity_status = 'secondary'), count(*) "
+                             "FROM disclosure.sme_gap_cells").fetchone()  # fmt: skip
+    assert suppressed[0] > 0 and suppressed[1] > 0  # the demo has both kinds
+
+
+def test_published_trends_leave_every_suppressed_cell_its_protection(warehouse):
+    """The adversary's LP over public values only (released cells to their rounding, released
+    trends; a suppressed year weighted like the published ones): no suppressed cell ends in
+    an interval narrower than the protection that also holds its true value."""
+    _, con = warehouse
+    cells = con.execute("SELECT * FROM disclosure.sme_gap_cells").df()
+    truth = {
+        (c, y, s): g
+        for c, y, s, g in con.execute(
+            "SELECT country, year, size_class, productivity_gap FROM models.sme_gap_cells"
+        ).fetchall()
+    }
+    trends = con.execute("SELECT * FROM disclosure.sme_gap_trend WHERE status = 'published' "
+                         "AND outcome = 'log_labour_productivity'").df()  # fmt: skip
+    origin = con.execute("SELECT min(year) FROM marts.enterprise_panel").fetchone()[0]
+    attacked, recovered = 0, []
+    for t in trends.itertuples():
+        rows = cells[(cells["country"] == t.country) & (cells["size_class"] == t.size_class)]
+        if (rows["productivity_status"] == "published").all():
+            continue
+        shown = rows[rows["productivity_status"] == "published"]
+        known = {
+            int(y): (v, 0.0005)
+            for y, v in zip(shown["year"], shown["productivity_gap"], strict=True)
+        }
+        guess = float(shown["productivity_contributors"].mean()) if len(shown) else 1.0
+        weights = rows["productivity_contributors"].astype(float).fillna(guess).tolist()
+        trend = PublishedTrend(
+            t.trend_per_year, t.trend_se, t.gap_first_year, t.gap_first_year_se, origin
+        )
+        years = [int(y) for y in rows["year"]]
+        for year, (low, high) in feasible_intervals(years, weights, known, trend).items():
+            attacked += 1
+            actual = truth[(t.country, year, t.size_class)]
+            if (high - low) / 2 < RULE.protection and low <= actual <= high:
+                recovered.append((t.country, t.size_class, year, low, high, actual))
+    assert attacked > 0, "the demo should publish some trends beside a suppressed cell"
+    assert not recovered, recovered
+
+
+def test_effects_state_treated_units_not_rows(warehouse):
+    settings, con = warehouse
+    effects = dict(con.execute("SELECT model_id, treated_firms FROM disclosure.effects").fetchall())
+    truth = con.execute("SELECT count(DISTINCT firm_id) FROM marts.enterprise_panel "
+                        "WHERE score_participant = 1 AND log_labour_productivity IS NOT NULL").fetchone()[0]  # fmt: skip
+    assert effects["score_event_study_log_labour_productivity"] == truth
+    page = (settings.briefs_dir / "KEN.html").read_text()
+    assert f"{truth:,} treated firms in " in page
+    assert "n = " not in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfimages") is None,
+                    reason="poppler-utils is not installed")  # fmt: skip
+def test_the_pdf_carries_no_more_digits_than_its_tables(warehouse):
+    settings, _ = warehouse
+    pdf = settings.briefs_dir / "KEN.pdf"
+    text = subprocess.run(
+        ["pdftotext", pdf, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert not re.findall(r"\d\.\d{3,}", text)  # the tables show at most two decimals
+    images = subprocess.run(
+        ["pdfimages", "-list", pdf], capture_output=True, text=True, check=True
+    ).stdout
+    html = (settings.briefs_dir / "KEN.html").read_text()
+    pictures = [line for line in images.splitlines()[2:] if line.split()[2] == "image"]
+    assert len(pictures) == html.count("<figure ")  # charts are pictures, not paths

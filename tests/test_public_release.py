@@ -1,0 +1,111 @@
+"""The public tier holds no microdata: every file of it scanned, and a release that would
+disclose a firm refused before it is made current."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import duckdb
+import pytest
+
+from pedw.disclosure.rules import DisclosureRule
+from pedw.public_release import PUBLIC_TABLES, PublicReleaseError, check_public_release
+from pedw.warehouse import connect_read_only
+
+
+@pytest.fixture(scope="module")
+def public(pipeline):
+    settings, _ = pipeline
+    con = connect_read_only(settings.warehouse_path)
+    firm_ids = {
+        r[0] for r in con.execute("SELECT DISTINCT firm_id FROM marts.enterprise_panel").fetchall()
+    }
+    publication = con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
+    con.close()
+    return settings, firm_ids, publication
+
+
+def test_the_public_release_is_apart_from_the_microdata(public):
+    settings, _, publication = public
+    root = settings.public_dir
+    assert root.resolve().is_relative_to(settings.warehouse_path.parent.parent)
+    assert not root.resolve().is_relative_to(settings.warehouse_path.parent)
+    current = (root / "current").resolve()
+    assert current.name == publication
+    assert sorted(p.name for p in current.iterdir()) == ["briefs", "parquet", "public.duckdb"]
+    assert len(list((root / "briefs").glob("*.html"))) == 40
+
+
+def test_no_file_of_the_public_release_holds_a_firm(public, tmp_path):
+    settings, firm_ids, _ = public
+    current = (settings.public_dir / "current").resolve()
+    scanned = 0
+    for path in sorted(p for p in current.rglob("*") if p.is_file()):
+        scanned += 1
+        if path.suffix == ".duckdb":
+            con = duckdb.connect(str(path), read_only=True)
+            tables = con.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            ).fetchall()
+            assert {t[0] for t in tables} <= set(PUBLIC_TABLES)
+            assert "firms.sme_gap_cells" in {t[0] for t in tables}
+            for (name,) in tables:
+                columns = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+                assert "firm_id" not in columns, name
+                for column in columns:
+                    values = con.execute(
+                        f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM {name}'
+                    ).fetchall()
+                    assert not firm_ids & {v[0] for v in values}, (name, column)
+            hidden = con.execute(
+                "SELECT count(*) FROM firms.sme_gap_cells WHERE productivity_status <> 'published' "
+                "AND (productivity_gap IS NOT NULL OR productivity_contributors IS NOT NULL)"
+            ).fetchone()[0]
+            con.close()
+            assert hidden == 0
+            continue
+        if path.suffix == ".parquet":
+            text = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").df().astype(str).to_csv()
+        elif path.suffix == ".pdf":
+            if shutil.which("pdftotext") is None:
+                continue
+            text = subprocess.run(
+                ["pdftotext", path, "-"], capture_output=True, text=True, check=True
+            ).stdout
+        else:
+            text = path.read_text(encoding="utf-8")
+        assert not firm_ids & set(re.findall(r"[A-Za-z0-9_-]{3,}", text)), path
+    assert scanned > 150
+
+
+def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
+    settings, firm_ids, _ = public
+    rule = DisclosureRule()
+    release = tmp_path / "release"
+    shutil.copytree((settings.public_dir / "current").resolve(), release)
+    assert check_public_release(release, firm_ids, rule) > 150
+
+    leaked = release / "briefs" / "KEN_firms.csv"
+    leaked.write_text(f"firm,value\n{sorted(firm_ids)[0]},1.0\n")
+    with pytest.raises(PublicReleaseError, match=r"briefs/KEN_firms\.csv: holds firm identifier"):
+        check_public_release(release, firm_ids, rule)
+    leaked.unlink()
+
+    cells = release / "parquet" / "firms.sme_gap_cells.parquet"
+    duckdb.sql(
+        f"COPY (SELECT * REPLACE (CASE WHEN productivity_status = 'primary' THEN -0.5 "
+        f"ELSE productivity_gap END AS productivity_gap) FROM read_parquet('{cells}')) "
+        f"TO '{tmp_path / 'cells.parquet'}' (FORMAT parquet)"
+    )
+    shutil.copy(tmp_path / "cells.parquet", cells)
+    with pytest.raises(PublicReleaseError, match=r"shows values of \d+ suppressed figure"):
+        check_public_release(release, firm_ids, rule)
+    cells.unlink()
+
+    con = duckdb.connect(str(release / "public.duckdb"))
+    con.execute("CREATE TABLE firms.panel AS SELECT 'x' AS firm_id")
+    con.close()
+    with pytest.raises(PublicReleaseError, match=r"table firms\.panel is not on the public list"):
+        check_public_release(release, firm_ids, rule)
