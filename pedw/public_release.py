@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
-from pedw.release import BRIEF_FILES, _link_or_copy, _prune, _switch
+from pedw.release import _prune, _switch, link_briefs
 from pedw.settings import Settings
 from pedw.store import Store, offline_connection
 
@@ -85,11 +85,7 @@ def build_public_release(
     (building / "briefs").mkdir(parents=True)
     (building / "parquet").mkdir()
     tables = _write_extract(store, building)
-    if settings.briefs_build_dir.is_dir():
-        for pattern in BRIEF_FILES:
-            for brief in settings.briefs_build_dir.glob(pattern):
-                if not brief.name.startswith("."):
-                    _link_or_copy(brief, building / "briefs" / brief.name)
+    link_briefs(settings, building / "briefs")
     files = check_public_release(building, _firm_ids(store), rule)
     final = releases / publication_id
     if final.exists():

@@ -53,11 +53,7 @@ def publish_release(
         publication_id=publication_id,
         table_status=table_status,
     )
-    if settings.briefs_build_dir.is_dir():
-        for pattern in BRIEF_FILES:
-            for brief in settings.briefs_build_dir.glob(pattern):
-                if not brief.name.startswith("."):
-                    _link_or_copy(brief, building / "briefs" / brief.name)
+    link_briefs(settings, building / "briefs")
     os.replace(building, folder / name)
     _switch(settings.current_link, Path(folder.name) / name)
     _link_reader_paths(settings)
@@ -68,6 +64,15 @@ def publish_release(
         publication.tables,
         time.perf_counter() - started,
     )
+
+
+def link_briefs(settings: Settings, target: Path) -> None:
+    """Every brief file built (HTML, PDF, chart CSVs) linked into a release's `target`."""
+    if settings.briefs_build_dir.is_dir():
+        for pattern in BRIEF_FILES:
+            for brief in settings.briefs_build_dir.glob(pattern):
+                if not brief.name.startswith("."):
+                    _link_or_copy(brief, target / brief.name)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -136,11 +141,13 @@ def published_ok(settings: Settings) -> bool:
 
 
 def unfinished_releases(settings: Settings) -> list[Path]:
-    """Release folders a killed publication left half-built, its temporary symlinks, and the
-    briefs folder of an unversioned publication being replaced."""
-    parent = settings.warehouse_path.parent
+    """Release folders a killed publication left half-built (internal and public), their
+    temporary symlinks, and the briefs folder of an unversioned publication being replaced."""
+    parent, public = settings.warehouse_path.parent, settings.public_dir
     return (
         list(settings.releases_dir.glob(".*.building"))
         + [p for p in parent.glob(".*.tmp") if p.is_symlink()]
         + list(parent.glob(f".{settings.briefs_dir.name}.*.old"))
+        + list((public / "releases").glob(".*.building"))  # the public tier's, likewise
+        + [p for p in public.glob(".*.tmp") if p.is_symlink()]
     )

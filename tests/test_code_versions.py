@@ -41,7 +41,7 @@ def materialized_by_last_run_of_pedw(settings, monkeypatch) -> tuple[set[str], s
     return keys, jobs
 
 
-def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(
+def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publications(
     tmp_path, monkeypatch
 ):
     demo = tmp_path / "demo"
@@ -55,7 +55,8 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publication(
     finally:
         TEMPLATE.write_bytes(original)
     keys, jobs = materialized_by_last_run_of_pedw(settings, monkeypatch)
-    assert keys == {"briefs/country_brief", "warehouse"}
+    assert keys == {"briefs/country_brief", "warehouse", "public_release"}
     assert jobs == {"observe_sources", "country_briefs", "publish"}
     assert "[1/5] national and sector: unchanged" in output
     assert "an editor's change" in (settings.briefs_dir / "KEN.html").read_text()
+    assert "an editor's change" in (settings.public_dir / "briefs" / "KEN.html").read_text()

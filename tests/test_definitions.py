@@ -24,10 +24,10 @@ EXPECTED_GROUPS = {
         "marts/enterprise_panel", "marts/national_panel", "marts/score_kpi_change",
         "marts/sector_panel",
     ],
-    "publish": ["warehouse"],
+    "publish": ["public_release", "warehouse"],
     "briefs": ["briefs/country_brief"],
     "models": [
-        "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
+        "disclosure/firm_figures", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
         "models/national", "models/resilience", "models/score_impact", "models/sector",
         "models/shift_share", "models/sme_gap",
     ],
