@@ -7,7 +7,6 @@ from assets.marts import national_panel
 from assets.metadata import outputs_metadata, table_metadata
 from assets.models import MODEL_ASSETS
 from assets.resources import PedwResource
-from pedw.briefs.build import build_briefs, index_frame
 from pedw.code_versions import code_version
 
 brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
@@ -31,6 +30,8 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     "in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    from pedw.briefs.build import build_briefs, index_frame  # charts and PDFs: loaded here only
+
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
     publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])

@@ -14,7 +14,6 @@ from assets.models import (
 )
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
-from pedw.disclosure.report import disclose
 from pedw.models.storage import read_table, write_frame
 
 FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, score_estimates,
@@ -40,6 +39,8 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
     "rounded as shown; and the audit of every decision (docs/disclosure.md).",
 )
 def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    from pedw.disclosure.report import disclose  # scipy's LP solver: loaded here only
+
     store, rule = pedw.store(), pedw.disclosure_rule()
     panel = read_table(store, "marts", "enterprise_panel")
     disclosed = disclose(

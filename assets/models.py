@@ -4,6 +4,8 @@ Every model asset writes its slice of models.estimates (one row per term, with i
 specification, uncertainty, sample size, fit statistics and input fingerprint).
 """
 
+import importlib
+
 import dagster as dg
 import pandas as pd
 
@@ -11,20 +13,15 @@ from assets.marts import enterprise_panel, national_panel, sector_panel
 from assets.metadata import column_schema, outputs_metadata
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
-from pedw.models.enterprise import (
-    cross_level_models,
-    sme_gap_cells,
-    sme_gap_trend_by_country,
-    sme_gap_trend_models,
-)
 from pedw.models.ledger import ModelLedger
-from pedw.models.multilevel import MULTILEVEL_OUTCOMES, variance_shares
-from pedw.models.national import national_models
-from pedw.models.resilience import resilience_models
-from pedw.models.score import score_impact
-from pedw.models.sector import sector_pass_through, shift_share
 from pedw.models.storage import read_table, write_frame, write_model_ledger, write_model_outputs
 from pedw.store import Store
+
+
+def model_function(module: str, name: str):
+    """A model function, imported when its asset runs: loading the definitions (every pedw
+    command) never pays for statsmodels and scipy."""
+    return getattr(importlib.import_module(module), name)
 
 
 def _estimates_result(
@@ -51,9 +48,9 @@ def _estimates_result(
 
 
 def estimates_asset(
-    group: str, mart: dg.AssetsDefinition, compute, module: str, description: str
+    group: str, mart: dg.AssetsDefinition, module: str, function: str, description: str
 ) -> dg.AssetsDefinition:
-    """An asset that fits `compute(mart frame, ledger)` and writes its slices of
+    """An asset that fits `module.function(mart frame, ledger=...)` and writes its slices of
     models.estimates, models.status and quality.model_exclusions."""
 
     @dg.asset(
@@ -68,7 +65,8 @@ def estimates_asset(
     def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         store = pedw.store()
         ledger = ModelLedger(level=group.split("_")[0])
-        frame = compute(read_table(store, "marts", mart.key.path[-1]), ledger)
+        fit = model_function(module, function)
+        frame = fit(read_table(store, "marts", mart.key.path[-1]), ledger=ledger)
         write_model_outputs(store, group, frame, ledger, context.run_id)
         context.log.info(f"models.estimates/{group}: {len(frame)} terms")
         return _estimates_result(frame, ledger, group, store)
@@ -79,46 +77,44 @@ def estimates_asset(
 national_estimates = estimates_asset(
     "national",
     national_panel,
-    national_models,
     "pedw.models.national",
+    "national_models",
     "Two-way fixed-effects models (country, year; clustered by country): productivity on its "
     "drivers, decent-work outcomes on productivity, and 5-year long differences.",
 )
 sector_estimates = estimates_asset(
     "sector",
     sector_panel,
-    sector_pass_through,
     "pedw.models.sector",
+    "sector_pass_through",
     "Sector pass-through: sector earnings and injury rates on sector productivity | country x sector + year.",
 )
 multilevel_estimates = estimates_asset(
     "enterprise_multilevel",
     enterprise_panel,
-    lambda panel, _ledger: pd.concat(
-        [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
-    ),
     "pedw.models.multilevel",
+    "multilevel_models",
     "MixedLM with country and sector-within-country random intercepts: variance shares by level.",
 )
 cross_level_estimates = estimates_asset(
     "enterprise_cross_level",
     enterprise_panel,
-    lambda panel, _ledger: cross_level_models(panel),
     "pedw.models.enterprise",
+    "cross_level_models",
     "Firm productivity and wages on firm, sector and national drivers | country + year.",
 )
 sme_gap_estimates = estimates_asset(
     "enterprise_sme_gap",
     enterprise_panel,
-    lambda panel, _ledger: sme_gap_trend_models(panel),
     "pedw.models.enterprise",
+    "sme_gap_trend_models",
     "SME-large gaps in productivity and wages and their yearly trend (is the gap widening?).",
 )
 score_estimates = estimates_asset(
     "score_impact",
     enterprise_panel,
-    lambda panel, ledger: score_impact(panel, ledger=ledger),
     "pedw.models.score",
+    "score_impact",
     "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
 )
 
@@ -139,6 +135,7 @@ def shift_share_decomposition(
 ) -> dg.MaterializeResult:
     store = pedw.store()
     ledger = ModelLedger("sector")
+    shift_share = model_function("pedw.models.sector", "shift_share")
     frame = shift_share(read_table(store, "marts", "sector_panel"), ledger=ledger)
     rows = write_frame(store, "models", "shift_share", frame, context.run_id)
     status = ledger.status(frame.assign(model_id="shift_share", n_obs=len(frame),
@@ -172,8 +169,9 @@ def shift_share_decomposition(
 def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     store = pedw.store()
     panel = read_table(store, "marts", "enterprise_panel")
-    cells = write_frame(store, "models", "sme_gap_cells", sme_gap_cells(panel), context.run_id)
-    trends = sme_gap_trend_by_country(panel)
+    cells_of = model_function("pedw.models.enterprise", "sme_gap_cells")
+    cells = write_frame(store, "models", "sme_gap_cells", cells_of(panel), context.run_id)
+    trends = model_function("pedw.models.enterprise", "sme_gap_trend_by_country")(panel)
     write_frame(store, "models", "sme_gap_trend", trends, context.run_id)
     widening = (
         int(trends.query("outcome == 'log_labour_productivity'")["widening"].sum())
@@ -204,6 +202,7 @@ def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Materia
 )
 def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     store = pedw.store()
+    resilience_models = model_function("pedw.models.resilience", "resilience_models")
     estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
     ledger = ModelLedger("enterprise")
     write_model_outputs(store, "enterprise_resilience", estimates, ledger, context.run_id)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from pedw.models.absorb import fe_ols
 from pedw.models.frames import query_frames
+from pedw.models.ledger import ModelLedger
 from pedw.models.tidy import fingerprint, tidy_fit
 
 SIZE_DUMMIES = ["micro", "small", "medium"]  # large firms are the reference
@@ -42,7 +43,7 @@ def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def cross_level_models(panel: pd.DataFrame) -> pd.DataFrame:
+def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
     """Firm outcomes on firm, sector and national drivers | country + year, clustered by country.
 
     Country effects absorb everything constant about a country, so the national driver is
@@ -63,7 +64,7 @@ def cross_level_models(panel: pd.DataFrame) -> pd.DataFrame:
     ], ignore_index=True)  # fmt: skip
 
 
-def sme_gap_trend_models(panel: pd.DataFrame) -> pd.DataFrame:
+def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
     """Gap of micro, small and medium firms against large ones, and its yearly change.
 
     outcome = sum_k gap_k * size_k + sum_k trend_k * size_k * (year - first year) + drivers

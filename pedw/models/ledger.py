@@ -9,10 +9,12 @@ without a trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from pedw.models.absorb import FitResult, InsufficientDataError, fe_ols
+if TYPE_CHECKING:
+    from pedw.models.absorb import FitResult
 
 STATUS_COLUMNS = {"model_id": "object", "level": "object", "status": "object",
                   "reason": "object", "n_obs": "Int64", "n_groups": "Int64"}  # fmt: skip
@@ -144,6 +146,8 @@ def fit_recorded(
     A model that cannot be fitted (its outcome absent from the panel, too few clusters) is
     recorded as not run with the reason, and None is returned.
     """
+    from pedw.models.absorb import InsufficientDataError, fe_ols  # scipy: when a model fits
+
     if outcome not in frame or frame[outcome].isna().all():
         ledger.not_run(model_id, f"no {outcome} values in the panel")
         return None

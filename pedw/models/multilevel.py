@@ -23,6 +23,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from pedw.models.frames import query_frames
+from pedw.models.ledger import ModelLedger
 from pedw.models.tidy import fingerprint, statsmodels_rows, tidy_rows
 from pedw.store import check_identifier
 
@@ -136,4 +137,12 @@ def variance_shares(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
         n_obs,
         int(data["country"].nunique()),
         fit,
+    )
+
+
+def multilevel_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
+    """Variance shares of every multilevel outcome (`ledger`: the models' common signature;
+    these models leave no country out)."""
+    return pd.concat(
+        [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
     )
