@@ -81,7 +81,9 @@ def test_changed_source_file_rebuilds_only_what_depends_on_it(small_run):
             "models/national",
             "marts/enterprise_panel",
             *(f"models/{m}" for m in ENTERPRISE_MODELS),
+            "disclosure/firm_figures",
             "warehouse",
+            "public_release",
         }
         assert changed.rebuilt["raw/pwt"] == "inputs changed (sources/pwt: has a new data version)"
         assert changed.rebuilt["marts/enterprise_panel"].startswith("inputs changed")
