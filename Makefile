@@ -55,4 +55,4 @@ notebook: $(UV)
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf warehouse demo_data .dagster_home bench/out
+	rm -rf warehouse warehouse_public demo_data .dagster_home bench/out
