@@ -147,6 +147,18 @@ def test_a_trend_that_would_bracket_a_suppressed_year_is_suppressed():
     assert audit["half_width"] >= RULE.protection
 
 
+def test_a_trend_dominated_by_one_firm_over_its_years_is_suppressed():
+    rng = np.random.default_rng(5)
+    years = list(range(2016, 2022))
+    small = rng.normal(9.0, 0.2, 30)
+    small[0] = 15.0  # one firm holds nearly all the class's productivity in every year
+    panel = pd.concat([firms("AAA", "large", years, ids("L", 30), rng.normal(10, 0.3, 30)),
+                       firms("AAA", "small", years, ids("S", 30), small)], ignore_index=True)  # fmt: skip
+    trend = released(panel).trends.query("outcome == 'log_labour_productivity'").iloc[0]
+    assert trend["status"] == "primary" and np.isnan(trend["trend_per_year"])
+    assert "largest contributors hold more than 85% of the labour productivity" in trend["reason"]
+
+
 def test_an_effect_needs_enough_treated_firms_countries_and_controls():
     units = pd.DataFrame({"model_id": ["score_a", "score_b", "score_c", "cross"],
                           "treated_firms": [5, 360, 40, 900], "control_firms": [900, 900, 4, None],

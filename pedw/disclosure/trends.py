@@ -1,4 +1,5 @@
-"""Disclosure control of the SME-gap trends: primary rules on their contributors, and the LP
+"""Disclosure control of the SME-gap trends: the cells' primary rules on their pooled
+contributors (count, dominance of the aggregated variable over the trend's years), and the LP
 audit, which suppresses a trend that would let an adversary bracket a suppressed cell."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import math
 import pandas as pd
 
 from pedw.disclosure.audit import PublishedTrend, feasible_intervals
-from pedw.disclosure.cells import MEASURES, PRIMARY, PUBLISHED, SECONDARY
+from pedw.disclosure.cells import MEASURES, PRIMARY, PUBLISHED, SECONDARY, primary_reasons
 from pedw.disclosure.rules import DisclosureRule
 
 OUTCOME_MEASURE = {log: measure for measure, (_g, _s, log, _p) in MEASURES.items()}
@@ -41,12 +42,23 @@ def protect_trends(trend: pd.DataFrame, cells: pd.DataFrame, rule: DisclosureRul
     """`trend` with `status`, `reason` and `audit_half_width` (the narrowest half-width to
     which, with this trend published, an adversary could bring a suppressed cell)."""
     result = trend.reset_index(drop=True).copy()
+    primary = pd.Series("", index=result.index, dtype=object)
+    for _gap, _se, log_column, prefix in MEASURES.values():
+        mine = result["outcome"] == log_column
+        if mine.any():  # the cells' primary rules, on the trend's pooled contributors
+            pooled = result.loc[mine].rename(columns={
+                "contributors_in_class": f"{prefix}_contributors",
+                "large_contributors": f"large_{prefix}_contributors",
+                **{f"{side}top{n}_share": f"{side}{prefix}_top{n}_share"
+                   for side in ("", "large_") for n in (1, 2)},
+            })  # fmt: skip
+            primary.loc[mine] = primary_reasons(pooled, prefix, rule)
     status, reasons, widths = [], [], []
-    for row in result.itertuples():  # one trend per country, outcome and class
+    for i, row in enumerate(result.itertuples()):  # one trend per country, outcome and class
         measure = OUTCOME_MEASURE[row.outcome]
-        if min(row.contributors_in_class, row.large_contributors) < rule.min_contributors:
+        if primary.iloc[i]:
             status.append(PRIMARY)
-            reasons.append(f"fewer than {rule.min_contributors} firms contribute")
+            reasons.append(primary.iloc[i])
             widths.append(math.nan)
             continue
         published = PublishedTrend(row.trend_per_year, row.trend_se, row.gap_first_year,

@@ -21,7 +21,10 @@ SME_GAP_TREND_COLUMNS = {"country": "string", "outcome": "string", "size_class":
                          "trend_ci_high": float, "widening": bool, "narrowing": bool,
                          "n_obs": "int64", "firms_in_class": "int64",
                          "contributors_in_class": "int64", "large_contributors": "int64",
-                         "trend_origin_year": "int64"}  # fmt: skip
+                         "top1_share": float, "top2_share": float, "large_top1_share": float,
+                         "large_top2_share": float, "trend_origin_year": "int64"}  # fmt: skip
+# The variable a gap outcome aggregates, in levels: what its dominance is measured on.
+AGGREGATED = {"log_labour_productivity": "labour_productivity", "log_mean_wage": "wage_bill"}
 
 
 def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
@@ -137,11 +140,25 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
                                 (data["size_class"] == "large") & data[outcome].notna(), "firm_id"
                             ].nunique()
                         ),
+                        **_pooled_dominance(data, data[size] == 1, outcome, ""),
+                        **_pooled_dominance(data, data["size_class"] == "large", outcome, "large_"),
                         "trend_origin_year": origin,
                     }
                 )
     # Typed even when no country has enough firms (a small panel): the columns are the table.
     return pd.DataFrame(rows, columns=list(SME_GAP_TREND_COLUMNS)).astype(SME_GAP_TREND_COLUMNS)
+
+
+def _pooled_dominance(data: pd.DataFrame, members: pd.Series, outcome: str, side: str) -> dict:
+    """Shares of the aggregated variable, summed over the trend's years, held by the largest
+    one and two contributing firms of a group (the trend's own dominance measure)."""
+    feeding = data.loc[members & data[outcome].notna()]
+    per_firm = feeding.groupby("firm_id")[AGGREGATED[outcome]].sum().clip(lower=0)
+    total = float(per_firm.sum())
+    top = per_firm.nlargest(2).to_numpy()
+    if total <= 0 or len(top) == 0:
+        return {f"{side}top1_share": np.nan, f"{side}top2_share": np.nan}
+    return {f"{side}top1_share": top[0] / total, f"{side}top2_share": top.sum() / total}
 
 
 SME_GAP_CELLS_SQL = """
