@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.disclosure import DISCLOSURE_ASSETS
 from assets.marts import national_panel
-from assets.metadata import outputs_metadata, table_metadata
+from assets.metadata import outputs_metadata, publication_id, table_metadata
 from assets.models import MODEL_ASSETS
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
@@ -34,17 +34,17 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
 
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
-    publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
+    release_id = publication_id(context)
     built = build_briefs(
         store,
         catalog,
         settings.briefs_build_dir,
         list(context.partition_keys),
         rule,
-        publication_id,
+        release_id,
         workers=settings.brief_workers,
     )
-    frame = index_frame(built, publication_id, context.run_id)
+    frame = index_frame(built, release_id, context.run_id)
     con = store.connect()
     try:
         con.register("_index", frame)

@@ -16,6 +16,12 @@ BLOCKING_FAILURES = "pedw/blocking_check_failures"
 OUTPUTS = "pedw/outputs"
 # Run tag of a `pedw run`'s publication: JSON list of what became of each asset's tables.
 TABLE_STATUS = "pedw/table_status"
+PUBLICATION = "pedw/publication"  # tags every run of one `pedw run`
+
+
+def publication_id(context: dg.AssetExecutionContext) -> str:
+    """The publication a step belongs to: its `pedw run`'s tag, else its own run (the UI)."""
+    return context.run.tags.get(PUBLICATION, context.run_id[:12])
 
 
 def outputs_metadata(*tables: str) -> dict:

@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from assets.metadata import TABLE_STATUS
+from assets.metadata import TABLE_STATUS, publication_id
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.models.storage import record_models_not_run
@@ -31,13 +31,13 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         settings = pedw.settings()
         store = pedw.store()
         not_run = record_models_not_run(store, context.run_id)
-        publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
+        release_id = publication_id(context)
         status = table_status_frame(
             json.loads(context.run.tags.get(TABLE_STATUS, "[]")),
             store,
             lambda asset: _last_run(context.instance, asset),
         )
-        publication = publish_release(store, settings, publication_id, context.run_id, status)
+        publication = publish_release(store, settings, release_id, context.run_id, status)
         context.log.info(
             f"published {len(publication.tables)} tables to {publication.path} "
             f"in {publication.seconds:.1f}s"
@@ -46,7 +46,7 @@ def publication_asset(deps: list) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "path": str(publication.path),
-                "publication_id": publication_id,
+                "publication_id": release_id,
                 "table_status": counts,
                 "tables": publication.tables,
                 "seconds": publication.seconds,
@@ -84,15 +84,13 @@ def public_release_asset(warehouse: dg.AssetsDefinition) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, pedw: PedwResource
     ) -> dg.MaterializeResult:
         settings = pedw.settings()
-        publication_id = context.run.tags.get("pedw/publication", context.run_id[:12])
-        release = build_public_release(
-            pedw.store(), settings, publication_id, pedw.disclosure_rule()
-        )
+        release_id = publication_id(context)
+        release = build_public_release(pedw.store(), settings, release_id, pedw.disclosure_rule())
         context.log.info(f"public release {release.path}: {release.files} files checked")
         return dg.MaterializeResult(
             metadata={
                 "path": str(release.path),
-                "publication_id": publication_id,
+                "publication_id": release_id,
                 "tables": release.tables,
                 "files_checked": release.files,
                 "seconds": release.seconds,

@@ -185,8 +185,8 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
     try:
         if database is not None:
             con.execute(f"ATTACH '{database}' AS db (READ_ONLY)")
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        firm_level = FIRM_COLUMNS & {c.lower() for c in columns}
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        firm_level = FIRM_COLUMNS & {r[0].lower() for r in described}
         if firm_level:
             raise PublicReleaseError(
                 f"{where}: {name} has firm-level column(s) {sorted(firm_level)}"
@@ -208,11 +208,7 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
                 raise PublicReleaseError(
                     f"{where}: {name} publishes {thin} figure(s) on fewer than {rule.min_contributors} firms"
                 )
-        text = [
-            r[0]
-            for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-            if r[1] == "VARCHAR"
-        ]
+        text = [r[0] for r in described if r[1] == "VARCHAR"]
         for column in text if firm_ids else []:
             values = {
                 r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM {relation}').fetchall()

@@ -22,16 +22,6 @@ BRIEF_TABLES = [
 ]
 
 
-def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     """Order-independent hash of a table's content (run ids excluded: same data, same print)."""
     columns = [
@@ -74,15 +64,16 @@ class BriefInputs:
 def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
     """Read the marts, model results and quality tables the briefs are built from."""
 
-    def table(schema: str, name: str, query: str) -> pd.DataFrame:
-        return con.execute(query).df() if has_table(con, schema, name) else pd.DataFrame()
-
     built = {
         f"{schema}.{name}"
         for schema, name in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables"
         ).fetchall()
     }
+
+    def table(schema: str, name: str, query: str) -> pd.DataFrame:
+        return con.execute(query).df() if f"{schema}.{name}" in built else pd.DataFrame()
+
     fingerprints = {
         f"{schema}.{name}": table_fingerprint(con, schema, name)
         for schema, name in BRIEF_TABLES

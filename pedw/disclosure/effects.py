@@ -17,15 +17,15 @@ TREATMENTS = {
     "enterprise_resilience_drop": ("shocked = 1", "shocked = 0", "TRUE"),
     "enterprise_resilience_recovery": ("trained = 1", "trained = 0", "shocked = 1"),
 }
-FIRM_FLAGS_SQL = """
+OUTCOMES = ("log_labour_productivity", "log_mean_wage", "log_sales", "log_employees")
+FIRM_FLAGS_SQL = f"""
     SELECT firm_id, any_value(country) AS country,
            max(coalesce(score_participant, 0))::INT AS participant,
            max(coalesce(shock, 0))::INT AS shocked, max(coalesce(training, 0))::INT AS trained,
            list(DISTINCT outcome_name) FILTER (WHERE outcome_name IS NOT NULL) AS outcomes
     FROM (UNPIVOT (SELECT firm_id, country, score_participant, shock, training,
-                          log_labour_productivity, log_mean_wage, log_sales, log_employees
-                   FROM panel)
-          ON log_labour_productivity, log_mean_wage, log_sales, log_employees
+                          {", ".join(OUTCOMES)} FROM panel)
+          ON {", ".join(OUTCOMES)}
           INTO NAME outcome_name VALUE outcome_value)
     GROUP BY firm_id
 """
@@ -55,9 +55,6 @@ def effect_units(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
         )
     sql = f"WITH firms AS ({FIRM_FLAGS_SQL}) " + " UNION ALL ".join(selects)
     return query_frames(sql, panel=panel)
-
-
-OUTCOMES = ("log_labour_productivity", "log_mean_wage", "log_sales", "log_employees")
 
 
 def protect_effects(units: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
