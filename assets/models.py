@@ -48,10 +48,16 @@ def _estimates_result(
 
 
 def estimates_asset(
-    group: str, mart: dg.AssetsDefinition, module: str, function: str, description: str
+    group: str,
+    mart: dg.AssetsDefinition,
+    module: str,
+    function: str,
+    description: str,
+    priority: int = 0,
 ) -> dg.AssetsDefinition:
     """An asset that fits `module.function(mart frame, ledger=...)` and writes its slices of
-    models.estimates, models.status and quality.model_exclusions."""
+    models.estimates, models.status and quality.model_exclusions. Steps of a higher `priority`
+    start first when a stage runs its steps side by side (the longest model first)."""
 
     @dg.asset(
         key=["models", group],
@@ -61,6 +67,7 @@ def estimates_asset(
         description=description,
         code_version=code_version([module]),
         metadata=outputs_metadata(f"models.estimates/{group}", f"models.status/{group}"),
+        op_tags={"dagster/priority": priority},
     )
     def _model(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         store = pedw.store()
@@ -116,6 +123,7 @@ score_estimates = estimates_asset(
     "pedw.models.score",
     "score_impact",
     "SCORE impact: Sun-Abraham event study and ATT beside the classic TWFE DiD.",
+    priority=2,
 )
 
 
@@ -163,6 +171,7 @@ def shift_share_decomposition(
     kinds={"duckdb"},
     code_version=code_version(["pedw.models.enterprise"]),
     metadata=outputs_metadata("models.sme_gap_cells", "models.sme_gap_trend"),
+    op_tags={"dagster/priority": 1},  # disclosure waits for it
     description="SME-large gaps by country, year and size class (with firm counts for "
     "disclosure control) and the gap trend country by country.",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pedw.catalog import Catalog, load_catalog
+from pedw.child_process import die_with_parent
 from pedw.disclosure.rules import DisclosureRule
 from pedw.settings import Settings, resolve_settings
 from pedw.store import Store
@@ -32,6 +33,11 @@ class PedwResource(dg.ConfigurableResource):
     disclosure_min_control: int = DisclosureRule.min_control
     disclosure_min_countries: int = DisclosureRule.min_countries
     disclosure_protection: float = DisclosureRule.protection
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """In a step process that a run started, end with it (a killed run leaves no step
+        writing behind it)."""
+        die_with_parent()
 
     def settings(self) -> Settings:
         return resolve_settings(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import pedw  # noqa: F401
@@ -22,7 +23,7 @@ from pedw.marts.national_panel import write_national_panel
 from pedw.marts.sector_panel import write_sector_panel
 from pedw.models.absorb import fe_ols
 from pedw.models.enterprise import add_model_columns, cross_level_models, sme_gap_trend_models
-from pedw.models.event_study import interaction_weighted
+from pedw.models.event_study import StaggeredDesign, interaction_weighted
 from pedw.models.multilevel import variance_shares
 from pedw.models.resilience import resilience_models
 from pedw.models.score import SCORE_DESIGN, score_impact
@@ -103,6 +104,7 @@ def references(panel):
             data=frame,
             vcov={"CRV1": "country"},
         ),
+        "sun_abraham_two_way": lambda: _saturated_event_study(pf, score),
         "score_event_study": lambda: pf.feols(
             "log_labour_productivity ~ i(score_event_time, ref=-1) | firm_id + "
             "country_year + size_year",
@@ -110,6 +112,19 @@ def references(panel):
             vcov={"CRV1": "firm_id"},
         ),
     }
+
+
+def _saturated_event_study(pf, frame):
+    """pyfixest's own Sun-Abraham: the saturated cohort x event-time regression (unit and
+    year effects), aggregated with the cohorts' shares per event time."""
+    data = frame.dropna(subset=["log_labour_productivity"]).assign(
+        firm=lambda f: f["firm_id"].factorize()[0], cohort=lambda f: f["cohort"].astype(int)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # beta warning
+        fit = pf.event_study(data, yname="log_labour_productivity", idname="firm",
+                             tname="year", gname="cohort", estimator="saturated")  # fmt: skip
+        return fit.aggregate(agg="period")
 
 
 def bench_one_size(panel) -> None:
@@ -130,6 +145,7 @@ def bench_one_size(panel) -> None:
         "female_share",
     ]
     design = SCORE_DESIGN
+    two_way = StaggeredDesign(unit="firm_id", time="year", cohort="score_start_year")
     models = [
         (
             "cross_level",
@@ -148,6 +164,11 @@ def bench_one_size(panel) -> None:
                 frame, "log_labour_productivity", gap, ["country_year", "sector"], "country"
             ),
             "pyfixest feols, same spec",
+        ),
+        (
+            "sun_abraham_two_way",
+            lambda: interaction_weighted(frame, "log_labour_productivity", two_way),
+            "pyfixest saturated event study (IW)",
         ),
         (
             "score_event_study",

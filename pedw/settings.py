@@ -24,13 +24,16 @@ class Settings:
 
     `duckdb_memory_limit` caps DuckDB in raw loads and contract checks (beyond it, DuckDB
     spills to the store's `_spill` folder); `brief_workers` is the number of processes that
-    build briefs (None: one per available core).
+    build briefs (None: one per available core); `step_processes` is how many steps of a
+    stage `pedw run` executes at once (None: one per two available cores; 1: one after another
+    in its own process).
     """
 
     catalog_path: Path
     warehouse_path: Path
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     brief_workers: int | None = None
+    step_processes: int | None = None
     automation: bool = False  # the Dagster automation sensor starts on (deployment profile)
     executor: str = "multiprocess"  # how launched runs execute steps: multiprocess or celery
     public_root: Path | None = None  # PEDW_PUBLIC_DIR; None: see public_dir
@@ -89,15 +92,15 @@ def resolve_settings(
     brief_workers: int | None = None,
 ) -> Settings:
     """Explicit arguments win, then the environment (PEDW_CATALOG, PEDW_WAREHOUSE,
-    PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_AUTOMATION, PEDW_EXECUTOR,
-    PEDW_PUBLIC_DIR), then the
-    embedded defaults.
+    PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_STEP_PROCESSES, PEDW_AUTOMATION,
+    PEDW_EXECUTOR, PEDW_PUBLIC_DIR), then the embedded defaults.
 
     The only place pedw reads its environment: everything else is handed these settings.
     """
     catalog_path = Path(catalog or os.environ.get("PEDW_CATALOG") or DEFAULT_CATALOG)
     warehouse_path = Path(warehouse or os.environ.get("PEDW_WAREHOUSE") or DEFAULT_WAREHOUSE)
     workers = brief_workers or os.environ.get("PEDW_BRIEF_WORKERS")
+    steps = os.environ.get("PEDW_STEP_PROCESSES")
     return Settings(
         catalog_path=catalog_path.resolve(),
         # The folder is resolved, not the file: the warehouse path is a symlink into the
@@ -108,6 +111,7 @@ def resolve_settings(
         or os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT")
         or DEFAULT_DUCKDB_MEMORY_LIMIT,
         brief_workers=int(workers) if workers else None,
+        step_processes=int(steps) if steps else None,
         automation=os.environ.get("PEDW_AUTOMATION", "").lower() in ("1", "on", "true", "yes"),
         executor=os.environ.get("PEDW_EXECUTOR") or "multiprocess",
         public_root=Path(os.environ["PEDW_PUBLIC_DIR"]).absolute()

@@ -29,6 +29,9 @@ class Stage:
     label: str
     keys: frozenset[dg.AssetKey]
     partitions_def: dg.PartitionsDefinition | None = None
+    # Its steps are long enough to gain from running side by side (pipelines.stage_execution);
+    # the other stages' steps take less than a step process costs to start.
+    parallel: bool = False
 
 
 def downstream_of(
@@ -56,7 +59,8 @@ def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
         Stage("load_and_stage", "national and sector", frozenset(first)),
         Stage("enterprise_countries", "enterprise partitions", frozenset(enterprise),
               enterprise_countries),
-        Stage("enterprise_models", "enterprise marts and models", frozenset(after_enterprise)),
+        Stage("enterprise_models", "enterprise marts and models", frozenset(after_enterprise),
+              parallel=True),
         Stage("country_briefs", "country briefs", frozenset(briefs), brief_countries),
         Stage("publish", "warehouse publication", PUBLICATION),
     ]  # fmt: skip

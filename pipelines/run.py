@@ -30,6 +30,12 @@ from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import OBSERVE_JOB, PUBLICATION, WAREHOUSE, downstream_of, stages
 from pipelines.launch import launcher
+from pipelines.stage_execution import (
+    execute_stage,
+    resource_config,
+    start_step_server,
+    step_processes,
+)
 from pipelines.staleness import Staleness, declared_outputs
 
 
@@ -163,7 +169,10 @@ def _run_stages(
     definitions = build_definitions(settings)
     summary = RunSummary(success=True)
     summary.publication_id = uuid.uuid4().hex[:12]
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+        "resources": resource_config(settings),
+    }
     tags = {
         "pedw/catalog": str(settings.catalog_path),
         "pedw/warehouse": str(settings.warehouse_path),
@@ -186,6 +195,8 @@ def _run_stages(
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
+    if instance.is_persistent and step_processes(settings) > 1 and any(s.parallel for s in plan):
+        start_step_server(settings.dagster_storage / "step_processes.log")
     out_of_scope = set(absent)  # not in the catalog, or not requested
     for number, stage in enumerate(plan, start=1):
         step = f"[{number}/{len(plan)}] {stage.label}"
@@ -264,12 +275,14 @@ def _run_stages(
             )
             result = active.run_all(stage.job, selection, per_run, run_config)
         else:
-            result = definitions.resolve_job_def(stage.job).execute_in_process(
-                instance=instance,
-                asset_selection=selection,
+            result = execute_stage(
+                definitions,
+                stage.job,
+                instance,
+                selection,
                 tags={**tags, **partition_tags, **status, IN_PROCESS: str(os.getpid())},
                 run_config=run_config,
-                raise_on_error=False,
+                processes=step_processes(settings) if stage.parallel else 1,
             )
         summary.run_ids += result.run_id.split(",")
         stopped |= _record(result, selection, summary)

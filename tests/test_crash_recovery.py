@@ -34,27 +34,40 @@ def read_until(process: subprocess.Popen, marker: str, seconds: float = 300) -> 
     raise AssertionError(f"{marker!r} never printed:\n{''.join(seen)}")
 
 
-def brief_workers_alive(settings) -> int:
-    """Worker processes of pedw runs on this warehouse (their environment names its Dagster
-    storage), so other pedw processes on the machine are not counted."""
-    found = subprocess.run(["pgrep", "-f", "multiprocessing.spawn"], capture_output=True, text=True)
+def child_processes_alive(settings, seconds: float = 10) -> list[str]:
+    """Brief workers, step processes and fork servers of pedw runs on this warehouse (their
+    environment names its Dagster storage, so other pedw processes are not counted), once
+    they had `seconds` to end (a fork server finishes its interpreter's shutdown)."""
+    deadline = time.monotonic() + seconds
+    while (alive := _children(settings)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def _children(settings) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", "multiprocessing"], capture_output=True, text=True)
     marker = f"PEDW_DAGSTER_STORAGE={settings.dagster_storage}".encode()
-    alive = 0
+    alive = []
     for pid in found.stdout.split():
         try:
-            alive += marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                alive.append(
+                    Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
         except OSError:  # gone meanwhile
             continue
     return alive
 
 
-def run_pedw(settings, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*pedw_command(settings), *extra], env=local_instance_env(),
+def run_pedw(
+    settings, *extra: str, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run([*pedw_command(settings), *extra], env={**local_instance_env(), **(env or {})},
                           capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
 
 
-def start_pedw(settings, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([*pedw_command(settings), *extra], env=local_instance_env(),
+def start_pedw(settings, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([*pedw_command(settings), *extra], env={**local_instance_env(), **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=PROJECT_ROOT)  # fmt: skip
 
@@ -105,7 +118,7 @@ def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(clean
         if first.poll() is None:
             first.kill()
     time.sleep(2)
-    assert brief_workers_alive(settings) == 0  # the workers died with the run
+    assert child_processes_alive(settings) == []  # the workers died with the run
     assert not settings.warehouse_path.exists()  # nothing was published, not half of it
 
     third = run_pedw(settings)
@@ -173,7 +186,7 @@ def test_killed_at_any_stage_the_last_publication_stands_and_the_next_run_recove
             if killed.poll() is None:
                 killed.kill()
         time.sleep(1)
-        assert brief_workers_alive(settings) == 0, point
+        assert child_processes_alive(settings) == [], point
         # The last release stands, whole (killed while publishing, the new one may already be
         # switched in, and is then whole too: it opens and is checked like any other below).
         assert publication_id(settings) == before or point == "publish", point
@@ -181,6 +194,46 @@ def test_killed_at_any_stage_the_last_publication_stands_and_the_next_run_recove
         assert recovery.returncode == 0, (point, recovery.stderr[-3000:])
         assert "cleaned up after a killed run: 1 dead runs marked failed" in recovery.stdout, point
         assert_publishes_as_clean(settings, clean)
+
+
+def test_models_side_by_side_die_with_a_killed_run_and_publish_what_one_at_a_time_does(
+    clean, tmp_path
+):
+    """Two model steps at once (PEDW_STEP_PROCESSES=2: step processes forked from a server
+    that preloaded the libraries): SIGKILL in the models stage leaves no step process or fork
+    server behind, and the next full run publishes exactly what a clean one-at-a-time run
+    does, its model steps each in a process of its own."""
+    settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
+    side_by_side = {"PEDW_STEP_PROCESSES": "2"}
+    killed = start_pedw(settings, env=side_by_side)
+    try:
+        with warehouse_instance(settings) as instance:
+            wait_for_started(instance, "enterprise_models", killed)
+        time.sleep(1.0)
+        killed.kill()
+        killed.wait(timeout=30)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    time.sleep(1)
+    assert child_processes_alive(settings) == []
+    recovery = run_pedw(settings, "--full", env=side_by_side)
+    assert recovery.returncode == 0, recovery.stderr[-3000:]
+    assert "cleaned up after a killed run: 1 dead runs marked failed" in recovery.stdout
+    assert_publishes_as_clean(settings, clean)
+    with warehouse_instance(settings) as instance:
+        (models_run,) = instance.get_runs(
+            filters=dg.RunsFilter(job_name="enterprise_models",
+                                  statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
+        )  # fmt: skip
+        workers = {
+            entry.step_key: entry.dagster_event.event_specific_data.metadata["pid"].value
+            for entry in instance.all_logs(models_run.run_id)
+            if entry.dagster_event is not None
+            and entry.dagster_event.event_type_value == "STEP_WORKER_STARTED"
+        }
+    assert {"models__score_impact", "models__sme_gap"} <= workers.keys()
+    assert len(set(workers.values())) == len(workers) >= 2
 
 
 def test_a_damaged_warehouse_file_is_one_line_and_the_next_run_publishes_it_again(clean, tmp_path):

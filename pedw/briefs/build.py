@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pedw.briefs.inputs import BriefInputs, load_inputs
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
+from pedw.child_process import die_with_parent
 from pedw.disclosure.rules import DisclosureRule
 from pedw.store import Store
 
@@ -96,21 +95,8 @@ def build_briefs(
 _WORKER: dict = {}
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker when the process that started it dies (a killed run
-    must not leave workers writing briefs behind it)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
-        pass
-
-
-PR_SET_PDEATHSIG = 1
-
-
 def _start_worker(job: BriefJob) -> None:
-    _die_with_parent()
+    die_with_parent()
     _WORKER["job"] = job
 
 

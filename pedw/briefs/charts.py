@@ -12,8 +12,9 @@ import io
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
+import matplotlib
 import pandas as pd
+from matplotlib.figure import Figure
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -32,7 +33,7 @@ SHIFT_SHARE_PARTS = [
     ("dynamic_reallocation_growth_pct", "Dynamic reallocation", PALETTE["green"], ".."),
     ("entry_exit_growth_pct", "Sectors entering or leaving", PALETTE["grey"], "xx"),
 ]
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
+matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
                      "axes.spines.right": False})  # fmt: skip
 
 
@@ -46,10 +47,16 @@ class Chart:
     data: pd.DataFrame
 
 
-def _png(figure) -> bytes:
+def _axes(width: float, height: float):
+    """A figure and its axes, outside pyplot (no figure manager to create and close), laid
+    out when drawn (constrained: labels and the legend below fit without a second draw)."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.subplots()
+
+
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
+    figure.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
 
 
@@ -70,7 +77,7 @@ def productivity_chart(series: pd.DataFrame, country_name: str, unit: str) -> Ch
     for column in labels:
         if column in data:
             data[column] = data[column].round(0)
-    figure, axis = plt.subplots(figsize=(7, 3.6))
+    figure, axis = _axes(7, 3.6)
     drawn = 0
     for column, label in labels.items():
         if column in data and data[column].notna().any():
@@ -112,7 +119,7 @@ def sme_gap_chart(cells: pd.DataFrame) -> Chart:
             ).round(1),
         }
     ).reset_index(drop=True)
-    figure, axis = plt.subplots(figsize=(7, 3.6))
+    figure, axis = _axes(7, 3.6)
     drawn = []
     for size in ("micro", "small", "medium"):
         rows = data[data["size_class"] == size]
@@ -148,7 +155,7 @@ def shift_share_chart(periods: pd.DataFrame) -> Chart:
         1
     )
     labels = [f"{s}-{e}" for s, e in zip(data["start_year"], data["end_year"], strict=True)]
-    figure, axis = plt.subplots(figsize=(7, 3.8))
+    figure, axis = _axes(7, 3.8)
     positive = [0.0] * len(data)
     negative = [0.0] * len(data)
     for column, label, colour, hatch in SHIFT_SHARE_PARTS:

@@ -103,7 +103,7 @@ def demean(matrix: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
 
     Converges when no value moves by more than TOLERANCE times its column's scale.
     """
-    result = np.array(matrix, dtype=float, copy=True)
+    result = np.array(matrix, dtype=float, order="C", copy=True)  # row-major: no copy per sweep
     if not groups:
         return result
     indicators = [_indicator(g) for g in groups]
