@@ -48,15 +48,17 @@ class Chart:
 
 
 def _axes(width: float, height: float):
-    """A figure and its axes, outside pyplot (no figure manager to create and close), laid
-    out when drawn (constrained: labels and the legend below fit without a second draw)."""
-    figure = Figure(figsize=(width, height), layout="constrained")
+    """A figure and its axes, outside pyplot: no figure manager to create and close, no
+    global state shared by the charts of a worker."""
+    figure = Figure(figsize=(width, height))
     return figure, figure.subplots()
 
 
 def _png(figure: Figure) -> bytes:
+    """The picture cropped to what was drawn (labels and the legend below the plot fit
+    whatever a country's name)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
 
 
