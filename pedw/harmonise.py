@@ -9,7 +9,15 @@ from pathlib import Path
 import pycountry
 import yaml
 
+from pedw.reference import ILO_AGGREGATES
+
 COUNTRY_NAMES_FILE = Path(__file__).parent / "staging" / "country_names.yml"
+
+# One code per economy where publishers differ: ILOSTAT's own codes become the World Bank's,
+# under which WDI publishes the economy's name, region and income group.
+ECONOMY_CODE_ALIASES = {"KOS": "XKX", "CHA": "CHI"}
+# Names for the codes above that pycountry does not know (current or historic).
+ECONOMY_NAMES = {"XKX": "Kosovo", "CHI": "Channel Islands"}
 
 
 @cache
@@ -33,6 +41,34 @@ def country_code(name: str | None) -> str | None:
         return pycountry.countries.lookup(name.strip()).alpha_3
     except LookupError:
         return None
+
+
+def economy_code_sql(column: str) -> str:
+    """SQL for `column` with each publisher alias replaced by the code pedw uses."""
+    cases = " ".join(
+        f"WHEN '{alias}' THEN '{code}'" for alias, code in ECONOMY_CODE_ALIASES.items()
+    )
+    return f"CASE {column} {cases} ELSE {column} END"
+
+
+def economy_names() -> dict[str, str]:
+    """Code -> English name of every economy pycountry knows (current, then historic ones
+    such as the Netherlands Antilles, ANT) and of the codes it does not (Kosovo)."""
+    names = {c.alpha_3: c.name for c in pycountry.historic_countries if len(c.alpha_3) == 3}
+    names.update({c.alpha_3: c.name for c in pycountry.countries})
+    return {**names, **ECONOMY_NAMES}
+
+
+@cache
+def _aggregate_labels() -> dict[str, str]:
+    return {label.casefold(): code for code, label in ILO_AGGREGATES.items() if label}
+
+
+def ilo_aggregate_code(label: str | None) -> str | None:
+    """The ILOSTAT aggregate code of a published aggregate label ("World" -> X01), or None."""
+    if label is None:
+        return None
+    return _aggregate_labels().get(" ".join(label.split()).casefold())
 
 
 def country_codes(names: Iterable[str | None]) -> dict[str | None, str | None]:

@@ -27,6 +27,7 @@ def test_ilostat_excel_quirks_world_rows_apostrophes_blank_cells_sex_groups_and_
     )
     sheet.append(["Côte d'Ivoire", "'LFS - Enquête emploi", "'2019", "'9100.5", "  ", 4000.25])
     sheet.append(["Kenya", "LFS - Labour Force Survey", 2019, 19000, 9800, None])
+    sheet.append(["Eastern Africa and beyond", "XA:2198 - ILO modelled estimates", 2023, 5, 3, 2])
     sheet.append(["Note: data for 2023 are projections."])
     path = tmp_path / "EMP_TEMP_SEX_NB_A_EN.xlsx"
     book.save(path)
@@ -34,7 +35,7 @@ def test_ilostat_excel_quirks_world_rows_apostrophes_blank_cells_sex_groups_and_
     table = load_ilostat_excel(Source(name="x", level="national", format="ilostat_excel"), path)
     assert table.schema.metadata == {b"pedw_release": b"2024-03-05"}
     rows = {(r["ref_area"], r["sex"]): r for r in table.to_pylist()}
-    assert len(table) == 8  # 3 + 1 + 2 + 2 non-blank cells; the note line is not a row
+    assert len(table) == 11  # 3 + 1 + 2 + 2 + 3 non-blank cells; the note line is not a row
     civ = rows[("CIV", "SEX_T")]
     assert (civ["time"], civ["obs_value"], civ["source"]) == (
         "2019",
@@ -45,6 +46,8 @@ def test_ilostat_excel_quirks_world_rows_apostrophes_blank_cells_sex_groups_and_
     assert ("CIV", "SEX_M") not in rows  # a cell of spaces is missing, not a value
     assert rows[("CIV", "SEX_F")]["obs_value"] == "4000.25"
     assert rows[("KEN", "SEX_M")]["classif1"] is None
-    # aggregates without a code are kept as published: the contract quarantines them by name
-    assert rows[("World", "SEX_T")]["ref_area_label"] == "World"
-    assert ("Sub-Saharan Africa", "SEX_T") in rows
+    # published aggregate labels get ILOSTAT's aggregate codes (kept as aggregates, never in a
+    # country panel); a name that is neither stays as published: the contract quarantines it
+    assert rows[("X01", "SEX_T")]["ref_area_label"] == "World"
+    assert rows[("X13", "SEX_T")]["obs_value"] == "450000"
+    assert rows[("Eastern Africa and beyond", "SEX_F")]["obs_value"] == "2"

@@ -63,8 +63,10 @@ def test_each_broken_rule_is_one_quarantine_row_with_file_line_column_and_messag
         row(time="1850"),                   # line 5: year out of range
         row(value="twelve"),                # line 6: not a number
         row(sex="SEX_Q", time="2019"),      # line 7: unknown sex code
+        row(area="XQQ", time="2018"),       # line 8: shaped like an ILO aggregate, not one
     ])  # fmt: skip
     assert sorted(staged.source_line) == [2, 4]
+    assert by_line_rule(quarantined, 8) == ("code_list", "ref_area")
     by_line = quarantined.set_index("source_line")
     assert by_line.loc[3, "rule"] == "code_list" and by_line.loc[3, "column_name"] == "ref_area"
     assert "ZZZ" in by_line.loc[3, "message"]
@@ -74,6 +76,11 @@ def test_each_broken_rule_is_one_quarantine_row_with_file_line_column_and_messag
     assert by_line.loc[6, "rule"] == "type" and by_line.loc[6, "value"] == "twelve"
     assert by_line.loc[7, "column_name"] == "sex"
     assert (quarantined.source_file == "f.csv").all()
+
+
+def by_line_rule(quarantined, line: int) -> tuple[str, str]:
+    found = quarantined[quarantined["source_line"] == line]
+    return found["rule"].iloc[0], found["column_name"].iloc[0]
 
 
 def test_duplicates_identical_keep_first_conflicting_keep_none():

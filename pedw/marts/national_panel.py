@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import pandas as pd
-import pycountry
 
+from pedw.harmonise import economy_names
 from pedw.quality.code_lists import WB_AGGREGATES
+from pedw.reference import ILO_AGGREGATES
 from pedw.staging.series import PWT_SERIES, series_definitions
 from pedw.store import Store, check_identifier
 
-ILO_AGGREGATE = "X[0-9A-Z]{2}"
+
+def economies_only_sql(column: str) -> str:
+    """SQL: `column` holds an economy, not a World Bank or ILOSTAT aggregate (by code list:
+    an aggregate never enters a panel, and a code is never taken for one by its shape)."""
+    codes = ", ".join(f"'{code}'" for code in (*WB_AGGREGATES, *ILO_AGGREGATES))
+    return f"{column} NOT IN ({codes})"
 
 
 def country_names() -> pd.DataFrame:
-    """ISO alpha-3 code -> English short name (pycountry), for economies with no WDI name."""
-    return pd.DataFrame(
-        [(c.alpha_3, c.name) for c in pycountry.countries], columns=["ref_area", "iso_name"]
-    )
+    """Economy code -> English short name, for economies with no WDI name."""
+    return pd.DataFrame(list(economy_names().items()), columns=["ref_area", "iso_name"])
 
 
 CORE_COLUMNS = ["output_per_worker", "employment", "informality_rate", "labour_income_share",
@@ -40,8 +44,7 @@ def national_panel_sql() -> str:
             SELECT ref_area, year,
                {pivots}
             FROM staging.national_series
-            WHERE NOT regexp_full_match(ref_area, '{ILO_AGGREGATE}')
-              AND ref_area NOT IN (SELECT code FROM _aggregates)
+            WHERE {economies_only_sql("ref_area")}
             GROUP BY ref_area, year
         )
         SELECT w.ref_area,
@@ -71,7 +74,6 @@ def write_national_panel(store: Store) -> int:
     con = store.connect()
     try:
         con.register("_country_names", country_names())
-        con.register("_aggregates", pd.DataFrame({"code": list(WB_AGGREGATES)}))
         if store.exists("staging", "country_metadata"):
             con.execute(
                 "CREATE TEMP TABLE _country_metadata AS SELECT country_code, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pedw.marts.national_panel import ILO_AGGREGATE
+from pedw.marts.national_panel import economies_only_sql
 from pedw.reference import BROAD_SECTOR, ISIC4_GROUPS, ISIC4_SECTIONS
 from pedw.staging.series import series_definitions
 from pedw.store import Store, check_identifier
@@ -30,7 +30,7 @@ def sector_panel_sql() -> str:
                {pivots},
                any_value(unit) FILTER (WHERE variable = 'value_added') AS value_added_unit
             FROM staging.sector_series
-            WHERE sector IS NOT NULL AND NOT regexp_full_match(ref_area, '{ILO_AGGREGATE}')
+            WHERE sector IS NOT NULL AND {economies_only_sql("ref_area")}
             GROUP BY ref_area, sector, year
         )
         SELECT w.ref_area, w.sector, s.sector_name, s.broad_sector, w.year,

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pycountry
 
-from pedw.reference import ISIC4_SECTIONS, SEX_CODES, SIZE_CLASSES
+from pedw.reference import ILO_AGGREGATES, ISIC4_SECTIONS, SEX_CODES, SIZE_CLASSES
 
 # Codes ILOSTAT and the World Bank use for economies outside the current ISO 3166 list.
 EXTRA_ECONOMIES = {
@@ -17,7 +17,6 @@ EXTRA_ECONOMIES = {
     "CHA": "Channel Islands (ILO code)",
     "CHI": "Channel Islands (World Bank code)",
 }
-ILO_AGGREGATE_PATTERN = r"^X[0-9A-Z]{2}$"
 # World Bank aggregates (regions, income groups, lending groups, World) as in WDI downloads.
 WB_AGGREGATES = [
     "AFE",
@@ -82,6 +81,7 @@ def code_lists() -> dict[str, tuple[str, ...]]:
     return {
         "iso3_country": tuple(sorted(iso3)),
         "wb_aggregate": tuple(WB_AGGREGATES),
+        "ilo_aggregate": tuple(ILO_AGGREGATES),
         "isic4_section": tuple(ISIC4_SECTIONS),
         "size_class": tuple(SIZE_CLASSES),
         "sex": SEX_CODES,

@@ -42,7 +42,6 @@ class ColumnSpec:
     unit: str | None = None
     required: bool = False
     codes: str | tuple[str, ...] | None = None
-    codes_or_pattern: str | None = None
     min: float | None = None
     max: float | None = None
     above: float | None = None  # strict lower bound (a divisor: zero is not a value here)

@@ -31,10 +31,7 @@ def _contract_section(contract: Contract) -> list[str]:
             rules.append("required")
         if column.codes:
             codes = column.codes if isinstance(column.codes, str) else " or ".join(column.codes)
-            rules.append(
-                f"codes: {codes}"
-                + (f" or `{column.codes_or_pattern}`" if column.codes_or_pattern else "")
-            )
+            rules.append(f"codes: {codes}")
         if column.above is not None:
             rules.append(f"above {column.above:g}")
         if column.min is not None or column.max is not None:

@@ -191,20 +191,13 @@ def column_violations(spec: ColumnSpec, contract: Contract) -> list[str]:
             )
         )
     if spec.codes:
-        pattern = ""
-        if spec.codes_or_pattern:
-            re.compile(spec.codes_or_pattern)
-            pattern = (
-                f" AND NOT regexp_full_match({typed}, "
-                f"{_literal(spec.codes_or_pattern.strip('^$'))})"
-            )
         lists = (spec.codes,) if isinstance(spec.codes, str) else spec.codes
         in_lists = ", ".join(_literal(name) for name in lists)
         described = " or ".join(lists)
         checks.append(
             _violation(
                 f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT code FROM code_lists WHERE list IN "
-                f"({in_lists})){pattern}",
+                f"({in_lists}))",
                 spec.name,
                 "code_list",
                 raw,

@@ -10,9 +10,9 @@ The layout ILOSTAT's data explorer and country profiles write (e.g. INJ_FATL_ECO
     row 6     Reference area | Source | Time | Total | A. Agriculture; ... | X. Not elsewhere ...
     row 7...  one row per economy, source and year; blank cell = not available, 0 = zero
 
-Economy names become ISO alpha-3 codes (the reviewed name map, then pycountry); a name that
-maps to nothing ("World", a region) is kept as published, so the contract quarantines it by
-name. Column labels become ILOSTAT codes (`A. ...` -> ECO_ISIC4_A, Total -> ECO_ISIC4_TOTAL;
+Economy names become ISO alpha-3 codes (the reviewed name map, then pycountry), aggregate
+labels ILOSTAT's aggregate codes ("World" -> X01, pedw.reference.ILO_AGGREGATES); a name that
+maps to neither is kept as published, so the contract quarantines it by name. Column labels become ILOSTAT codes (`A. ...` -> ECO_ISIC4_A, Total -> ECO_ISIC4_TOTAL;
 Male/Female columns -> SEX_M/SEX_F). Cells holding only spaces are missing; a leading
 apostrophe (Excel's text escape) is dropped. `source_line` is the spreadsheet row.
 """
@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pedw.catalog import Source
-from pedw.harmonise import country_codes
+from pedw.harmonise import country_codes, ilo_aggregate_code
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
 from pedw.sources.ilostat_labels import indicator_from_file_name
@@ -75,7 +75,8 @@ def load_ilostat_excel(source: Source, path: Path) -> pa.Table:
     labels = {i: header[i] for i in value_columns}
     classif, sex = _breakdowns(labels, {i: groups[i] for i in value_columns})
     names = long[area]
-    codes = country_codes(names.dropna().unique())
+    codes = {name: code or ilo_aggregate_code(name)
+             for name, code in country_codes(names.dropna().unique()).items()}  # fmt: skip
     frame = pd.DataFrame(
         {
             "ref_area": names.map(codes).fillna(names),

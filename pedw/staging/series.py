@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pedw.harmonise import economy_code_sql
 from pedw.store import Store, sql_string
 
 SERIES_FILE = Path(__file__).with_name("series.yml")
@@ -67,7 +68,7 @@ def ilostat_series_sql(level: str, observations: str) -> str:
         classif1_match = "(regexp_full_match(o.classif1, 'ECO_ISIC4(GRP)?_.+') AND o.classif1 <> 'ECO_ISIC4_TOTAL')"
     return f"""
         WITH matched AS (
-            SELECT o.ref_area, {sector} AS sector, o.time AS year, d.variable,
+            SELECT {economy_code_sql("o.ref_area")} AS ref_area, {sector} AS sector, o.time AS year, d.variable,
                    o.obs_value * d.scale AS value, d.unit, o.indicator, o.source, o.source_name,
                    o.obs_status
             FROM {observations} o
@@ -117,7 +118,7 @@ def pwt_unit_text(unit: str) -> str:
 def pwt_series_sql(drivers: str) -> str:
     """Long PWT driver series from the staged PWT table."""
     selects = [
-        f"SELECT countrycode AS ref_area, NULL::VARCHAR AS sector, year, {sql_string(name)} AS variable, "
+        f"SELECT {economy_code_sql('countrycode')} AS ref_area, NULL::VARCHAR AS sector, year, {sql_string(name)} AS variable, "
         f"CAST({expr} AS DOUBLE) AS value, "
         f"replace({sql_string(unit)}, '{{price_year}}', CAST(price_year AS VARCHAR)) AS unit, "
         "'PWT' AS indicator, "
