@@ -173,3 +173,23 @@ def test_values_outside_the_bounds_of_their_unit_are_quarantined():
     )
     assert "must be at least 0 for EMP_2EMP_SEX_AGE_NB" in quarantined.message[0]
     assert sorted(staged.obs_value.tolist()) == [-7.3, 100.0, 250.0, 49165.0]
+
+
+def test_wdi_values_outside_the_bounds_their_code_tells_are_quarantined():
+    """WDI codes tell the unit by their last parts: a negative GDP per capita or private
+    credit, a share of the labour force above 100 are quarantined; growth, a balance or trade
+    in % of GDP, and a female-to-male ratio above 100 are values."""
+    staged, quarantined = check([
+        row(indicator="NY.GDP.PCAP.PP.KD", value="-1200"),                # 2: level < 0
+        row(indicator="SL.UEM.TOTL.ZS", value="104", time="2019"),        # 3: share > 100
+        row(indicator="FS.AST.PRVT.GD.ZS", value="-3", time="2018"),      # 4: stock < 0
+        row(indicator="NY.GDP.PCAP.KD.ZG", value="-8.1", time="2017"),    # growth
+        row(indicator="BN.CAB.XOKA.GD.ZS", value="-12.4", time="2016"),   # a balance
+        row(indicator="NE.TRD.GNFS.ZS", value="321.7", time="2015"),      # trade, % of GDP
+        row(indicator="SL.TLF.CACT.FM.ZS", value="104.2", time="2014"),   # a ratio
+        row(indicator="FS.AST.PRVT.GD.ZS", value="251.9", time="2013"),   # above 100: fine
+    ])  # fmt: skip
+    assert quarantined.source_line.tolist() == [2, 3, 4]
+    assert set(quarantined.rule) == {"unit_bounds"}
+    assert "must be between 0 and 100 for SL.UEM.TOTL.ZS" in quarantined.message[1]
+    assert sorted(staged.obs_value.tolist()) == [-12.4, -8.1, 104.2, 251.9, 321.7]
