@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_excel", "ilostat_sdmx", "wdi", "ggdc_etd")
+OBSERVATION_FORMATS = ("ilostat_csv", "ilostat_excel", "ilostat_sdmx", "wdi", "ggdc_etd",
+                       "ggdc_10sd")  # fmt: skip
 ENTERPRISE_FORMATS = ("enterprise_csv", "enterprise_survey")
 
 # The `options:` each format reads (a catalog entry naming another is refused). `fetch` is
@@ -23,6 +24,7 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "wdi_country_metadata": ("read",),
     "pwt": ("read", "sheet", "price_year"),
     "ggdc_etd": ("sheet",),
+    "ggdc_10sd": ("read", "sheet"),
     "enterprise_csv": ("read",),
     "enterprise_survey": ("variables",),
     "score_monitoring": ("enterprises_sheet", "kpis_sheet"),
@@ -38,6 +40,7 @@ FORMAT_PUBLISHERS: dict[str, tuple[str, str]] = {
     "wdi_country_metadata": ("World Bank", "World Development Indicators"),
     "pwt": ("Groningen Growth and Development Centre", "Penn World Table"),
     "ggdc_etd": ("GGDC and UNU-WIDER", "Economic Transformation Database"),
+    "ggdc_10sd": ("Groningen Growth and Development Centre", "GGDC 10-Sector Database"),
     "enterprise_csv": ("", "enterprise survey"),
     "enterprise_survey": ("", "enterprise survey"),
     "score_monitoring": ("ILO", "SCORE monitoring data"),

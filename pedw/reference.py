@@ -27,11 +27,14 @@ ISIC4_SECTIONS: dict[str, str] = {
     "U": "Activities of extraterritorial organizations and bodies",
 }
 
-# Groups of sections used by sector databases (GGDC Economic Transformation Database).
+# Groups of sections used by sector databases (GGDC Economic Transformation Database; the
+# GGDC 10-Sector Database's ISIC Rev.3.1 sectors, H+J and K+L+M+N).
 ISIC4_GROUPS: dict[str, str] = {
     "D+E": "Utilities (electricity, gas, water, waste)",
     "G+I": "Trade services (trade, accommodation and food)",
+    "H+J": "Transport, storage and communication (ISIC Rev.3.1 I)",
     "J+M+N": "Business services (information, professional, administrative)",
+    "K+L+M+N": "Finance, insurance, real estate and business services (ISIC Rev.3.1 J+K)",
     "O+P+Q": "Government services (public administration, education, health)",
     "R+S+T+U": "Other services",
 }
@@ -42,7 +45,7 @@ BROAD_SECTOR: dict[str, str] = {
     **dict.fromkeys("BCDEF", "industry"),
     **dict.fromkeys("GHIJKLMNOPQRSTU", "services"),
     "D+E": "industry",
-    **dict.fromkeys(["G+I", "J+M+N", "O+P+Q", "R+S+T+U"], "services"),
+    **dict.fromkeys(["G+I", "H+J", "J+M+N", "K+L+M+N", "O+P+Q", "R+S+T+U"], "services"),
 }
 
 

@@ -185,7 +185,7 @@ def test_every_bad_row_is_quarantined_with_line_column_rule_and_message(broken_r
     messages = {line: message for line, _, _, _, message in rows}
     assert 'missing marker ".."' in messages[2]
     assert "ZZZ" in messages[7] and "iso3_country" in messages[7]
-    assert "below the minimum 1950" in messages[8]
+    assert "below the minimum 1900" in messages[8]
     assert "units changed" in messages[16]
 
 

@@ -48,7 +48,8 @@ def test_relative_paths_resolve_against_the_catalog_folder(tmp_path):
         (
             "sources:\n  - {name: s, level: national, format: ilostat_cvs, path: x}",
             "format 'ilostat_cvs' is not read at level 'national'; valid formats there: "
-            "ggdc_etd, ilostat_csv, ilostat_excel, ilostat_sdmx, pwt, wdi, wdi_country_metadata",
+            "ggdc_10sd, ggdc_etd, ilostat_csv, ilostat_excel, ilostat_sdmx, pwt, wdi, "
+            "wdi_country_metadata",
         ),
         (
             "sources:\n  - {name: s, level: national, format: pwt, path: x, options: {shet: A}}",

@@ -71,7 +71,7 @@ def test_each_broken_rule_is_one_quarantine_row_with_file_line_column_and_messag
     assert by_line.loc[3, "rule"] == "code_list" and by_line.loc[3, "column_name"] == "ref_area"
     assert "ZZZ" in by_line.loc[3, "message"]
     assert (
-        by_line.loc[5, "rule"] == "range" and "below the minimum 1950" in by_line.loc[5, "message"]
+        by_line.loc[5, "rule"] == "range" and "below the minimum 1900" in by_line.loc[5, "message"]
     )
     assert by_line.loc[6, "rule"] == "type" and by_line.loc[6, "value"] == "twelve"
     assert by_line.loc[7, "column_name"] == "sex"

@@ -16,8 +16,8 @@ import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.errors import SourceFileError
-from pedw.sources.raw_table import frame_as_text, raw_arrow, require_columns
-from pedw.sources.text_table import TextTable, read_text_table
+from pedw.sources.raw_table import raw_arrow, read_data_file, require_columns
+from pedw.sources.text_table import TextTable
 
 RAW_COLUMNS = ("countrycode", "country", "year", "rgdpo", "emp", "avh", "hc", "rnna", "csh_x",
                "csh_m", "labsh")  # fmt: skip
@@ -36,20 +36,7 @@ def read_pwt(path: Path, sheet: str = "Data", **read) -> TextTable:
     spreadsheet; dta: observation numbers, Stata missing values as missing; csv: lines
     (`read`: the catalog's options.read, e.g. an encoding).
     """
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".dta"):
-        return read_text_table(path, **read)
-    if not path.exists():
-        raise SourceFileError(path, "file not found")
-    try:
-        if suffix == ".xlsx":
-            return frame_as_text(pd.read_excel(path, sheet_name=sheet, dtype=str), path, 2)
-        frame = pd.read_stata(path, convert_categoricals=False, convert_dates=False)
-        return frame_as_text(frame, path, 1)
-    except (ValueError, OSError) as error:  # not a workbook / Stata file, or no such sheet
-        raise SourceFileError(
-            path, f"cannot read it as a PWT {suffix[1:]} file ({error})"
-        ) from None
+    return read_data_file(path, sheet, "a PWT", **read)
 
 
 def load_pwt(source: Source, path: Path) -> pa.Table:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pedw.catalog import Source
 from pedw.sources.errors import SourceFileError
-from pedw.sources.text_table import TextTable
+from pedw.sources.text_table import TextTable, read_text_table
 
 
 def constant_column(value: str, n: int) -> pa.Array:
@@ -88,11 +91,29 @@ def frame_as_text(frame, path, first_line: int) -> TextTable:
     Values become the text Arrow writes for them (2019.0 -> "2019", NaN -> missing), so the
     contracts parse every format the same way; row i gets record number first_line + i.
     """
-    import numpy as np
-
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
     return TextTable(path=path, table=table, lines=np.arange(first_line, first_line + len(frame)))
+
+
+def read_data_file(path: Path, sheet: str | int, layout: str, **read) -> TextTable:
+    """A table published as a workbook sheet (xlsx), a Stata file (dta) or text (csv and
+    the like), as text with record numbers: spreadsheet rows, observation numbers, lines.
+    Stata missing values are missing; `read` is the text reader's options."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".dta"):
+        return read_text_table(path, **read)
+    if not path.exists():
+        raise SourceFileError(path, "file not found")
+    try:
+        if suffix == ".xlsx":
+            return frame_as_text(pd.read_excel(path, sheet_name=sheet, dtype=str), path, 2)
+        frame = pd.read_stata(path, convert_categoricals=False, convert_dates=False)
+        return frame_as_text(frame, path, 1)
+    except (ValueError, OSError) as error:  # not a workbook / Stata file, or no such sheet
+        raise SourceFileError(
+            path, f"cannot read it as {layout} {suffix[1:]} file ({error})"
+        ) from None
 
 
 def with_release(table: pa.Table, release: str | None) -> pa.Table:

@@ -12,6 +12,7 @@ from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.enterprise_survey import load_enterprise_survey
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, redact, snapshot_dir
+from pedw.sources.ggdc_10sd import load_ggdc_10sd
 from pedw.sources.ggdc_etd import load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.ilostat_excel import load_ilostat_excel
@@ -28,6 +29,7 @@ LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
     "wdi_country_metadata": load_wdi_country_metadata,
     "wdi": load_wdi,  # API JSON or bulk CSV, told apart by content
     "ggdc_etd": load_ggdc_etd,
+    "ggdc_10sd": load_ggdc_10sd,
     "enterprise_survey": load_enterprise_survey,
     "score_monitoring": load_score_monitoring,
 }

@@ -26,6 +26,12 @@ SERIES_COLUMNS = [
 ]
 
 
+# Variables that must come from one source for a country: sector productivity divides value
+# added by employment, so both come from the source publishing both (then the one with most
+# rows), never from two databases with different sector breakdowns.
+RANKED_TOGETHER = {"sector": {"employment": "productivity", "value_added": "productivity"}}
+
+
 @cache
 def series_definitions() -> dict[str, dict[str, dict]]:
     """The national and sector series definitions from series.yml."""
@@ -44,6 +50,7 @@ def _definitions_frame(level: str) -> pd.DataFrame:
             "scale": float(d.get("scale", 1)),
             "unit": d["unit"],
             "definition": d["definition"],
+            "ranked_with": RANKED_TOGETHER.get(level, {}).get(name, name),
         }
         for name, entry in series_definitions()[level].items()
         for d in (entry if isinstance(entry, list) else [entry])
@@ -56,7 +63,8 @@ def ilostat_series_sql(level: str, observations: str) -> str:
 
     Where several ILOSTAT sources publish the same series for a country, the source with the
     most years is kept for every year (ties: lowest source id), so a series never switches
-    source from one year to the next.
+    source from one year to the next. Variables ranked together (RANKED_TOGETHER) take one
+    source between them: the one publishing most of them, then the one with most rows.
     """
     # Sector codes: an ISIC Rev.4 section (ECO_ISIC4_C -> C) or a group of sections as
     # databases like the GGDC ETD publish them (ECO_ISIC4GRP_D+E -> D+E); totals are left out.
@@ -70,7 +78,7 @@ def ilostat_series_sql(level: str, observations: str) -> str:
         WITH matched AS (
             SELECT {economy_code_sql("o.ref_area")} AS ref_area, {sector} AS sector, o.time AS year, d.variable,
                    o.obs_value * d.scale AS value, d.unit, o.indicator, o.source, o.source_name,
-                   o.obs_status
+                   o.obs_status, d.ranked_with
             FROM {observations} o
             JOIN _series_definitions d
               ON o.indicator = d.indicator
@@ -79,13 +87,14 @@ def ilostat_series_sql(level: str, observations: str) -> str:
              AND (d.classif2 IS NULL OR o.classif2 = d.classif2)
         ),
         ranked AS (
-            SELECT ref_area, variable, source,
-                   row_number() OVER (PARTITION BY ref_area, variable
-                                      ORDER BY count(*) DESC, source) AS preference
-            FROM matched GROUP BY ref_area, variable, source
+            SELECT ref_area, ranked_with, source,
+                   row_number() OVER (PARTITION BY ref_area, ranked_with
+                                      ORDER BY count(DISTINCT variable) DESC, count(*) DESC,
+                                               source) AS preference
+            FROM matched GROUP BY ref_area, ranked_with, source
         )
-        SELECT m.* FROM matched m
-        JOIN ranked r USING (ref_area, variable, source)
+        SELECT m.* EXCLUDE (ranked_with) FROM matched m
+        JOIN ranked r USING (ref_area, ranked_with, source)
         WHERE r.preference = 1"""
 
 
