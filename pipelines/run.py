@@ -29,7 +29,6 @@ from pedw.settings import Settings, export_settings
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import OBSERVE_JOB, PUBLICATION, WAREHOUSE, downstream_of, stages
-from pipelines.launch import launcher
 from pipelines.stage_execution import (
     execute_stage,
     resource_config,
@@ -118,6 +117,8 @@ def run_catalog(
         if leftovers or recovered:
             progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
                      f"{len(leftovers)} leftover files removed")  # fmt: skip
+        from pipelines.launch import launcher  # the workspace machinery: only when launching
+
         open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
         return _run_stages(settings, instance, progress, log_level, briefs, full,
                            open_launcher if launch else None)  # fmt: skip
@@ -191,7 +192,7 @@ def _run_stages(
     )
     summary.run_ids.append(observed.run_id)
     stopped: set[dg.AssetKey] = set()
-    active = None
+    active = staleness = None
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
@@ -236,7 +237,8 @@ def _run_stages(
             partition_tags = ranges[0]
             step = f"{step} ({len(wanted)} countries)"
         if not full:
-            staleness = Staleness(instance, definitions.resolve_asset_graph())
+            # One resolver while nothing runs: it caches what upstream stages looked up.
+            staleness = staleness or Staleness(instance, definitions.resolve_asset_graph())
             reasons = {key: staleness.reasons(key, wanted, settings) for key in selection}
             # What depends on a stale asset of this stage runs after it in the same run (an
             # output rebuilt only because it was missing keeps its data version: not needed).
@@ -285,6 +287,7 @@ def _run_stages(
                 processes=step_processes(settings) if stage.parallel else 1,
             )
         summary.run_ids += result.run_id.split(",")
+        staleness = None  # materializations changed: ask afresh
         stopped |= _record(result, selection, summary)
         summary.published = summary.published or (
             WAREHOUSE in selection and WAREHOUSE not in stopped

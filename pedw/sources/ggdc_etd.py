@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyarrow as pa
 
@@ -77,6 +76,8 @@ RELEASE_LINE = re.compile(r"^\s*Release\s*:?\s*(.+?)\s*$", re.IGNORECASE)
 def notes_release(path: Path) -> str | None:
     """The "Release: 15 July 2021" line of the workbook's Notes sheet, if it has one."""
     try:
+        import openpyxl  # only for this one sheet: not imported by every command
+
         book = openpyxl.load_workbook(path, read_only=True)
     except (OSError, ValueError, KeyError):
         return None
