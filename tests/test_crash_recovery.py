@@ -167,6 +167,20 @@ def wait_for_started(instance, job: str, process: subprocess.Popen, seconds: flo
     raise AssertionError(f"no run of {job} started in {seconds} s")
 
 
+def kill_during(settings, job: str, delay: float, killed: subprocess.Popen) -> None:
+    """SIGKILL `killed` `delay` seconds after its run of `job` started."""
+    try:
+        with warehouse_instance(settings) as instance:
+            wait_for_started(instance, job, killed)
+        time.sleep(delay)
+        killed.kill()
+        killed.wait(timeout=30)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    time.sleep(1)
+
+
 def test_killed_at_any_stage_the_last_publication_stands_and_the_next_run_recovers(clean, tmp_path):
     """SIGKILL during ingest, staging, models, briefs and publication, one after another on one
     warehouse and its persistent Dagster instance (with the project's pools): readers keep the
@@ -175,17 +189,7 @@ def test_killed_at_any_stage_the_last_publication_stands_and_the_next_run_recove
     assert run_pedw(settings).returncode == 0
     for point, job, delay in KILL_POINTS:
         before = publication_id(settings)
-        killed = start_pedw(settings, "--full")
-        try:
-            with warehouse_instance(settings) as instance:
-                wait_for_started(instance, job, killed)
-            time.sleep(delay)
-            killed.kill()
-            killed.wait(timeout=30)
-        finally:
-            if killed.poll() is None:
-                killed.kill()
-        time.sleep(1)
+        kill_during(settings, job, delay, start_pedw(settings, "--full"))
         assert child_processes_alive(settings) == [], point
         # The last release stands, whole (killed while publishing, the new one may already be
         # switched in, and is then whole too: it opens and is checked like any other below).
@@ -205,17 +209,7 @@ def test_models_side_by_side_die_with_a_killed_run_and_publish_what_one_at_a_tim
     does, its model steps each in a process of its own."""
     settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
     side_by_side = {"PEDW_STEP_PROCESSES": "2"}
-    killed = start_pedw(settings, env=side_by_side)
-    try:
-        with warehouse_instance(settings) as instance:
-            wait_for_started(instance, "enterprise_models", killed)
-        time.sleep(1.0)
-        killed.kill()
-        killed.wait(timeout=30)
-    finally:
-        if killed.poll() is None:
-            killed.kill()
-    time.sleep(1)
+    kill_during(settings, "enterprise_models", 1.0, start_pedw(settings, env=side_by_side))
     assert child_processes_alive(settings) == []
     recovery = run_pedw(settings, "--full", env=side_by_side)
     assert recovery.returncode == 0, recovery.stderr[-3000:]
