@@ -104,7 +104,7 @@ def references(panel):
             data=frame,
             vcov={"CRV1": "country"},
         ),
-        "sun_abraham_two_way": lambda: _saturated_event_study(pf, score),
+        "sun_abraham_two_way": lambda: _saturated_event_study(pf, observed_at_start(score)),
         "score_event_study": lambda: pf.feols(
             "log_labour_productivity ~ i(score_event_time, ref=-1) | firm_id + "
             "country_year + size_year",
@@ -112,6 +112,15 @@ def references(panel):
             vcov={"CRV1": "firm_id"},
         ),
     }
+
+
+def observed_at_start(frame):
+    """Never-treated firms and firms observed in their start year: pyfixest dates treatment
+    by the first year a firm is observed treated, pedw by the start year; they agree here
+    (tests/test_models_crosscheck.py), and pyfixest's period weights need it."""
+    frame = frame.dropna(subset=["log_labour_productivity"])
+    seen = frame.loc[frame["year"] == frame["score_start_year"], "firm_id"]
+    return frame[frame["score_start_year"].isna() | frame["firm_id"].isin(seen)]
 
 
 def _saturated_event_study(pf, frame):
@@ -167,7 +176,9 @@ def bench_one_size(panel) -> None:
         ),
         (
             "sun_abraham_two_way",
-            lambda: interaction_weighted(frame, "log_labour_productivity", two_way),
+            lambda: interaction_weighted(
+                observed_at_start(frame), "log_labour_productivity", two_way
+            ),
             "pyfixest saturated event study (IW)",
         ),
         (
