@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 
+from pedw.child_process import available_cores
 from pedw.settings import PROJECT_ROOT, Settings
 
 # Imported once by the fork server, so no step imports them again: the definitions, and the
@@ -45,7 +46,7 @@ def step_processes(settings: Settings) -> int:
     A model step already keeps about 1.3 cores busy (DuckDB's threads, BLAS); measured on 2
     cores (bench/pipeline.py, 50k firms), two steps at once made the models stage 2 s faster
     and the national stage 1.4 s slower, and doubled peak memory: there, one at a time."""
-    return max(1, settings.step_processes or len(os.sched_getaffinity(0)) // 2)
+    return max(1, settings.step_processes or available_cores() // 2)
 
 
 def start_step_server(log: Path) -> None:

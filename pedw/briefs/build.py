@@ -16,7 +16,7 @@ from pedw.briefs.inputs import BriefInputs, load_inputs
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
-from pedw.child_process import die_with_parent
+from pedw.child_process import available_cores, die_with_parent
 from pedw.disclosure.rules import DisclosureRule
 from pedw.store import Store
 
@@ -77,7 +77,7 @@ def build_briefs(
         publication_id,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    workers = min(workers or len(os.sched_getaffinity(0)), len(countries) // 4)
+    workers = min(workers or available_cores(), len(countries) // 4)
     if multiprocessing.current_process().daemon:
         workers = 1  # a daemonic process (a Celery prefork child) may not start processes
     if workers <= 1:
