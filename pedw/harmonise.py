@@ -9,15 +9,9 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from pedw.reference import ILO_AGGREGATES
+from pedw.reference import ECONOMY_CODE_ALIASES, ECONOMY_NAMES, ILO_AGGREGATES
 
 COUNTRY_NAMES_FILE = Path(__file__).parent / "staging" / "country_names.yml"
-
-# One code per economy where publishers differ: ILOSTAT's own codes become the World Bank's,
-# under which WDI publishes the economy's name, region and income group.
-ECONOMY_CODE_ALIASES = {"KOS": "XKX", "CHA": "CHI"}
-# Names for the codes above that pycountry does not know (current or historic).
-ECONOMY_NAMES = {"XKX": "Kosovo", "CHI": "Channel Islands"}
 
 
 @cache

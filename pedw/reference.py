@@ -68,6 +68,13 @@ def size_class_sql(employees: str) -> str:
     )
 
 
+# Economies outside the current ISO 3166 list. Where publishers code one differently,
+# ILOSTAT's code (KOS, CHA) becomes the World Bank's (XKX, CHI), under which WDI publishes its
+# name, region and income group; both are valid codes in the contracts. The names are for
+# codes pycountry does not know (current or historic).
+ECONOMY_CODE_ALIASES = {"KOS": "XKX", "CHA": "CHI"}
+ECONOMY_NAMES = {"XKX": "Kosovo", "CHI": "Channel Islands"}
+
 # ILOSTAT's regional, income and other aggregates (ref_area codes), as published: every code
 # of the ILOSTAT bulk and explorer downloads in ../shared/data/real (2022-2024 releases), with
 # the label the explorer files give it (None: published in the bulk files without a label).

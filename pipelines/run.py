@@ -196,7 +196,11 @@ def _run_stages(
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
-    if instance.is_persistent and step_processes(settings) > 1 and any(s.parallel for s in plan):
+    if (
+        instance.is_persistent
+        and step_processes(settings) > 1
+        and any(stage.parallel and stage.keys - absent for stage in plan)
+    ):
         start_step_server(settings.dagster_storage / "step_processes.log")
     out_of_scope = set(absent)  # not in the catalog, or not requested
     for number, stage in enumerate(plan, start=1):

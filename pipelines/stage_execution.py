@@ -1,9 +1,9 @@
 """Executing one stage of `pedw run` in its own process tree: independent steps side by side.
 
 Dagster's in-process execution runs a stage's steps one after another, so the enterprise
-models take the sum of their times while a core idles. Where a stage has steps that can run
-at once and the instance is persistent (the normal `pedw run`), the stage runs with the
-multiprocess executor instead: each step in a process forked from a server that has already
+models take the sum of their times. Where a stage is marked `parallel` (pipelines/jobs.py),
+more than one step process is allowed (`step_processes`) and the instance is persistent (the
+normal `pedw run`), the stage runs with the multiprocess executor instead: each step in a process forked from a server that has already
 imported pedw, Dagster and the model libraries, so a step pays no start-up of its own.
 Step processes die with the run that started them (pedw.child_process.die_with_parent,
 called by the `pedw` resource): a killed `pedw run` leaves no step writing behind it.
@@ -43,9 +43,10 @@ PRELOADED = [
 def step_processes(settings: Settings) -> int:
     """How many steps of a stage run at once: the setting, else one per two available cores.
 
-    A model step already keeps about 1.3 cores busy (DuckDB's threads, BLAS); measured on 2
-    cores (bench/pipeline.py, 50k firms), two steps at once made the models stage 2 s faster
-    and the national stage 1.4 s slower, and doubled peak memory: there, one at a time."""
+    A model step already keeps more than one core busy (1.1 measured for the SCORE model:
+    DuckDB's threads, BLAS), and two at once slowed each by 20-50%. On 2 cores
+    (bench/pipeline.py, 50k firms) two steps at once made the models stage 2 s faster and the
+    national stage 1.4 s slower, and doubled peak memory: there, one at a time."""
     return max(1, settings.step_processes or available_cores() // 2)
 
 

@@ -11,6 +11,7 @@ from pedw.catalog import Source, load_catalog
 from pedw.marts.sector_panel import write_sector_panel
 from pedw.models.sector import shift_share
 from pedw.raw import write_raw
+from pedw.sources.errors import SourceFileError
 from pedw.sources.ggdc_10sd import SECTORS, load_ggdc_10sd
 from pedw.staging.contracted import stage_through_contract
 from pedw.staging.series import write_series
@@ -40,9 +41,8 @@ def ten_sector_rows() -> pd.DataFrame:
     rows.append(["MOR", "Middle East and North Africa", "MENA", "EMP", 1949,
                  *[100.0] * 10, 1000.0])  # fmt: skip
     rows.append(["DEW", "Western Europe", "WEU", "EMP", 1950, *[50.0] * 10, 500.0])
-    frame = pd.DataFrame(rows, columns=["Country", "Region", "Region code", "Variable", "Year",
-                                        *WORDS])  # fmt: skip
-    return frame
+    return pd.DataFrame(rows, columns=["Country", "Region", "Region code", "Variable", "Year",
+                                       *WORDS])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_a_table_without_the_sector_columns_is_refused_naming_them(published, tm
     frame = ten_sector_rows().drop(columns=["Mining"])
     path = tmp_path / "10sd_jan15_2014.xlsx"
     frame.to_excel(path, sheet_name="dataset", index=False)
-    with pytest.raises(Exception, match=r"not a GGDC 10-Sector Database table.*\['MIN'\]"):
+    with pytest.raises(SourceFileError, match=r"not a GGDC 10-Sector Database table.*\['MIN'\]"):
         load(path)
 
 

@@ -6,17 +6,16 @@ from functools import cache
 
 import duckdb
 import pandas as pd
-import pycountry
 
-from pedw.reference import ILO_AGGREGATES, ISIC4_SECTIONS, SEX_CODES, SIZE_CLASSES
+from pedw.harmonise import economy_names
+from pedw.reference import (
+    ECONOMY_CODE_ALIASES,
+    ILO_AGGREGATES,
+    ISIC4_SECTIONS,
+    SEX_CODES,
+    SIZE_CLASSES,
+)
 
-# Codes ILOSTAT and the World Bank use for economies outside the current ISO 3166 list.
-EXTRA_ECONOMIES = {
-    "KOS": "Kosovo (ILO code)",
-    "XKX": "Kosovo (World Bank code)",
-    "CHA": "Channel Islands (ILO code)",
-    "CHI": "Channel Islands (World Bank code)",
-}
 # World Bank aggregates (regions, income groups, lending groups, World) as in WDI downloads.
 WB_AGGREGATES = [
     "AFE",
@@ -75,9 +74,8 @@ OBS_STATUS_CODES = ("", "B", "U", "I", "M", "E", "P", "R", "F", "N", "S", "X", "
 @cache
 def code_lists() -> dict[str, tuple[str, ...]]:
     """Every named code list; contracts refer to these names."""
-    iso3 = {c.alpha_3 for c in pycountry.countries}
-    iso3 |= {c.alpha_3 for c in pycountry.historic_countries if len(c.alpha_3) == 3}
-    iso3 |= set(EXTRA_ECONOMIES)
+    # Current and historic ISO codes, the codes outside ISO, and the publisher aliases.
+    iso3 = set(economy_names()) | set(ECONOMY_CODE_ALIASES)
     return {
         "iso3_country": tuple(sorted(iso3)),
         "wb_aggregate": tuple(WB_AGGREGATES),

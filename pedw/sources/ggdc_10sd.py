@@ -19,6 +19,7 @@ quarantines it with its code.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -56,9 +57,7 @@ CLASSIF1 = {
 IDS = {"country": "Country", "variable": "Variable", "year": "Year"}
 # The database's own country codes that ISO 3166 spells otherwise.
 COUNTRY_CODES = {"MOR": "MAR"}
-RELEASE_IN_NAME = re.compile(r"10sd_([a-z]{3})(\d{2})", re.IGNORECASE)  # 10SD_jan15
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}  # fmt: skip
+RELEASE_IN_NAME = re.compile(r"10sd_([a-z]{3}\d{2})", re.IGNORECASE)  # 10SD_jan15
 
 
 def _key(name: str) -> str:
@@ -113,6 +112,7 @@ def load_ggdc_10sd(source: Source, path: Path) -> pa.Table:
 def release(path: Path) -> str | None:
     """The release a file name states (10SD_jan15.dta, 10sd_jan15_2014.xlsx: January 2015)."""
     found = RELEASE_IN_NAME.search(path.name)
-    if not found or found[1].casefold() not in MONTHS:
+    try:
+        return dt.datetime.strptime(found[1].title(), "%b%y").strftime("%Y-%m") if found else None
+    except ValueError:  # not a month: no release stated
         return None
-    return f"20{found[2]}-{MONTHS[found[1].casefold()]:02d}"

@@ -12,7 +12,8 @@ The layout ILOSTAT's data explorer and country profiles write (e.g. INJ_FATL_ECO
 
 Economy names become ISO alpha-3 codes (the reviewed name map, then pycountry), aggregate
 labels ILOSTAT's aggregate codes ("World" -> X01, pedw.reference.ILO_AGGREGATES); a name that
-maps to neither is kept as published, so the contract quarantines it by name. Column labels become ILOSTAT codes (`A. ...` -> ECO_ISIC4_A, Total -> ECO_ISIC4_TOTAL;
+maps to neither is kept as published, so the contract quarantines it by name.
+Column labels become ILOSTAT codes (`A. ...` -> ECO_ISIC4_A, Total -> ECO_ISIC4_TOTAL;
 Male/Female columns -> SEX_M/SEX_F). Cells holding only spaces are missing; a leading
 apostrophe (Excel's text escape) is dropped. `source_line` is the spreadsheet row.
 """
