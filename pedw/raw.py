@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
 
 from pedw.catalog import Catalog
 from pedw.sources.registry import iter_source
@@ -93,66 +94,125 @@ def _write_blocks(
     partitioned: bool,
     result: RawLoad,
 ) -> None:
-    """Append every block of every source file to Parquet files in `scratch`.
+    """Stream every block of every source file into Parquet files in `scratch`.
 
     One file per source file (and per country when partitioned): `<key>.parquet`, or
-    `<key>~<n>.parquet` when several source files hold the country. A file refused
-    part-way (a bad block after good ones) loses what it had written: a source file is
-    loaded whole or not at all, and the refusal says why.
+    `<key>~<n>.parquet` when several source files hold the country. A source file's blocks
+    go to Parquet as they are parsed; the countries are grouped by Arrow's dataset writer,
+    nothing is sorted or held whole. A file refused part-way (a bad block after good ones)
+    loses what it had written: a source file is loaded whole or not at all, and the refusal
+    says why.
     """
-    files: dict[tuple, tuple[str, pq.ParquetWriter]] = {}  # (source, file, key) -> Parquet
+    written: dict[tuple, list[str]] = {}  # (source, file) -> its Parquet files in scratch
     used: dict[str | None, int] = {}
     counts: dict[tuple, int] = {}
     loaded_at = pa.scalar(dt.datetime.now(dt.UTC), pa.timestamp("us", tz="UTC"))
+
+    def with_provenance(block: pa.Table) -> pa.Table:
+        n = block.num_rows
+        block = block.append_column("loaded_at", pa.repeat(loaded_at, n)).append_column(
+            "run_id", pa.repeat(pa.scalar(run_id), n)
+        )
+        if partitioned:  # the column stays in the rows; `_partition` names the files
+            keys = partition_key(block)
+            block = block.append_column("partition_key", keys).append_column("_partition", keys)
+        return block
+
     for source in catalog.for_level(level, formats):
-        for kind, path, payload in iter_source(source, snapshots):
+        events = _Events(iter_source(source, snapshots))
+        for kind, path, payload in events:
             origin = (source.name, path)
             if kind == "issue":
                 result.issues.append(payload)
                 if payload["kind"] == "refused":
-                    for slot in [s for s in files if s[:2] == origin]:
-                        name, writer = files.pop(slot)
-                        writer.close()
+                    for name in written.pop(origin, []):
                         (scratch / name).unlink()
                     counts.pop(origin, None)
                 continue
-            n = payload.num_rows
-            block = payload.append_column("loaded_at", pa.repeat(loaded_at, n)).append_column(
-                "run_id", pa.repeat(pa.scalar(run_id), n)
-            )
-            counts[origin] = counts.get(origin, 0) + n
-            for key, rows in _split(block, partitioned):
-                slot = (*origin, key)
-                if slot not in files:
-                    copy = used.get(key, 0)
-                    used[key] = copy + 1
-                    name = f"{key or 'data'}{f'~{copy}' if copy else ''}.parquet"
-                    writer = pq.ParquetWriter(scratch / name, rows.schema, compression="lz4")
-                    files[slot] = (name, writer)
-                _name, writer = files[slot]
-                writer.write_table(rows.cast(writer.schema))
-    for _name, writer in files.values():
-        writer.close()
+            first = with_provenance(payload)
+
+            def batches(first=first, path=path, events=events, origin=origin):
+                """The file's blocks, until its last one (or an issue: a refusal)."""
+                block = first
+                while True:
+                    counts[origin] = counts.get(origin, 0) + block.num_rows
+                    yield from block.cast(first.schema).to_batches()
+                    kind, next_path, payload = upcoming = next(events, (None, None, None))
+                    if kind != "table" or next_path != path:
+                        if kind is not None:
+                            events.push_back(upcoming)
+                        return
+                    block = with_provenance(payload)
+
+            reader = pa.RecordBatchReader.from_batches(first.schema, batches())
+            written[origin] = _write_file(reader, repeated_values(first), scratch, used)
     for (name, _path), count in counts.items():
         result.rows_by_source[name] = result.rows_by_source.get(name, 0) + count
     result.rows = sum(counts.values())
 
 
-def _split(block: pa.Table, partitioned: bool) -> Iterator[tuple[str | None, pa.Table]]:
-    """The block whole, or its rows per country (sorted by key, one slice per run)."""
-    if not partitioned:
-        yield None, block
-        return
-    keys = partition_key(block).combine_chunks()
-    block = block.append_column("partition_key", keys)
-    runs = pc.run_end_encode(keys)
-    if len(runs.values) != len(pc.unique(keys)):  # countries interleaved: sort them first
-        block = block.take(pc.sort_indices(keys))
-        runs = pc.run_end_encode(block["partition_key"].combine_chunks())
-    start = 0
-    for end, key in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-        yield key, block.slice(start, end - start)
-        start = end
+class _Events:
+    """iter_source's events, one of which can be put back (the event after a file's blocks)."""
+
+    def __init__(self, events: Iterator):
+        self._events, self._back = events, []
+
+    def __iter__(self) -> _Events:
+        return self
+
+    def __next__(self):
+        return self._back.pop() if self._back else next(self._events)
+
+    def push_back(self, event) -> None:
+        self._back.append(event)
+
+
+def repeated_values(block: pa.Table, sample_rows: int = 10_000) -> list[str]:
+    """Columns whose values repeat (at most one distinct value in 20 among the block's first
+    rows: codes, years, flags, provenance). Only those are worth a Parquet dictionary; for
+    the others (identifiers, amounts) building one costs time and bytes."""
+    head = block.slice(0, sample_rows)
+    return [
+        name
+        for name, column in zip(head.column_names, head.columns, strict=True)
+        if pc.count_distinct(column, mode="all").as_py() * 20 <= max(head.num_rows, 20)
+    ]
+
+
+def _write_file(
+    reader: pa.RecordBatchReader, dictionary: list[str], scratch: Path, used: dict
+) -> list[str]:
+    """Write one source file's blocks to Parquet in `scratch`, one file per country when the
+    blocks carry `_partition` (grouped by Arrow's dataset writer on every core); the names
+    written. No column statistics: a raw file is always read whole."""
+    target = scratch / f".copy_{uuid.uuid4().hex}"
+    partitioned = "_partition" in reader.schema.names
+    ds.write_dataset(
+        reader,
+        target,
+        format="parquet",
+        partitioning=["_partition"] if partitioned else None,
+        partitioning_flavor="hive" if partitioned else None,
+        basename_template="part-{i}.parquet",
+        file_options=ds.ParquetFileFormat().make_write_options(
+            compression="lz4", use_dictionary=dictionary
+        ),
+        max_partitions=1 << 20,
+        min_rows_per_group=20_000,
+    )
+    files: dict[str | None, list[Path]] = {}
+    for part in sorted(target.rglob("*.parquet")):
+        key = part.parent.name.split("=", 1)[1] if partitioned else None
+        files.setdefault(key, []).append(part)
+    names = []
+    for key, parts in files.items():
+        for part in parts:
+            copy = used.get(key, 0)
+            used[key] = copy + 1
+            names.append(f"{key or 'data'}{f'~{copy}' if copy else ''}.parquet")
+            os.replace(part, scratch / names[-1])
+    shutil.rmtree(target, ignore_errors=True)
+    return names
 
 
 def _write_issues(store: Store, con, table: str, issues: list[dict], run_id: str) -> None:
@@ -179,7 +239,14 @@ def _write_issues(store: Store, con, table: str, issues: list[dict], run_id: str
 
 def raw_partitions(store: Store, table: str = "enterprise_firms") -> list[str]:
     """The country partitions of a partitioned raw table, as its last load wrote them."""
+    return sorted(raw_partition_files(store, table))
+
+
+def raw_partition_files(store: Store, table: str = "enterprise_firms") -> dict[str, list[Path]]:
+    """The Parquet files of each partition of a partitioned raw table (`<key>.parquet`, and
+    `<key>~<n>.parquet` for its rows from further source files)."""
     directory = store.table_dir("raw", table)
-    if not directory.is_dir():
-        return []
-    return sorted({p.stem.split("~")[0] for p in directory.glob("*.parquet")})
+    files: dict[str, list[Path]] = {}
+    for path in sorted(directory.glob("*.parquet")) if directory.is_dir() else []:
+        files.setdefault(path.stem.split("~")[0], []).append(path)
+    return files

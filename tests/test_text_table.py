@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from pedw.sources.errors import SourceFileError
-from pedw.sources.text_table import read_text_table
+from pedw.sources.text_table import iter_text_tables, read_text_table
 
 ROWS = "ref_area,time,obs_value\nKEN,2020,1.5\nGHA,2021,2.5\n"
 
@@ -100,6 +100,27 @@ def test_record_numbers_skip_malformed_rows(tmp_path):
     assert table.malformed[0]["line"] == 3
 
 
+@pytest.mark.parametrize("broken", [[], [5_000], [1_500, 1_501, 9_990], [11_999]])
+def test_record_numbers_are_exact_across_blocks_whichever_parser_reads_them(tmp_path, broken):
+    """Blocks are parsed on every core until a rejected row appears; from there the serial
+    parser numbers the rest. Either way every good row and every rejected row keeps its
+    record number (line = record here: no quoted newlines)."""
+    lines = ["firm,year"] + [f"F{i:05d},{2000 + i % 20}" for i in range(2, 12_002)]
+    for line in broken:
+        lines[line - 1] = f"F{line:05d}"  # one field short
+    path = write(tmp_path / "long.csv", ("\n".join(lines) + "\n").encode())
+    blocks = list(iter_text_tables(path, block_bytes=16 << 10))
+    assert len(blocks) > 5
+    numbered = [
+        (int(line), firm)
+        for block in blocks
+        for line, firm in zip(block.lines, block.table["firm"].to_pylist(), strict=True)
+    ]
+    assert numbered == [(n, f"F{n:05d}") for n in range(2, 12_002) if n not in broken]
+    rejected = [(m["line"], m["text"]) for block in blocks for m in block.malformed]
+    assert rejected == [(n, f"F{n:05d}") for n in broken]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -142,5 +163,5 @@ def test_a_300_mb_line_refuses_the_file_with_its_line_not_a_crash(tmp_path):
         for _block in iter_text_tables(path):
             pass
     message = str(refused.value)
-    assert "a line (or a quoted field) is longer than the reader's block of 64 MB" in message
+    assert "a line (or a quoted field) is longer than the reader's block of 32 MB" in message
     assert refused.value.line == 3  # the header is line 1, the first firm line 2

@@ -141,7 +141,7 @@ def iter_text_tables(
     skip_rows: int = 0,
     delimiter: str | None = None,
     encoding: str | None = None,
-    block_bytes: int = 64 << 20,
+    block_bytes: int = 32 << 20,
 ) -> Iterator[TextTable]:
     """Read a delimited file (plain, .gz or .zip) block by block, as all-text tables with
     record numbers; memory stays bounded by `block_bytes` whatever the file's size.
@@ -160,6 +160,49 @@ def iter_text_tables(
         head = stream.read(SNIFF_BYTES)
     encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter, encoding)
     header_record = skip_rows + 1
+    first = header_record + 1  # the record number of the first data row
+    try:
+        # Parsing on every core cannot number a rejected row, so it runs until the first
+        # rejected row appears: up to there, the i-th good row is record first + i. A file
+        # with rejected rows is then read again by the serial parser from that point on.
+        yield from _numbered_blocks(
+            path, skip_rows, names, encoding, delimiter, block_bytes, first, parallel=True
+        )
+    except _RejectedRowsAheadError as rejected:
+        yield from _numbered_blocks(
+            path,
+            skip_rows,
+            names,
+            encoding,
+            delimiter,
+            block_bytes,
+            first,
+            parallel=False,
+            resume_at=rejected.good_rows,
+        )
+
+
+class _RejectedRowsAheadError(Exception):
+    """The parallel parser met a rejected row after `good_rows` good ones were returned."""
+
+    def __init__(self, good_rows: int):
+        self.good_rows = good_rows
+
+
+def _numbered_blocks(
+    path: Path,
+    skip_rows: int,
+    names: list[str],
+    encoding: str,
+    delimiter: str,
+    block_bytes: int,
+    first: int,
+    parallel: bool,
+    resume_at: int = 0,
+) -> Iterator[TextTable]:
+    """The file's blocks with record numbers (see iter_text_tables), from good row
+    `resume_at` on. `parallel` parses on every core and raises _RejectedRowsAheadError, before
+    returning the block, as soon as a rejected row is met."""
     pending: list[dict] = []
 
     def on_invalid(row) -> str:
@@ -178,8 +221,9 @@ def iter_text_tables(
     # The serial parser numbers every rejected row, in order, but may parse ahead of the
     # block it returns. The i-th good row of the file is record first + i + k, where k
     # counts the rejected records before it, which are all known by the time it arrives.
-    first, good_rows, bad_rows = header_record + 1, 0, 0
+    good_rows, bad_rows = 0, 0
     rejected = np.array([], dtype=np.int64)
+    carried: list[dict] = []  # rejected rows met while skipping to `resume_at`
     with _open_bytes(path) as stream:
         try:
             reader = pacsv.open_csv(
@@ -188,7 +232,7 @@ def iter_text_tables(
                     skip_rows=skip_rows + 1,
                     column_names=names,
                     encoding=encoding,
-                    use_threads=False,
+                    use_threads=parallel,
                     block_size=block_bytes,
                 ),
                 parse_options=pacsv.ParseOptions(
@@ -201,21 +245,28 @@ def iter_text_tables(
                 ),
             )
             for batch in reader:
+                if parallel and pending:
+                    raise _RejectedRowsAheadError(good_rows)
                 if not batch.num_rows:  # a block of rejected rows only: they come with the next
                     continue
-                malformed, pending[:] = list(pending), []
-                if malformed:
-                    lines = np.array([row["line"] for row in malformed], dtype=np.int64)
+                fresh, pending[:] = list(pending), []
+                malformed, carried = carried + fresh, []
+                if fresh:
+                    lines = np.array([row["line"] for row in fresh], dtype=np.int64)
                     rejected = np.concatenate([rejected, lines])
                 index = np.arange(good_rows, good_rows + batch.num_rows, dtype=np.int64)
                 before = rejected - first - np.arange(len(rejected), dtype=np.int64)
                 records = first + index + np.searchsorted(before, index, side="right")
                 good_rows += batch.num_rows
-                bad_rows += len(malformed)
+                bad_rows += len(fresh)
+                skipped = max(0, min(batch.num_rows, resume_at - (good_rows - batch.num_rows)))
+                if skipped == batch.num_rows:  # returned by the parallel parser already
+                    carried = malformed
+                    continue
                 yield TextTable(
                     path=path,
-                    table=pa.Table.from_batches([batch], schema=batch.schema),
-                    lines=records,
+                    table=pa.Table.from_batches([batch.slice(skipped)], schema=batch.schema),
+                    lines=records[skipped:],
                     malformed=malformed,
                     encoding=encoding,
                     delimiter=delimiter,
@@ -233,23 +284,26 @@ def iter_text_tables(
             ) from error
         except UnicodeDecodeError as error:
             raise SourceFileError(path, f"cannot be decoded as {encoding} ({error})") from error
-    if pending:  # rejected rows after the last block of good rows
+    if parallel and pending:
+        raise _RejectedRowsAheadError(good_rows)
+    leftover = carried + pending
+    if leftover:  # rejected rows after the last block of good rows
         bad_rows += len(pending)
         yield TextTable(
             path=path,
             table=pa.table({n: pa.array([], pa.string()) for n in names}),
             lines=np.array([], dtype=np.int64),
-            malformed=list(pending),
+            malformed=leftover,
             encoding=encoding,
             delimiter=delimiter,
         )
     if good_rows == 0 and not bad_rows:
-        raise SourceFileError(path, "has a header but no data rows", line=header_record)
+        raise SourceFileError(path, "has a header but no data rows", line=first - 1)
     if good_rows == 0:
         raise SourceFileError(
             path,
             f"not a table: none of its {bad_rows} row(s) has the header's {len(names)} fields",
-            line=header_record + 1,
+            line=first,
         )
 
 
