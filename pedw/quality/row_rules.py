@@ -282,13 +282,16 @@ def check_rows(
         _apply_unit_jump(con, f"{name}_rows", rule)
     key_columns = [f"_typed_{k}" for k in contract.key]
     key = ", ".join(key_columns)
-    matches = " AND ".join(f"d.{k} IS NOT DISTINCT FROM r.{k}" for k in key_columns)
+    # Keys are unique within a partition (a country's firms): a partition's rows are staged
+    # alike whichever partitions are checked with it.
+    within = ["partition_key", *key_columns]
+    matches = " AND ".join(f"d.{k} IS NOT DISTINCT FROM r.{k}" for k in within)
     # Duplicated keys among otherwise good rows: identical copies keep their first row,
     # conflicting values quarantine every copy (no silent choice between two numbers).
     # Only the rows of duplicated keys (usually none) go through the window functions.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name}_duplicates AS
-        SELECT {key} FROM {name}_rows WHERE len(_row_violations) = 0
+        SELECT {", ".join(within)} FROM {name}_rows WHERE len(_row_violations) = 0
         GROUP BY ALL HAVING count(*) > 1""")
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {name} AS
@@ -296,12 +299,12 @@ def check_rows(
             SELECT *,
                    count(*) OVER k AS _copies,
                    min(hash({typed_names})) OVER k <> max(hash({typed_names})) OVER k AS _conflict,
-                   row_number() OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _copy,
-                   first_value(source_line) OVER (PARTITION BY {key} ORDER BY source_file, source_line) AS _first_line
+                   row_number() OVER (k ORDER BY source_file, source_line) AS _copy,
+                   first_value(source_line) OVER (k ORDER BY source_file, source_line) AS _first_line
             FROM {name}_rows r
             WHERE len(_row_violations) = 0
               AND EXISTS (SELECT 1 FROM {name}_duplicates d WHERE {matches})
-            WINDOW k AS (PARTITION BY {key})
+            WINDOW k AS (PARTITION BY partition_key, {key})
         )
         SELECT * EXCLUDE (_copies, _conflict, _copy, _first_line, _row_violations),
                CASE WHEN _conflict THEN [{{'column_name': {_literal(", ".join(contract.key))},
