@@ -15,13 +15,16 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from pedw.settings import Settings
 from pedw.store import Store
 from pedw.warehouse import Publication, connect_read_only, publish
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEEP_RELEASES = 2
 BRIEF_FILES = ("*.html", "*.pdf", "*.csv")

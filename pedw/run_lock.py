@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pedw.release import unfinished_releases
 from pedw.settings import Settings
 
 
@@ -28,8 +27,11 @@ def lock_path(warehouse_path: Path) -> Path:
 
 
 @contextmanager
-def exclusive_run(settings: Settings, wait: bool = False) -> Iterator[list[Path]]:
-    """Hold the warehouse for this process; yields the leftovers of killed runs it removed.
+def exclusive_run(
+    settings: Settings, wait: bool = False, clean_up: bool = True
+) -> Iterator[list[Path]]:
+    """Hold the warehouse for this process; yields the leftovers of killed runs it removed
+    (none without `clean_up`: a look that changes nothing, see pedw.clean_run).
 
     Without `wait`, a warehouse held by another run raises WarehouseBusyError at once, naming the
     holder's process id.
@@ -49,13 +51,15 @@ def exclusive_run(settings: Settings, wait: bool = False) -> Iterator[list[Path]
             ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, str(os.getpid()).encode(), 0)
-        yield remove_leftovers(settings)
+        yield remove_leftovers(settings) if clean_up else []
     finally:
         os.close(descriptor)  # releases the lock
 
 
 def remove_leftovers(settings: Settings) -> list[Path]:
     """Half-built releases and warehouse files, and temporary store files, of killed runs."""
+    from pedw.release import unfinished_releases  # the publication machinery: only here
+
     warehouse = settings.warehouse_path
     store = settings.store_dir
     found = list(warehouse.parent.glob(f".{warehouse.name}.*.building*"))  # before releases

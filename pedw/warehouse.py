@@ -14,12 +14,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from pedw.store import SCHEMAS, Store, offline_connection, quote_identifier, sql_string
 from pedw.warehouse_docs import column_comment, table_comment
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The first stable DuckDB storage format: every DuckDB client since v1.0 (June 2024) opens the
 # published file (CLI, Python, R, DBeaver's JDBC driver), comments included.

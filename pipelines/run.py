@@ -23,6 +23,7 @@ from assets.metadata import OUTPUTS, TABLE_STATUS
 from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
 from pedw.briefs.inputs import brief_economies
 from pedw.catalog import load_catalog
+from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
 from pedw.settings import Settings, export_settings
@@ -117,11 +118,16 @@ def run_catalog(
         if leftovers or recovered:
             progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
                      f"{len(leftovers)} leftover files removed")  # fmt: skip
+        forget_clean_run(settings)
+        inputs = run_inputs(settings, load_catalog(settings.catalog_path))
         from pipelines.launch import launcher  # the workspace machinery: only when launching
 
         open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
-        return _run_stages(settings, instance, progress, log_level, briefs, full,
-                           open_launcher if launch else None)  # fmt: skip
+        summary = _run_stages(settings, instance, progress, log_level, briefs, full,
+                              open_launcher if launch else None)  # fmt: skip
+        if summary.success and briefs:  # what `pedw run` builds, all of it current
+            record_clean_run(settings, inputs, summary.publication_id)
+        return summary
 
 
 def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:

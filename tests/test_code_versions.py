@@ -60,3 +60,32 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publications(
     assert "[1/5] national and sector: unchanged" in output
     assert "an editor's change" in (settings.briefs_dir / "KEN.html").read_text()
     assert "an editor's change" in (settings.public_dir / "briefs" / "KEN.html").read_text()
+
+
+def test_a_run_with_nothing_changed_answers_without_starting_dagster(tmp_path, monkeypatch):
+    """After a clean run, `pedw run` with nothing changed answers from the run's record
+    (pedw.clean_run): no Dagster run, nothing written. A touched source file sends the next
+    run through Dagster, which finds the content unchanged and rebuilds nothing; after
+    that clean run the record vouches again."""
+    demo = tmp_path / "demo"
+    generate_demo_data(demo, n_firms=300)
+    settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
+    pedw_run(settings)
+    monkeypatch.setenv("PEDW_DAGSTER_STORAGE", str(settings.dagster_storage))
+
+    def dagster_runs() -> int:
+        with dg.DagsterInstance.from_config(str(PROJECT_ROOT)) as instance:
+            return len(instance.get_runs())
+
+    runs, published = dagster_runs(), settings.warehouse_path.stat().st_mtime_ns
+    output = pedw_run(settings)
+    assert "nothing changed since the last clean run" in output
+    assert dagster_runs() == runs
+    assert settings.warehouse_path.stat().st_mtime_ns == published
+
+    (demo / "pwt" / "pwt_demo.csv").touch()
+    output = pedw_run(settings)
+    assert "nothing changed" not in output
+    assert "[1/5] national and sector: unchanged" in output
+    assert dagster_runs() > runs  # the sources were observed again
+    assert "nothing changed since the last clean run" in pedw_run(settings)
