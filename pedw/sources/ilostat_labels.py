@@ -57,23 +57,27 @@ def codes_from_labels(frame: pd.DataFrame, path: Path, indicator: str | None) ->
             return frame[name].astype(object).where(frame[name] != "", None)
         return pd.Series([None] * len(frame), dtype=object, index=frame.index)
 
+    def either(published: pd.Series, fallback) -> pd.Series:
+        """The published code, else the fallback (object dtype kept: no silent downcast)."""
+        return published.where(published.notna(), fallback)
+
     names = column("ref_area.label")
     coded = pd.DataFrame(index=frame.index)
     mapped = names.map(country_codes(names.dropna().unique()))
     # A name that cannot be mapped is kept as published, so the contract quarantines it
     # with the name in its message instead of dropping it silently.
-    coded["ref_area"] = column("ref_area").where(column("ref_area").notna(), mapped.fillna(names))
+    coded["ref_area"] = either(column("ref_area"), either(mapped, names))
     coded["ref_area_label"] = names
-    coded["indicator"] = column("indicator").fillna(
-        indicator or indicator_from_file_name(path) or ""
+    coded["indicator"] = either(
+        column("indicator"), indicator or indicator_from_file_name(path) or ""
     )
-    coded["source"] = column("source").fillna(column("source.label"))
-    coded["sex"] = column("sex").fillna(column("sex.label").map(SEX))
+    coded["source"] = either(column("source"), column("source.label"))
+    coded["sex"] = either(column("sex"), column("sex.label").map(SEX))
     for classif in ("classif1", "classif2"):
-        coded[classif] = column(classif).fillna(column(f"{classif}.label").map(classif_code))
+        coded[classif] = either(column(classif), column(f"{classif}.label").map(classif_code))
     coded["time"] = column("time")
     coded["obs_value"] = column("obs_value")
-    coded["obs_status"] = column("obs_status").fillna(column("obs_status.label").map(OBS_STATUS))
+    coded["obs_status"] = either(column("obs_status"), column("obs_status.label").map(OBS_STATUS))
     for note in ("note_classif", "note_indicator", "note_source"):
-        coded[note] = column(note).fillna(column(f"{note}.label"))
+        coded[note] = either(column(note), column(f"{note}.label"))
     return coded
