@@ -145,7 +145,9 @@ def _write_blocks(
                     block = with_provenance(payload)
 
             reader = pa.RecordBatchReader.from_batches(first.schema, batches())
-            written[origin] = _write_file(reader, repeated_values(first), scratch, used)
+            written.setdefault(origin, []).extend(
+                _write_file(reader, repeated_values(first), scratch, used)
+            )
     for (name, _path), count in counts.items():
         result.rows_by_source[name] = result.rows_by_source.get(name, 0) + count
     result.rows = sum(counts.values())
@@ -175,7 +177,8 @@ def repeated_values(block: pa.Table, sample_rows: int = 10_000) -> list[str]:
     return [
         name
         for name, column in zip(head.column_names, head.columns, strict=True)
-        if pc.count_distinct(column, mode="all").as_py() * 20 <= max(head.num_rows, 20)
+        if pa.types.is_dictionary(column.type)
+        or len(column.unique()) * 20 <= max(head.num_rows, 20)
     ]
 
 
@@ -184,7 +187,7 @@ def _write_file(
 ) -> list[str]:
     """Write one source file's blocks to Parquet in `scratch`, one file per country when the
     blocks carry `_partition` (grouped by Arrow's dataset writer on every core); the names
-    written. No column statistics: a raw file is always read whole."""
+    written."""
     target = scratch / f".copy_{uuid.uuid4().hex}"
     partitioned = "_partition" in reader.schema.names
     ds.write_dataset(
