@@ -4,7 +4,9 @@ Usage: python bench/no_change_run.py [--firms 50000] [--briefs] [--out bench/out
 
 Generates the demo (as `make demo` does) into --out, then on one Dagster instance times:
 1. `full`: every asset rebuilt (run_catalog(full=True), what `pedw run --full` does);
-2. `no change`: the same catalog again (what `pedw run` does when nothing changed);
+2. `no change`: the same catalog again, through Dagster (what `pedw run` does when the
+   clean-run record cannot vouch; with it, `pedw run` answers without Dagster, timed by
+   bench/pipeline.py's `no-change rerun` row);
 3. `one source changed`: after rewriting the WDI country metadata with the same rows and
    new bytes, so only what depends on it (national marts, their models, the enterprise
    panel, the briefs, the warehouse) is rebuilt.
