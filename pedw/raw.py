@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,30 +119,26 @@ def _write_blocks(
         return block
 
     for source in catalog.for_level(level, formats):
-        events = _Events(iter_source(source, snapshots))
-        for kind, path, payload in events:
+        # Consecutive events of one kind and file: a file's blocks, or its issues.
+        runs = itertools.groupby(iter_source(source, snapshots), key=lambda e: (e[0], e[1]))
+        for (kind, path), events in runs:
             origin = (source.name, path)
             if kind == "issue":
-                result.issues.append(payload)
-                if payload["kind"] == "refused":
-                    for name in written.pop(origin, []):
-                        (scratch / name).unlink()
-                    counts.pop(origin, None)
+                for _kind, _path, issue in events:
+                    result.issues.append(issue)
+                    if issue["kind"] == "refused":
+                        for name in written.pop(origin, []):
+                            (scratch / name).unlink()
+                        counts.pop(origin, None)
                 continue
-            first = with_provenance(payload)
+            blocks = (with_provenance(table) for _kind, _path, table in events)
+            first = next(blocks)
 
-            def batches(first=first, path=path, events=events, origin=origin):
-                """The file's blocks, until its last one (or an issue: a refusal)."""
-                block = first
-                while True:
+            def batches(first=first, blocks=blocks, origin=origin):
+                """The file's blocks, as the reader parses them."""
+                for block in itertools.chain([first], blocks):
                     counts[origin] = counts.get(origin, 0) + block.num_rows
                     yield from block.cast(first.schema).to_batches()
-                    kind, next_path, payload = upcoming = next(events, (None, None, None))
-                    if kind != "table" or next_path != path:
-                        if kind is not None:
-                            events.push_back(upcoming)
-                        return
-                    block = with_provenance(payload)
 
             reader = pa.RecordBatchReader.from_batches(first.schema, batches())
             written.setdefault(origin, []).extend(
@@ -151,22 +147,6 @@ def _write_blocks(
     for (name, _path), count in counts.items():
         result.rows_by_source[name] = result.rows_by_source.get(name, 0) + count
     result.rows = sum(counts.values())
-
-
-class _Events:
-    """iter_source's events, one of which can be put back (the event after a file's blocks)."""
-
-    def __init__(self, events: Iterator):
-        self._events, self._back = events, []
-
-    def __iter__(self) -> _Events:
-        return self
-
-    def __next__(self):
-        return self._back.pop() if self._back else next(self._events)
-
-    def push_back(self, event) -> None:
-        self._back.append(event)
 
 
 def repeated_values(block: pa.Table, sample_rows: int = 10_000) -> list[str]:

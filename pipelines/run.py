@@ -22,7 +22,7 @@ from assets.enterprise import enterprise_countries
 from assets.metadata import OUTPUTS, TABLE_STATUS
 from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
 from pedw.briefs.inputs import brief_economies
-from pedw.catalog import load_catalog
+from pedw.catalog import Catalog, load_catalog
 from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
@@ -119,11 +119,12 @@ def run_catalog(
             progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
                      f"{len(leftovers)} leftover files removed")  # fmt: skip
         forget_clean_run(settings)
-        inputs = run_inputs(settings, load_catalog(settings.catalog_path))
+        catalog = load_catalog(settings.catalog_path)
+        inputs = run_inputs(settings, catalog)
         from pipelines.launch import launcher  # the workspace machinery: only when launching
 
         open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
-        summary = _run_stages(settings, instance, progress, log_level, briefs, full,
+        summary = _run_stages(settings, catalog, instance, progress, log_level, briefs, full,
                               open_launcher if launch else None)  # fmt: skip
         if summary.success and briefs:  # what `pedw run` builds, all of it current
             record_clean_run(settings, inputs, summary.publication_id)
@@ -163,6 +164,7 @@ def _alive(pid: int) -> bool:
 
 def _run_stages(
     settings: Settings,
+    catalog: Catalog,
     instance: dg.DagsterInstance,
     progress: Callable[[str], None],
     log_level: str,
@@ -172,7 +174,6 @@ def _run_stages(
 ) -> RunSummary:
     """The stages of `run_catalog`, each in this process or through `open_launcher()`."""
     started = time.perf_counter()
-    catalog = load_catalog(settings.catalog_path)
     definitions = build_definitions(settings)
     summary = RunSummary(success=True)
     summary.publication_id = uuid.uuid4().hex[:12]

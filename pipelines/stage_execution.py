@@ -3,8 +3,9 @@
 Dagster's in-process execution runs a stage's steps one after another, so the enterprise
 models take the sum of their times. Where a stage is marked `parallel` (pipelines/jobs.py),
 more than one step process is allowed (`step_processes`) and the instance is persistent (the
-normal `pedw run`), the stage runs with the multiprocess executor instead: each step in a process forked from a server that has already
-imported pedw, Dagster and the model libraries, so a step pays no start-up of its own.
+normal `pedw run`), the stage runs with the multiprocess executor instead: each step in a
+process forked from a server that has already imported pedw, Dagster and the model
+libraries, so a step pays no start-up of its own.
 Step processes die with the run that started them (pedw.child_process.die_with_parent,
 called by the `pedw` resource): a killed `pedw run` leaves no step writing behind it.
 """

@@ -91,7 +91,7 @@ def test_a_run_that_starts_forgets_the_record(warehouse):
 
 
 def test_a_url_source_always_asks_its_server(warehouse):
-    settings, _, _ = warehouse
+    settings, catalog, _ = warehouse
     online = Catalog(
         name="online",
         path=settings.catalog_path,
@@ -100,3 +100,4 @@ def test_a_url_source_always_asks_its_server(warehouse):
     assert run_inputs(settings, online) is None
     record_clean_run(settings, None, "def456")  # nothing recorded
     assert unchanged_since_clean_run(settings, online) is None
+    assert unchanged_since_clean_run(settings, catalog)["publication_id"] == "abc123"

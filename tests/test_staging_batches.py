@@ -64,7 +64,7 @@ def test_keys_are_unique_within_a_country_whatever_the_batches(
 
 
 def test_batches_follow_the_row_counts_of_the_raw_files(tmp_path):
-    _, _, _ = staged_rows(tmp_path, "store")
+    staged_rows(tmp_path, "store")
     store = Store(tmp_path / "store")
     files = contracted.raw_partition_files(store, "enterprise_firms")
     assert sorted(files) == ["GHA", "KEN", "UGA"]

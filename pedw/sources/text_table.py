@@ -7,6 +7,7 @@ record number in the file, so a rejected value can be traced back to where it ca
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import zipfile
@@ -161,25 +162,16 @@ def iter_text_tables(
     encoding, delimiter, names = _sniff(path, head, skip_rows, delimiter, encoding)
     header_record = skip_rows + 1
     first = header_record + 1  # the record number of the first data row
+    blocks = functools.partial(
+        _numbered_blocks, path, skip_rows, names, encoding, delimiter, block_bytes, first
+    )
     try:
         # Parsing on every core cannot number a rejected row, so it runs until the first
         # rejected row appears: up to there, the i-th good row is record first + i. A file
         # with rejected rows is then read again by the serial parser from that point on.
-        yield from _numbered_blocks(
-            path, skip_rows, names, encoding, delimiter, block_bytes, first, parallel=True
-        )
+        yield from blocks(parallel=True)
     except _RejectedRowsAheadError as rejected:
-        yield from _numbered_blocks(
-            path,
-            skip_rows,
-            names,
-            encoding,
-            delimiter,
-            block_bytes,
-            first,
-            parallel=False,
-            resume_at=rejected.good_rows,
-        )
+        yield from blocks(parallel=False, resume_at=rejected.good_rows)
 
 
 class _RejectedRowsAheadError(Exception):
