@@ -26,19 +26,21 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     "peers, a decent-work scorecard, and where the catalog has them structural change and "
     "the SME-large gap (under disclosure control); cross-country findings apart; units, "
     "sources and releases under every figure; the publication id. Built under "
-    "<store>/_briefs and published with the warehouse (<warehouse folder>/briefs/); index "
-    "in briefs.index.",
+    "<store>/_briefs/<run id>/ and published with the warehouse built from the same tables "
+    "(<warehouse folder>/briefs/); index, with each file's SHA-256, in briefs.index.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     from pedw.briefs.build import build_briefs, index_frame  # charts and PDFs: loaded here only
+    from pedw.briefs.published import brief_run_dir
 
     store, settings = pedw.store(), pedw.settings()
     catalog, rule = pedw.load_catalog(), pedw.disclosure_rule()
     release_id = publication_id(context)
+    out_dir = brief_run_dir(settings, context.run_id)  # this run's own: see pedw.briefs.published
     built = build_briefs(
         store,
         catalog,
-        settings.briefs_build_dir,
+        out_dir,
         list(context.partition_keys),
         rule,
         release_id,
@@ -58,11 +60,11 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
         )
     finally:
         con.close()
-    context.log.info(f"{len(built)} briefs built in {settings.briefs_build_dir}")
+    context.log.info(f"{len(built)} briefs built in {out_dir}")
     return dg.MaterializeResult(
         metadata={
             **table_metadata(store, "briefs", "index"),
-            "briefs_build_dir": str(settings.briefs_build_dir),
+            "briefs_build_dir": str(out_dir),
             "suppressed_cells": int(frame["suppressed_cells"].sum()),
         }
     )

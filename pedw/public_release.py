@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
-from pedw.release import _prune, _switch, link_briefs
+from pedw.release import _prune, _switch, link_published_briefs
 from pedw.settings import Settings
 from pedw.store import Store, offline_connection
 
@@ -85,7 +85,7 @@ def build_public_release(
     (building / "briefs").mkdir(parents=True)
     (building / "parquet").mkdir()
     tables = _write_extract(store, building)
-    link_briefs(settings, building / "briefs")
+    link_published_briefs(store, settings, building / "briefs")
     files = check_public_release(building, _firm_ids(store), rule)
     final = releases / publication_id
     if final.exists():

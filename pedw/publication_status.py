@@ -8,12 +8,16 @@ earlier run (and which), and know what is missing.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pedw.store import Store
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 STATUS_COLUMNS = ["table_name", "status", "reason", "asset", "built_by_run"]
+# The reason of a table no source of the catalog feeds: absent by design, not for a failure.
+OUT_OF_SCOPE = "not built by this run: no source of the catalog feeds it, or not requested"
 
 
 def table_status_frame(
@@ -27,6 +31,8 @@ def table_status_frame(
     written in slices by many assets) are `current`. Without an account (a publication
     materialized from the UI), every stored table is `current`.
     """
+    import pandas as pd  # not on the no-change path, which imports pedw.release
+
     rows, seen = [], set()
     for entry in assets:
         schema, table = entry["table"].split(".")

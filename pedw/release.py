@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pedw.briefs.published import prune_brief_builds, verified_brief_files
+from pedw.publication_status import OUT_OF_SCOPE
+from pedw.seal import SealState, check_seal, write_seal
 from pedw.settings import Settings
 from pedw.store import Store
 from pedw.warehouse import Publication, connect_read_only, publish
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KEEP_RELEASES = 2
-BRIEF_FILES = ("*.html", "*.pdf", "*.csv")
 
 
 def publish_release(
@@ -49,6 +51,7 @@ def publish_release(
     )
     building = folder / f".{name}.building"
     (building / "briefs").mkdir(parents=True)
+    briefs = verified_brief_files(store, settings)  # before the index is copied
     publication = publish(
         store,
         building / settings.warehouse_path.name,
@@ -56,11 +59,14 @@ def publish_release(
         publication_id=publication_id,
         table_status=table_status,
     )
-    link_briefs(settings, building / "briefs")
+    write_seal(building / settings.warehouse_path.name)  # checked by every later run
+    for brief in briefs:
+        link_or_copy(brief, building / "briefs" / brief.name)
     os.replace(building, folder / name)
     _switch(settings.current_link, Path(folder.name) / name)
     _link_reader_paths(settings)
     _prune(folder, keep=name)
+    prune_brief_builds(store, settings)
     return Publication(
         folder / name / settings.warehouse_path.name,
         run_id,
@@ -69,16 +75,17 @@ def publish_release(
     )
 
 
-def link_briefs(settings: Settings, target: Path) -> None:
-    """Every brief file built (HTML, PDF, chart CSVs) linked into a release's `target`."""
-    if settings.briefs_build_dir.is_dir():
-        for pattern in BRIEF_FILES:
-            for brief in settings.briefs_build_dir.glob(pattern):
-                if not brief.name.startswith("."):
-                    _link_or_copy(brief, target / brief.name)
+def link_published_briefs(store: Store, settings: Settings, target: Path) -> int:
+    """Link into a release's `target` the brief files briefs.index names, once each was
+    verified to be the file its run wrote from the tables being published
+    (pedw.briefs.published); raises BriefMismatchError otherwise. Returns the files linked."""
+    files = verified_brief_files(store, settings)
+    for source in files:
+        link_or_copy(source, target / source.name)
+    return len(files)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: Path) -> None:
     """A hard link (no bytes copied), or a copy where the store is on another filesystem."""
     try:
         os.link(source, target)
@@ -126,6 +133,49 @@ def current_release(settings: Settings) -> Path | None:
     """The folder of the current publication, if any."""
     link = settings.current_link
     return link.resolve() if link.is_symlink() else None
+
+
+def published_changed(settings: Settings) -> str | None:
+    """Why the published warehouse is not the file its publication wrote (edited in place,
+    replaced, removed), in one line; None when it is. Cheap unless the file's identity moved
+    (pedw.seal)."""
+    path = settings.warehouse_path
+    state = check_seal(path.resolve()) if path.exists() else SealState.MISSING
+    if state == SealState.INTACT:
+        return None
+    return {
+        SealState.MISSING: f"the published warehouse {path} is missing",
+        SealState.CHANGED: f"the published warehouse {path} was changed after publication (its "
+        "SHA-256 differs from the seal written when it was published)",
+        SealState.UNSEALED: f"the published warehouse {path} has no seal (published by an "
+        "older pedw, or replaced by hand)",
+    }[state]
+
+
+def degraded_publication(settings: Settings) -> str | None:
+    """Why the current publication is not whole, in one line (tables kept from earlier runs
+    or missing for a failure, as its meta.table_status says); None when it is whole. A run
+    after a degraded publication publishes again, even when every asset is current."""
+    try:
+        con = connect_read_only(settings.warehouse_path)
+    except (duckdb.Error, OSError):
+        return None  # nothing readable published: published_ok says so
+    try:
+        stale, absent = con.execute(
+            "SELECT count(*) FILTER (status = 'stale'), "
+            "count(*) FILTER (status = 'absent' AND reason <> $scope) FROM meta.table_status",
+            {"scope": OUT_OF_SCOPE},
+        ).fetchone()
+    except duckdb.Error:
+        return None  # a publication without table status (materialized from the UI)
+    finally:
+        con.close()
+    if not stale and not absent:
+        return None
+    return (
+        f"the last publication was not whole ({stale} tables kept from earlier runs, {absent} "
+        "missing): publishing again"
+    )
 
 
 def published_ok(settings: Settings) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pedw.digest import file_sha256
+from pedw.seal import SealState, check_seal, read_seal, seal_path, write_seal
 from pedw.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 SCHEMAS = ("raw", "staging", "marts", "models", "disclosure", "quality", "briefs")
@@ -45,17 +45,6 @@ def sql_string(text: str | os.PathLike) -> str:
 
 class StoreTamperedError(RuntimeError):
     """A store file differs from what pedw wrote (edited, replaced or added by something else)."""
-
-
-def _seal_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.seal")
-
-
-def _read_seal(path: Path) -> dict:
-    try:
-        return json.loads(_seal_path(path).read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def offline_connection(
@@ -110,7 +99,7 @@ class Store:
         for path in sorted(self.table_dir(schema, table).glob("*.parquet")):
             content = file_sha256(path)
             digest.update(path.name.encode() + b"\0" + content.encode())
-            if _read_seal(path).get("sha256") != content:
+            if read_seal(path).get("sha256") != content:
                 changed.append(path)
         if changed:
             for path in changed:
@@ -123,39 +112,28 @@ class Store:
         return digest.hexdigest()
 
     def unsealed(self, schema: str, table: str, part: str | None = None) -> list[Path]:
-        """Files of the table (or of one partition) whose size or modification time differ from
-        their seal, or that have none: written by something other than pedw. A cheap check (no
-        hashing) for every run; publication re-hashes every file (:meth:`fingerprint`)."""
+        """Files of the table (or of one partition) that no longer hold the bytes pedw wrote, or
+        that have no seal: written by something other than pedw. Cheap while a file's identity
+        (size, times, inode) is its seal's; an edit that kept size and modification time still
+        moves the change time, and the file is hashed (pedw.seal). Publication re-hashes every
+        file (:meth:`fingerprint`)."""
         directory = self.table_dir(schema, table)
         files = [directory / f"{part}.parquet"] if part else sorted(directory.glob("*.parquet"))
-        found = []
-        for path in files:
-            if not path.is_file():
-                continue
-            seal, stat = _read_seal(path), path.stat()
-            if (seal.get("size"), seal.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns):
-                found.append(path)
-        return found
+        return [
+            path for path in files if check_seal(path) in (SealState.CHANGED, SealState.UNSEALED)
+        ]
 
     @staticmethod
     def adopt(source: Path, target: Path) -> None:
         """Move a finished file into the store by an atomic rename, sealed with its SHA-256."""
         os.replace(source, target)
-        stat = target.stat()
-        seal = _seal_path(target)
-        temporary = seal.with_name(f"{seal.name}.{uuid.uuid4().hex}.tmp")
-        temporary.write_text(
-            json.dumps(
-                {"sha256": file_sha256(target), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-            )
-        )
-        os.replace(temporary, seal)
+        write_seal(target)
 
     @staticmethod
     def remove(path: Path) -> None:
         """Remove a store file and its seal."""
         path.unlink(missing_ok=True)
-        _seal_path(path).unlink(missing_ok=True)
+        seal_path(path).unlink(missing_ok=True)
 
     def parquet_glob(self, schema: str, table: str) -> str:
         return str(self.table_dir(schema, table) / "*.parquet")

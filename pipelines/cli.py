@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +17,8 @@ import pedw  # noqa: F401  (telemetry off first)
 from pedw.settings import PROJECT_ROOT, configure_dagster_home, resolve_settings
 
 # `pedw run` exit codes: 0 published clean; 3 published with problems (refused files, failed
-# or blocked assets: their tables stale or absent); 1 nothing published; 2 not started.
+# or blocked assets: their tables stale or absent); 1 nothing published; 2 not started;
+# 130 / 143 stopped by SIGINT / SIGTERM (nothing new published).
 EXIT_PUBLISHED_WITH_PROBLEMS = 3
 
 
@@ -86,6 +88,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except (WarehouseBusyError, DaemonMissingError) as error:
             print(f"pedw: {error}", file=sys.stderr)
             return 2
+    if summary.interrupted:
+        from pedw.release import current_release
+
+        current = current_release(settings)
+        print(
+            f"pedw: stopped by {summary.interrupted} at {summary.stopped_at}: nothing new "
+            "published; "
+            + (
+                f"readers keep publication {current.name}"
+                if current
+                else "nothing was published yet"
+            )
+            + "; the next pedw run finishes the job",
+            file=sys.stderr,
+        )
+        return 128 + signal.Signals[summary.interrupted].value
     if not summary.success:
         for line in summary.refused:
             print(f"pedw: refused {line}", file=sys.stderr)

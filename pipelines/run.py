@@ -7,6 +7,7 @@ publication id, after the sources have been observed; what Dagster calls fresh i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -20,13 +21,14 @@ import dagster as dg
 from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import enterprise_countries
 from assets.metadata import OUTPUTS, TABLE_STATUS
-from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
-from pedw.briefs.inputs import brief_economies
+from pedw.briefs.published import briefed_economies
 from pedw.catalog import Catalog, load_catalog
 from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
+from pedw.publication_status import OUT_OF_SCOPE
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
 from pedw.settings import Settings, export_settings
+from pedw.stop_signals import StopSignals
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import OBSERVE_JOB, PUBLICATION, WAREHOUSE, downstream_of, stages
@@ -57,6 +59,8 @@ class RunSummary:
     seconds: float = 0.0
     publication_id: str = ""  # tags every run of this `pedw run` (pedw/publication)
     published: bool = False  # this run published the warehouse (clean or with problems)
+    interrupted: str = ""  # the signal (SIGINT, SIGTERM) that stopped the run, if one did
+    stopped_at: str = ""  # the stage it was in or about to start
 
     @property
     def failures(self) -> list[str]:
@@ -75,14 +79,7 @@ class RunSummary:
 
 def _brief_keys(settings: Settings) -> list[str]:
     """One brief per economy with enough national data (pedw.briefs.content.MIN_SERIES)."""
-    store = Store(settings.store_dir)
-    if not store.exists("marts", "national_panel"):
-        return []
-    con = store.connect()
-    try:
-        return brief_economies(con, BRIEF_SERIES, MIN_SERIES)
-    finally:
-        con.close()
+    return briefed_economies(Store(settings.store_dir))
 
 
 def run_catalog(
@@ -124,11 +121,32 @@ def run_catalog(
         from pipelines.launch import launcher  # the workspace machinery: only when launching
 
         open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
-        summary = _run_stages(settings, catalog, instance, progress, log_level, briefs, full,
-                              open_launcher if launch else None)  # fmt: skip
+        summary = RunSummary(success=True, publication_id=uuid.uuid4().hex[:12])
+        stop = stack.enter_context(StopSignals())
+        with contextlib.suppress(KeyboardInterrupt):  # asked to stop outside a step
+            _run_stages(summary, stop, settings, catalog, instance, progress, log_level, briefs,
+                        full, open_launcher if launch else None)  # fmt: skip
+        if stop.received:
+            summary.interrupted, summary.success = stop.name, False
+            summary.published = False
+            _cancel_own_runs(instance, stop.name)
         if summary.success and briefs:  # what `pedw run` builds, all of it current
             record_clean_run(settings, inputs, summary.publication_id)
         return summary
+
+
+def _cancel_own_runs(instance: dg.DagsterInstance, signal_name: str) -> None:
+    """Runs this process executed that an interrupt left unfinished: marked canceled, their
+    concurrency slots freed."""
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={IN_PROCESS: str(os.getpid())},
+        )
+    )
+    for run in unfinished:
+        instance.report_run_canceled(run, f"pedw run stopped by {signal_name}")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
@@ -163,6 +181,8 @@ def _alive(pid: int) -> bool:
 
 
 def _run_stages(
+    summary: RunSummary,
+    stop: StopSignals,
     settings: Settings,
     catalog: Catalog,
     instance: dg.DagsterInstance,
@@ -171,12 +191,11 @@ def _run_stages(
     briefs: bool,
     full: bool,
     open_launcher: Callable[[], object] | None,
-) -> RunSummary:
-    """The stages of `run_catalog`, each in this process or through `open_launcher()`."""
+) -> None:
+    """The stages of `run_catalog` into `summary`, each in this process or through
+    `open_launcher()`; none starts once `stop` has received a signal."""
     started = time.perf_counter()
     definitions = build_definitions(settings)
-    summary = RunSummary(success=True)
-    summary.publication_id = uuid.uuid4().hex[:12]
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "resources": resource_config(settings),
@@ -212,6 +231,9 @@ def _run_stages(
     out_of_scope = set(absent)  # not in the catalog, or not requested
     for number, stage in enumerate(plan, start=1):
         step = f"[{number}/{len(plan)}] {stage.label}"
+        summary.stopped_at = step
+        if stop.received:
+            break
         blocked = stopped | downstream_of(stopped, ALL_ASSETS)
         # The publication is never left out for a failure upstream: it publishes what this run
         # could build beside what earlier runs built, and says which is which.
@@ -303,6 +325,8 @@ def _run_stages(
         summary.published = summary.published or (
             WAREHOUSE in selection and WAREHOUSE not in stopped
         )
+        if stop.received:
+            break
         state = "done" if result.success else "FAILED (what depends on it is left out)"
         progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
     summary.not_materialized = sorted(
@@ -311,7 +335,6 @@ def _run_stages(
         if not (k == WAREHOUSE and summary.published)
     )
     summary.seconds = time.perf_counter() - started
-    return summary
 
 
 # Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
@@ -341,10 +364,7 @@ def table_status(
             continue
         name, step = key.to_user_string(), "__".join(key.path)
         if key in absent:
-            state, why = (
-                "left_out",
-                "not built by this run: no source of the catalog feeds it, or not requested",
-            )
+            state, why = "left_out", OUT_OF_SCOPE
         elif name in blocked:
             checks = ", ".join(blocked[name])
             state, why = (

@@ -15,9 +15,13 @@ from dagster._core.definitions.data_version import CachingStaleStatusResolver, S
 from dagster._time import get_current_datetime
 
 from assets.metadata import BLOCKING_FAILURES, OUTPUTS
-from pedw.release import published_ok
+from pedw.briefs.published import brief_problems, missing_briefs
+from pedw.release import degraded_publication, published_changed, published_ok
 from pedw.settings import Settings
 from pedw.store import Store
+from pipelines.jobs import WAREHOUSE
+
+BRIEFS = dg.AssetKey(["briefs", "country_brief"])
 
 
 class Staleness:
@@ -47,6 +51,16 @@ class Staleness:
         changed = _outputs_changed(declared, settings)
         if changed:
             return [f"output changed outside pedw ({changed[0]})"]
+        if key == WAREHOUSE and (
+            why := published_changed(settings) or degraded_publication(settings)
+        ):
+            return [why]
+        if key == BRIEFS:
+            problems = brief_problems(Store(settings.store_dir), settings, partitions, False)
+            if problems:
+                country, why = sorted(problems.items())[0]
+                return [f"briefs do not match the tables ({len(problems)} economies; {country}: "
+                        f"{why})"]  # fmt: skip
         for partition in partitions or [None]:
             where = f" [{partition}]" if partition else ""
             status = self.resolver.get_status(key, partition)
@@ -98,16 +112,12 @@ def _outputs_present(
     declared, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
 ) -> bool:
     """True when every output the asset declares exists (the store can be emptied by hand)."""
-    if key == dg.AssetKey(["warehouse"]):
+    if key == WAREHOUSE:
         return published_ok(settings)
     if key == dg.AssetKey(["public_release"]):
         return (settings.public_dir / "public.duckdb").is_file()
-    if key == dg.AssetKey(["briefs", "country_brief"]):
-        return all(
-            (settings.briefs_build_dir / f"{country}.{ext}").is_file()
-            for country in partitions or []
-            for ext in ("html", "pdf")
-        )
+    if key == BRIEFS:
+        return not missing_briefs(Store(settings.store_dir), settings, list(partitions or []))
     store = Store(settings.store_dir)
     for schema, name, part in declared_outputs(declared):
         if part:

@@ -7,31 +7,27 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from published_runs import local_instance_env, pedw_command, published, small_demo
+from published_runs import (
+    local_instance_env,
+    publication_id,
+    published,
+    read_until,
+    run_pedw,
+    small_demo,
+    start_pedw,
+    wait_for_started,
+    warehouse_instance,
+)
 
 from pedw.run_lock import remove_leftovers
 from pedw.settings import PROJECT_ROOT, resolve_settings
-from pedw.warehouse import connect_read_only
 from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
-
-
-def read_until(process: subprocess.Popen, marker: str, seconds: float = 300) -> str:
-    deadline, seen = time.monotonic() + seconds, []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-        if not line and process.poll() is not None:
-            break
-    raise AssertionError(f"{marker!r} never printed:\n{''.join(seen)}")
 
 
 def child_processes_alive(settings, seconds: float = 10) -> list[str]:
@@ -57,27 +53,6 @@ def _children(settings) -> list[str]:
         except OSError:  # gone meanwhile
             continue
     return alive
-
-
-def run_pedw(
-    settings, *extra: str, timeout: float = 600, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run([*pedw_command(settings), *extra], env={**local_instance_env(), **(env or {})},
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=timeout)  # fmt: skip
-
-
-def start_pedw(settings, *extra: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([*pedw_command(settings), *extra], env={**local_instance_env(), **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=PROJECT_ROOT)  # fmt: skip
-
-
-def publication_id(settings) -> str:
-    con = connect_read_only(settings.warehouse_path)
-    try:
-        return con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
-    finally:
-        con.close()
 
 
 def assert_publishes_as_clean(settings, clean) -> None:
@@ -136,35 +111,6 @@ KILL_POINTS = [
     ("briefs", "country_briefs", 1.0),
     ("publish", "publish", 0.1),
 ]
-
-
-@contextmanager
-def warehouse_instance(settings):
-    """The warehouse's persistent Dagster instance (the project's dagster.yaml), as `pedw` opens it."""
-    previous = os.environ.get("PEDW_DAGSTER_STORAGE")
-    os.environ["PEDW_DAGSTER_STORAGE"] = str(settings.dagster_storage)
-    try:
-        with dg.DagsterInstance.from_config(str(PROJECT_ROOT)) as instance:
-            yield instance
-    finally:
-        if previous is None:
-            os.environ.pop("PEDW_DAGSTER_STORAGE", None)
-        else:
-            os.environ["PEDW_DAGSTER_STORAGE"] = previous
-
-
-def wait_for_started(instance, job: str, process: subprocess.Popen, seconds: float = 300) -> None:
-    """Until a run of `job` is executing (so a kill lands inside it, not between stages)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if instance.get_runs(
-            filters=dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.STARTED])
-        ):
-            return
-        if process.poll() is not None:
-            raise AssertionError(f"pedw ended before {job} started: {process.stdout.read()}")
-        time.sleep(0.05)
-    raise AssertionError(f"no run of {job} started in {seconds} s")
 
 
 def kill_during(settings, job: str, delay: float, killed: subprocess.Popen) -> None:

@@ -3,11 +3,10 @@ rebuilt by the next run. Warehouse and briefs are published together as one rele
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 
 import dagster as dg
+import duckdb
 import pytest
 from published_runs import small_demo
 
@@ -40,12 +39,11 @@ def _published_value(settings) -> tuple[str, float]:
     return publication, value
 
 
-def _plant(settings, keep_times: bool) -> None:
+def _plant(settings) -> None:
     """Overwrite marts.national_panel's file with a planted value, as a program other than pedw
-    would (optionally hiding the edit from a size-and-time check)."""
+    would."""
     store = Store(settings.store_dir)
     path = store.table_dir("marts", "national_panel") / "data.parquet"
-    before = path.stat()
     con = store.connect()
     try:
         con.execute(
@@ -55,25 +53,30 @@ def _plant(settings, keep_times: bool) -> None:
     finally:
         con.close()
     os.replace(f"{path}.new", path)
-    if keep_times:
-        # A same-size edit whose times are put back: the cheap size-and-time check of each run
-        # cannot tell (simulated by giving the seal the new size; its SHA-256 stays the old one).
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-        seal = path.with_name(".data.parquet.seal")
-        recorded = json.loads(seal.read_text())
-        seal.write_text(json.dumps({**recorded, "size": path.stat().st_size}))
 
 
-def _drop_last_line(path) -> None:
-    """A new release of one sector file: the warehouse must be published again."""
-    lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
-    path.write_bytes(gzip.compress(b"".join(lines[:-1])))
+def _edit_in_place_keeping_times(path) -> None:
+    """Change bytes inside a file as an editor would that hides its traces: same size, same
+    inode, modification and access times put back (only the change time moves)."""
+    before = path.stat()
+    with path.open("r+b") as handle:
+        handle.seek(before.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(before.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_ino, after.st_mtime_ns) == (
+        before.st_size,
+        before.st_ino,
+        before.st_mtime_ns,
+    )
 
 
 def test_a_store_file_edited_by_hand_is_rebuilt_not_published(published_once):
     settings, instance, _first = published_once
     clean_id, clean_value = _published_value(settings)
-    _plant(settings, keep_times=False)
+    _plant(settings)
     again = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
     assert again.success, again.failures
     assert again.rebuilt["marts/national_panel"] == (
@@ -85,29 +88,45 @@ def test_a_store_file_edited_by_hand_is_rebuilt_not_published(published_once):
     assert Store(settings.store_dir).unsealed("marts", "national_panel") == []
 
 
-def test_an_edit_that_hides_its_times_is_refused_at_publication_then_rebuilt(published_once):
+def test_an_edit_that_kept_size_inode_and_mtime_is_caught_by_the_next_run(published_once):
     settings, instance, _first = published_once
     clean_id, clean_value = _published_value(settings)
-    _plant(settings, keep_times=True)
-    _drop_last_line(
-        settings.catalog_path.parent / "ilostat" / "sector" / "GVA_CONS_ECO_NB_A.csv.gz"
+    path = Store(settings.store_dir).table_dir("marts", "national_panel") / "data.parquet"
+    _edit_in_place_keeping_times(path)
+    again = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
+    assert again.success, again.failures
+    assert again.rebuilt["marts/national_panel"] == (
+        "output changed outside pedw (marts/national_panel/data.parquet)"
     )
-    refused = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
-    assert not refused.success
-    assert "marts/national_panel" not in refused.rebuilt  # its size and times look untouched
-    assert refused.rebuilt["raw/sector_observations"].startswith("inputs changed")
-    (failure,) = refused.failures
-    assert failure.startswith("warehouse: pedw.store.StoreTamperedError: marts.national_panel:")
-    assert "changed after pedw wrote it" in failure and "Run `pedw run` again" in failure
-    assert _published_value(settings) == (clean_id, clean_value)  # the last release stands
-    moved = settings.store_dir / "marts" / "national_panel" / "data.parquet.tampered"
-    assert moved.is_file()
+    assert _published_value(settings) == (clean_id, pytest.approx(clean_value, rel=1e-12))
+    assert Store(settings.store_dir).unsealed("marts", "national_panel") == []
 
-    repaired = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
-    assert repaired.success, repaired.failures
-    assert repaired.rebuilt["marts/national_panel"] == "output missing"
+
+def test_a_published_warehouse_edited_in_place_is_published_again_by_the_next_run(
+    published_once,
+):
+    settings, instance, _first = published_once
+    clean_id, clean_value = _published_value(settings)
+    path = settings.warehouse_path.resolve()
+    before = path.stat()
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"UPDATE marts.national_panel SET output_per_worker = {PLANTED}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _published_value(settings) == (clean_id, PLANTED)  # what readers would see
+
+    again = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
+    assert again.success, again.failures
+    assert again.rebuilt["warehouse"] == (
+        f"the published warehouse {settings.warehouse_path} was changed after publication (its "
+        "SHA-256 differs from the seal written when it was published)"
+    )
+    assert "marts/national_panel" in again.unchanged  # the store was never touched
     publication, value = _published_value(settings)
-    assert publication == repaired.publication_id
+    assert publication == again.publication_id != clean_id
     assert value == pytest.approx(clean_value, rel=1e-12)
 
 

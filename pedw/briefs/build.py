@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +13,12 @@ import pandas as pd
 
 from pedw.briefs.content import brief_content
 from pedw.briefs.inputs import BriefInputs, load_inputs
+from pedw.briefs.published import pack
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
 from pedw.child_process import available_cores, die_with_parent
+from pedw.digest import file_sha256
 from pedw.disclosure.rules import DisclosureRule
 from pedw.store import Store
 
@@ -31,6 +33,7 @@ class BuiltBrief:
     suppressed_cells: int
     key_messages: int
     fingerprints: dict[str, str]
+    files_sha256: dict[str, str]  # every file written, by name
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,11 @@ def build_briefs(
         workers = 1  # a daemonic process (a Celery prefork child) may not start processes
     if workers <= 1:
         return [build_brief(job, c) for c in countries]
-    # Charts and PDFs are CPU-bound: one process per core, each given the inputs once.
+    # Charts and PDFs are CPU-bound: one process per core, each given the inputs once. Leaving
+    # the pool (an interrupt, a failure) terminates its workers at once.
     shares = [countries[i::workers] for i in range(workers)]
     context = multiprocessing.get_context("spawn")  # no fork of a threaded Dagster process
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(job,)
-    ) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
         built = {b.country: b for share in pool.map(_build_share, shares) for b in share}
     return [built[c] for c in countries]
 
@@ -97,6 +99,7 @@ _WORKER: dict = {}
 
 def _start_worker(job: BriefJob) -> None:
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _WORKER["job"] = job
 
 
@@ -118,6 +121,7 @@ def build_brief(job: BriefJob, country: str) -> BuiltBrief:
     page = render_html(content, charts, files)
     _write_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
     _write_atomically(pdf, lambda p: render_pdf(page, p, out))
+    written = [html, pdf, *(out / name for name in files)]
     return BuiltBrief(
         country,
         html,
@@ -127,12 +131,14 @@ def build_brief(job: BriefJob, country: str) -> BuiltBrief:
         content.suppressed_cells,
         len(content.key_messages),
         content.fingerprints,
+        {path.name: file_sha256(path) for path in written},
     )
 
 
 def index_frame(briefs: list[BuiltBrief], publication_id: str, run_id: str) -> pd.DataFrame:
     """briefs.index rows: where each brief is (relative to the warehouse folder, as published:
-    briefs/<file>, so the index holds on any machine) and what it was built from."""
+    briefs/<file>, so the index holds on any machine), what it was built from, and the SHA-256
+    of every file its run wrote (pedw.briefs.published checks them before publishing)."""
     return pd.DataFrame(
         [
             {
@@ -143,7 +149,8 @@ def index_frame(briefs: list[BuiltBrief], publication_id: str, run_id: str) -> p
                 "charts": b.charts,
                 "key_messages": b.key_messages,
                 "suppressed_cells": b.suppressed_cells,
-                "input_fingerprints": ";".join(f"{k}={v}" for k, v in b.fingerprints.items()),
+                "input_fingerprints": pack(b.fingerprints),
+                "files_sha256": pack(b.files_sha256),
                 "publication_id": publication_id,
                 "run_id": run_id,
             }

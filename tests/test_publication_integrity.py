@@ -1,0 +1,159 @@
+"""What is published belongs together: every brief comes from the warehouse beside it, a run
+asked to stop publishes nothing new, and an edit behind pedw's back is caught by the next run.
+
+Real `pedw run` processes on a persistent Dagster instance, killed or interrupted as an
+operator would."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from published_runs import (
+    publication_id,
+    run_pedw,
+    small_demo,
+    start_pedw,
+    wait_for_started,
+    warehouse_instance,
+)
+
+from pedw.briefs.inputs import BRIEF_TABLES, table_fingerprint
+from pedw.briefs.published import pack, unpack
+from pedw.digest import file_sha256
+from pedw.warehouse import connect_read_only
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def published_demo(tmp_path_factory):
+    """A small demo published once by `pedw run` on its persistent instance."""
+    settings = small_demo(tmp_path_factory, "integrity")
+    first = run_pedw(settings)
+    assert first.returncode == 0, first.stderr[-3000:]
+    return settings
+
+
+def _drop_last_line(path) -> bytes:
+    """A new release of a source file (its last row withdrawn); returns the old bytes."""
+    original = path.read_bytes()
+    path.write_bytes(b"".join(original.splitlines(keepends=True)[:-1]))
+    return original
+
+
+def _files_written_under(folder) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_briefs_belong_to_the_warehouse(settings) -> None:
+    """Every published brief file is the one briefs.index names (same SHA-256), stamped with
+    its publication, built from exactly the tables the published warehouse holds."""
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        index = con.execute(
+            "SELECT country, publication_id, files_sha256, input_fingerprints FROM briefs.index"
+        ).fetchall()
+        built = {tuple(r) for r in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}  # fmt: skip
+        tables = pack(
+            {
+                f"{schema}.{name}": table_fingerprint(con, schema, name)
+                for schema, name in BRIEF_TABLES
+                if (schema, name) in built
+            }
+        )
+    finally:
+        con.close()
+    published = {p.name: file_sha256(p) for p in settings.briefs_dir.iterdir()}
+    assert len(index) == 40
+    named = {}
+    for country, stamped, files, fingerprints in index:
+        assert fingerprints == tables, country
+        named.update(unpack(files))
+        assert stamped in (settings.briefs_dir / f"{country}.html").read_text(), country
+    assert published == named  # nothing more, nothing less, byte for byte
+
+
+def test_a_run_killed_mid_briefs_on_other_inputs_never_gets_its_briefs_published(
+    published_demo,
+):
+    settings = published_demo
+    before = publication_id(settings)
+    pwt = settings.catalog_path.parent / "pwt" / "pwt_demo.csv"
+    original = _drop_last_line(pwt)  # other inputs: every brief is rebuilt
+    killed = start_pedw(settings)
+    try:
+        with warehouse_instance(settings) as instance:
+            wait_for_started(instance, "country_briefs", killed)
+        deadline = time.monotonic() + 300
+        written = {}
+        while time.monotonic() < deadline and not any(n.endswith(".pdf") for n in written):
+            time.sleep(0.2)
+            written = _files_written_under(settings.briefs_build_dir)
+        assert any(n.endswith(".pdf") for n in written), "no brief written before the kill"
+        killed.kill()
+        killed.wait(timeout=60)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    other_inputs = set(_files_written_under(settings.briefs_build_dir).values())
+    assert publication_id(settings) == before
+    pwt.write_bytes(original)  # the inputs switched back
+
+    again = run_pedw(settings)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert_briefs_belong_to_the_warehouse(settings)
+    published = {file_sha256(p) for p in settings.briefs_dir.iterdir()}
+    public = {file_sha256(p) for p in (settings.public_dir / "briefs").iterdir()}
+    assert published == public
+    killed_run = other_inputs - set(_files_written_under(settings.briefs_build_dir).values())
+    assert killed_run and not (killed_run & published)  # the killed run's files: gone, unpublished
+
+
+@pytest.mark.parametrize(("sent", "job", "code"), [
+    (signal.SIGINT, "enterprise_models", 130),
+    (signal.SIGTERM, "country_briefs", 143),
+])  # fmt: skip
+def test_a_run_asked_to_stop_publishes_nothing_and_the_next_run_finishes_the_job(
+    published_demo, sent, job, code
+):
+    settings = published_demo
+    before = publication_id(settings)
+    firms = settings.catalog_path.parent / "enterprise" / "firms.csv"
+    _drop_last_line(firms)  # a firm-year withdrawn: staging, models and briefs rebuild
+    stopped = start_pedw(settings)
+    try:
+        with warehouse_instance(settings) as instance:
+            wait_for_started(instance, job, stopped)
+        time.sleep(0.5)
+        stopped.send_signal(sent)
+        output, _ = stopped.communicate(timeout=120)
+    finally:
+        if stopped.poll() is None:
+            stopped.kill()
+    assert stopped.returncode == code, output[-3000:]
+    assert "Traceback" not in output
+    (line,) = [line for line in output.splitlines() if "stopped by" in line]
+    assert line.startswith(f"pedw: stopped by {sent.name} at [")
+    assert f"readers keep publication {before}" in line
+    assert publication_id(settings) == before  # nothing new published
+
+    finished = run_pedw(settings)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert publication_id(settings) != before
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        statuses = dict(
+            con.execute("SELECT status, count(*) FROM meta.table_status GROUP BY ALL").fetchall()
+        )
+        firm_years = con.execute(
+            "SELECT sum(rows_read) FROM quality.load_log WHERE dataset = 'enterprise_firms'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert "stale" not in statuses
+    lines = len(firms.read_bytes().splitlines()) - 1  # the header
+    assert firm_years == lines  # the edited file, read whole
+    assert_briefs_belong_to_the_warehouse(settings)
