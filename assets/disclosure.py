@@ -30,13 +30,15 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
         "disclosure.sme_gap_cells",
         "disclosure.sme_gap_trend",
         "disclosure.effects",
+        "disclosure.effect_terms",
         "disclosure.audit",
     ),
     description="The firm-derived figures that may leave the warehouse: SME-gap cells and "
     "trends after primary rules on contributors and dominance of the aggregated variable, "
     "secondary suppression against differencing over years and an LP audit against "
-    "bracketing by the trend, model effects with enough treated and control firms; values "
-    "rounded as shown; and the audit of every decision (docs/disclosure.md).",
+    "bracketing by the trend, model effects with enough treated and control firms, and "
+    "each term estimated from a subset of the treated firms with enough of them on its own; "
+    "values rounded as shown; and the audit of every decision (docs/disclosure.md).",
 )
 def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     from pedw.disclosure.report import disclose  # scipy's LP solver: loaded here only
@@ -51,7 +53,8 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
         rule,
     )
     for table, frame in [("sme_gap_cells", disclosed.cells), ("sme_gap_trend", disclosed.trends),
-                         ("effects", disclosed.effects), ("audit", disclosed.audit)]:  # fmt: skip
+                         ("effects", disclosed.effects), ("effect_terms", disclosed.terms),
+                         ("audit", disclosed.audit)]:  # fmt: skip
         write_frame(store, "disclosure", table, frame, context.run_id)
     outcomes = disclosed.audit.groupby(["figure", "status"]).size()
     context.log.info(f"disclosure: {outcomes.to_dict()}")

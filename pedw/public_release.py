@@ -20,42 +20,60 @@ import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
 from pedw.release import _prune, _switch, link_published_briefs
+from pedw.seal import write_seal
 from pedw.settings import Settings
 from pedw.store import Store, offline_connection
 
 # Every table of the public extract and the query that selects it from the store: nothing
 # else may be in a public release. Firm-derived tables come from disclosure.* only.
+# Values of firm-level model rows, rounded in the public extract like the SME-gap cells.
+ROUNDED_ESTIMATES = ("estimate", "std_error", "ci_low", "ci_high", "p_value", "wild_p_value",
+                     "wild_ci_low", "wild_ci_high")  # fmt: skip
 PUBLIC_TABLES = {
     "national.panel": "SELECT * FROM marts.national_panel",
     "national.series_metadata": "SELECT * FROM staging.series_metadata",
     "sector.panel": "SELECT * FROM marts.sector_panel",
     "sector.shift_share": "SELECT * EXCLUDE (run_id) FROM models.shift_share",
-    "models.estimates": "SELECT * EXCLUDE (run_id, input_fingerprint) FROM models.estimates "
-    "WHERE level <> 'enterprise' OR model_id IN "
-    "(SELECT model_id FROM disclosure.effects WHERE status = 'published')",
-    "firms.effects": "SELECT * EXCLUDE (run_id) FROM disclosure.effects",
+    # Firm-level models: only those disclosure control released, without the terms it
+    # withheld, rounded like the cells ({decimals}: the rule's gap_decimals).
+    "models.estimates": "SELECT * EXCLUDE (run_id, input_fingerprint) REPLACE ("
+    + ", ".join(
+        f"CASE WHEN level = 'enterprise' THEN round({c}, {{decimals}}) ELSE {c} END AS {c}"
+        for c in ROUNDED_ESTIMATES
+    )
+    + ") FROM models.estimates AS e WHERE (level <> 'enterprise' OR model_id IN "
+    "(SELECT model_id FROM disclosure.effects WHERE status = 'published')) AND NOT EXISTS "
+    "(SELECT 1 FROM disclosure.effect_terms AS t WHERE t.model_id = e.model_id "
+    "AND t.term = e.term AND t.status <> 'published')",
+    "firms.effects": "SELECT * EXCLUDE (run_id) REPLACE ("
+    + ", ".join(
+        f"CASE WHEN status = 'published' THEN {c} END AS {c}"
+        for c in ("treated_firms", "control_firms", "treated_countries")
+    )
+    + ") FROM disclosure.effects",
+    "firms.effect_terms": "SELECT * EXCLUDE (run_id) FROM disclosure.effect_terms",
     "firms.sme_gap_cells": "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_cells",
     "firms.sme_gap_trend": "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_trend",
     "firms.disclosure_outcomes": "SELECT figure, measure, country, year, size_class, model_id, "
-    "status, reason FROM disclosure.audit",
+    "term, status, reason FROM disclosure.audit",
 }
 FIRM_COLUMNS = {"firm_id", "firm_name", "establishment_id", "idstd"}
-# Value columns of released firm tables that must be blank unless the row is published.
+# Released firm tables and the columns that name a figure: every other column of a row whose
+# status (or <measure>_status) is not 'published' must be blank, whatever it is called.
 GUARDED = {
-    "firms.sme_gap_cells": {
-        "productivity_status": [
-            "productivity_gap",
-            "productivity_gap_se",
-            "productivity_contributors",
-        ],
-        "wage_status": ["wage_gap", "wage_gap_se", "wage_contributors"],
-    },
-    "firms.sme_gap_trend": {
-        "status": ["gap_first_year", "trend_per_year", "trend_se", "contributors"]
-    },
+    "firms.sme_gap_cells": ("country", "year", "size_class"),
+    "firms.sme_gap_trend": ("country", "outcome", "size_class"),
+    "firms.effects": ("model_id",),
+    "firms.effect_terms": ("model_id", "term"),
 }
-CONTRIBUTORS = {"firms.sme_gap_cells": ["productivity_contributors", "wage_contributors"],
-                "firms.sme_gap_trend": ["contributors"]}  # fmt: skip
+# Counts of published figures and the rule's threshold each must reach.
+CONTRIBUTORS = {
+    "firms.sme_gap_cells": {"productivity_contributors": "min_contributors",
+                            "wage_contributors": "min_contributors"},
+    "firms.sme_gap_trend": {"contributors": "min_contributors"},
+    "firms.effects": {"treated_firms": "min_treated"},
+    "firms.effect_terms": {"treated_firms": "min_treated"},
+}  # fmt: skip
 ALLOWED_FILES = (".html", ".pdf", ".csv", ".duckdb", ".parquet")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{3,}")
 
@@ -84,9 +102,10 @@ def build_public_release(
     shutil.rmtree(building, ignore_errors=True)
     (building / "briefs").mkdir(parents=True)
     (building / "parquet").mkdir()
-    tables = _write_extract(store, building)
+    tables = _write_extract(store, building, rule)
     link_published_briefs(store, settings, building / "briefs")
     files = check_public_release(building, _firm_ids(store), rule)
+    write_seal(building / "public.duckdb")  # checked by every later run
     final = releases / publication_id
     if final.exists():
         shutil.rmtree(final)
@@ -99,13 +118,14 @@ def build_public_release(
     return PublicRelease(final, tables, files, time.perf_counter() - started)
 
 
-def _write_extract(store: Store, folder: Path) -> dict[str, int]:
+def _write_extract(store: Store, folder: Path, rule: DisclosureRule) -> dict[str, int]:
     """public.duckdb and one Parquet file per table, from the store's current tables."""
     con = store.connect()
     try:
         con.execute(f"ATTACH '{folder / 'public.duckdb'}' AS public")
         counts = {}
-        for name, query in PUBLIC_TABLES.items():
+        for name, template in PUBLIC_TABLES.items():
+            query = template.replace("{decimals}", str(int(rule.gap_decimals)))
             schema, table = name.split(".")
             if not _sources_exist(con, query):
                 continue  # this catalog has no such level (no firm data, no sector source)
@@ -191,22 +211,24 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
             raise PublicReleaseError(
                 f"{where}: {name} has firm-level column(s) {sorted(firm_level)}"
             )
-        for status, values in GUARDED.get(name, {}).items():
+        columns = [r[0] for r in described]
+        for status, values in _guarded(columns, GUARDED.get(name)).items():
             leaked = con.execute(
                 f"SELECT count(*) FROM {relation} WHERE {status} <> 'published' AND ("
-                + " OR ".join(f"{v} IS NOT NULL" for v in values)
+                + " OR ".join(f'"{v}" IS NOT NULL' for v in values)
                 + ")"
             ).fetchone()[0]
             if leaked:
                 raise PublicReleaseError(
                     f"{where}: {name} shows values of {leaked} suppressed figure(s)"
                 )
-        for column in CONTRIBUTORS.get(name, []):
+        for column, threshold in CONTRIBUTORS.get(name, {}).items():
+            least = getattr(rule, threshold)
             thin = con.execute(f"SELECT count(*) FROM {relation} WHERE {column} < ?",
-                               [rule.min_contributors]).fetchone()[0]  # fmt: skip
+                               [least]).fetchone()[0]  # fmt: skip
             if thin:
                 raise PublicReleaseError(
-                    f"{where}: {name} publishes {thin} figure(s) on fewer than {rule.min_contributors} firms"
+                    f"{where}: {name} publishes {thin} figure(s) on fewer than {least} firms"
                 )
         text = [r[0] for r in described if r[1] == "VARCHAR"]
         for column in text if firm_ids else []:
@@ -217,3 +239,24 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
                 raise PublicReleaseError(f"{where}: {name}.{column} holds firm identifiers")
     finally:
         con.close()
+
+
+def _guarded(columns: list[str], keys: tuple[str, ...] | None) -> dict[str, list[str]]:
+    """Each status column of a released firm table and the columns it guards: for `status`,
+    every column but the keys and the reason; for `<measure>_status`, every `<measure>_`
+    column but its status and reason."""
+    if keys is None:
+        return {}
+    guarded = {}
+    for status in (c for c in columns if c == "status" or c.endswith("_status")):
+        prefix = status[: -len("status")]
+        guarded[status] = [
+            c
+            for c in columns
+            if c.startswith(prefix)
+            and c not in keys
+            and not c.endswith(("status", "reason"))
+            and (prefix or not any(c.startswith(s[: -len("status")]) for s in columns
+                                   if s.endswith("_status")))
+        ]  # fmt: skip
+    return guarded

@@ -135,20 +135,19 @@ def current_release(settings: Settings) -> Path | None:
     return link.resolve() if link.is_symlink() else None
 
 
-def published_changed(settings: Settings) -> str | None:
-    """Why the published warehouse is not the file its publication wrote (edited in place,
-    replaced, removed), in one line; None when it is. Cheap unless the file's identity moved
-    (pedw.seal)."""
-    path = settings.warehouse_path
+def published_changed(path: Path, what: str = "the published warehouse") -> str | None:
+    """Why the published file at `path` (the warehouse, the public extract) is not the file
+    its publication wrote and sealed (edited in place, replaced, removed), in one line; None
+    when it is. Cheap unless the file's identity moved (pedw.seal)."""
     state = check_seal(path.resolve()) if path.exists() else SealState.MISSING
     if state == SealState.INTACT:
         return None
     return {
-        SealState.MISSING: f"the published warehouse {path} is missing",
-        SealState.CHANGED: f"the published warehouse {path} was changed after publication (its "
-        "SHA-256 differs from the seal written when it was published)",
-        SealState.UNSEALED: f"the published warehouse {path} has no seal (published by an "
-        "older pedw, or replaced by hand)",
+        SealState.MISSING: f"{what} {path} is missing",
+        SealState.CHANGED: f"{what} {path} was changed after publication (its SHA-256 "
+        "differs from the seal written when it was published)",
+        SealState.UNSEALED: f"{what} {path} has no seal (published by an older pedw, or "
+        "replaced by hand)",
     }[state]
 
 

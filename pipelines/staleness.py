@@ -19,7 +19,7 @@ from pedw.briefs.published import brief_problems, missing_briefs
 from pedw.release import degraded_publication, published_changed, published_ok
 from pedw.settings import Settings
 from pedw.store import Store
-from pipelines.jobs import WAREHOUSE
+from pipelines.jobs import PUBLIC_RELEASE, WAREHOUSE
 
 BRIEFS = dg.AssetKey(["briefs", "country_brief"])
 
@@ -52,7 +52,11 @@ class Staleness:
         if changed:
             return [f"output changed outside pedw ({changed[0]})"]
         if key == WAREHOUSE and (
-            why := published_changed(settings) or degraded_publication(settings)
+            why := published_changed(settings.warehouse_path) or degraded_publication(settings)
+        ):
+            return [why]
+        if key == PUBLIC_RELEASE and (
+            why := published_changed(settings.public_dir / "public.duckdb", "the public extract")
         ):
             return [why]
         if key == BRIEFS:
@@ -114,7 +118,7 @@ def _outputs_present(
     """True when every output the asset declares exists (the store can be emptied by hand)."""
     if key == WAREHOUSE:
         return published_ok(settings)
-    if key == dg.AssetKey(["public_release"]):
+    if key == PUBLIC_RELEASE:
         return (settings.public_dir / "public.duckdb").is_file()
     if key == BRIEFS:
         return not missing_briefs(Store(settings.store_dir), settings, list(partitions or []))

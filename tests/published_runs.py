@@ -119,3 +119,23 @@ def wait_for_started(instance, job: str, process: subprocess.Popen, seconds: flo
             raise AssertionError(f"pedw ended before {job} started: {process.stdout.read()}")
         time.sleep(0.05)
     raise AssertionError(f"no run of {job} started in {seconds} s")
+
+
+def brief_build_files(settings: Settings) -> set:
+    """Every file under the brief build folder (every run's)."""
+    return {p for p in settings.briefs_build_dir.rglob("*") if p.is_file()}
+
+
+def wait_for_brief_files(settings: Settings, process, seconds: float = 300) -> set:
+    """Until a brief run of `process` has written a PDF not there when called (the workers
+    are writing briefs); returns the files it wrote by then."""
+    known = brief_build_files(settings)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        written = brief_build_files(settings) - known
+        if any(path.suffix == ".pdf" for path in written):
+            return written
+        if process.poll() is not None:
+            raise AssertionError("pedw ended before it wrote a brief")
+        time.sleep(0.2)
+    raise AssertionError(f"no brief written in {seconds} s")

@@ -19,6 +19,7 @@ from published_runs import (
     run_pedw,
     small_demo,
     start_pedw,
+    wait_for_brief_files,
     wait_for_started,
     warehouse_instance,
 )
@@ -85,14 +86,14 @@ def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(clean
         second = run_pedw(settings, timeout=120)
         assert second.returncode == 2
         assert f"is being built by another pedw run (process {first.pid})" in second.stderr
-        read_until(first, "[4/5] country briefs")
-        time.sleep(2)  # the brief workers are writing briefs
+        with warehouse_instance(settings) as instance:
+            wait_for_started(instance, "country_briefs", first)
+        wait_for_brief_files(settings, first)  # the brief workers are writing briefs
         first.kill()  # SIGKILL: no clean-up of its own
-        first.wait(timeout=30)
+        first.wait(timeout=60)
     finally:
         if first.poll() is None:
             first.kill()
-    time.sleep(2)
     assert child_processes_alive(settings) == []  # the workers died with the run
     assert not settings.warehouse_path.exists()  # nothing was published, not half of it
 

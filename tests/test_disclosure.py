@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,7 +46,7 @@ def ids(prefix: str, n: int) -> list[str]:
 
 
 def released(panel: pd.DataFrame, rule: DisclosureRule = RULE):
-    estimates = pd.DataFrame(columns=["model_id", "level", "outcome"])
+    estimates = pd.DataFrame(columns=["model_id", "level", "outcome", "term"])
     trend = sme_gap_trend_by_country(panel, min_firms=1)
     return disclose(panel, sme_gap_cells(panel), trend, estimates, rule)
 
@@ -170,6 +171,40 @@ def test_an_effect_needs_enough_treated_firms_countries_and_controls():
     assert decided.loc["cross", "status"] == "published"
 
 
+def test_a_term_resting_on_one_firm_is_withheld_though_its_model_rests_on_many():
+    """The intruder's case: a SCORE event study on 30 treated firms in 5 economies, whose
+    event-time-5 term is estimated from the one firm observed that long after it started."""
+    panel = pd.concat(
+        [firms(f"C{i % 5}", "small", list(range(2013, 2019)), [f"T{i:02d}"], np.array([9.0]))
+         for i in range(30)]
+        + [firms("C0", "small", list(range(2013, 2021)), ["LONG"], np.array([9.0])),
+           firms("C1", "small", list(range(2013, 2021)), ids("N", 40), np.full(40, 9.0))],
+        ignore_index=True,
+    )  # fmt: skip
+    panel["log_sales"], panel["log_employees"] = panel["log_labour_productivity"] + 4, np.log(20)
+    treated = ~panel["firm_id"].str.startswith("N")
+    panel.loc[treated, ["score_participant", "score_start_year"]] = [1, 2015]
+    model = "score_event_study_log_labour_productivity"
+    estimates = pd.DataFrame({"model_id": model, "level": "enterprise",
+                              "outcome": "log_labour_productivity",
+                              "term": ["att_post", "event_time:0", "event_time:3", "event_time:5"]})  # fmt: skip
+    decided = disclose(panel, sme_gap_cells(panel), sme_gap_trend_by_country(panel, min_firms=1),
+                       estimates, RULE)  # fmt: skip
+    effect = decided.effects.set_index("model_id").loc[model]
+    assert (effect["status"], effect["treated_firms"], effect["treated_countries"]) == (
+        "published", 31, 5)  # fmt: skip
+    terms = decided.terms.set_index("term")
+    assert "att_post" not in terms.index  # estimated from every treated firm
+    assert terms.loc["event_time:0", "status"] == "published"
+    assert terms.loc["event_time:0", "treated_firms"] == 31
+    assert terms.loc["event_time:3", "treated_firms"] == 31  # observed to 2018: event time 3
+    withheld = terms.loc["event_time:5"]
+    assert withheld["status"] == "primary" and pd.isna(withheld["treated_firms"])
+    assert withheld["reason"] == "this term rests on fewer than 10 treated firms"
+    audit = decided.audit.set_index(["figure", "term"]).loc[("model_term", "event_time:5")]
+    assert audit["contributors"] == 1  # kept for the statistical office, never released
+
+
 # --- the same attacks on a whole published demo (many small cells) ---------------------------
 
 
@@ -251,6 +286,52 @@ def test_published_trends_leave_every_suppressed_cell_its_protection(warehouse):
                 recovered.append((t.country, t.size_class, year, low, high, actual))
     assert attacked > 0, "the demo should publish some trends beside a suppressed cell"
     assert not recovered, recovered
+
+
+def test_no_released_reason_tells_how_many_firms_a_figure_rests_on(warehouse):
+    """Reasons state the rule broken, never a count below it: once years and the rule's own
+    thresholds are taken out, no number is left in any released reason."""
+    _, con = warehouse
+    reasons = {r[0] for r in con.execute(
+        "SELECT productivity_reason FROM disclosure.sme_gap_cells UNION "
+        "SELECT wage_reason FROM disclosure.sme_gap_cells UNION "
+        "SELECT reason FROM disclosure.sme_gap_trend UNION SELECT reason FROM disclosure.effects "
+        "UNION SELECT reason FROM disclosure.effect_terms UNION SELECT reason FROM disclosure.audit"
+    ).fetchall() if r[0]}  # fmt: skip
+    assert any("differs from the published" in r for r in reasons)  # the demo has both kinds
+    allowed = {str(RULE.min_contributors), f"{RULE.dominance_k:.0%}", str(RULE.dominance_n),
+               f"{RULE.protection:g}", str(RULE.min_treated), str(RULE.min_countries)}  # fmt: skip
+    for reason in reasons:
+        left = re.sub(r"\b(19|20)\d\d\b", "", reason)
+        for number in sorted(allowed, key=len, reverse=True):
+            left = left.replace(number, "")
+        assert not re.search(r"\d", left), reason
+
+
+def test_published_terms_rest_on_enough_treated_firms_counted_from_the_panel(warehouse):
+    """Every firm-level event-time term in the public extract, recounted from the microdata."""
+    settings, con = warehouse
+    public = duckdb.connect(str(settings.public_dir / "public.duckdb"), read_only=True)
+    try:
+        terms = public.execute(
+            "SELECT model_id, outcome, term, estimate FROM models.estimates "
+            "WHERE level = 'enterprise'"
+        ).fetchall()
+    finally:
+        public.close()
+    checked = 0
+    for _model, outcome, term, estimate in terms:
+        assert estimate == round(estimate, RULE.gap_decimals)  # rounded like the cells
+        match = re.fullmatch(r"event_time:(-?\d+)", term)
+        if not match:
+            continue
+        firms_behind = con.execute(
+            f"SELECT count(DISTINCT firm_id) FROM marts.enterprise_panel WHERE "
+            f"year - score_start_year = {int(match[1])} AND {outcome} IS NOT NULL"
+        ).fetchone()[0]
+        assert firms_behind >= RULE.min_treated, term
+        checked += 1
+    assert checked > 5
 
 
 def test_effects_state_treated_units_not_rows(warehouse):

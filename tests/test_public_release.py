@@ -104,6 +104,33 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
         check_public_release(release, firm_ids, rule)
     cells.unlink()
 
+    # Any column of a suppressed figure's row, not only its value: a trend's interval, a
+    # term's count.
+    for table, planted in [
+        ("firms.sme_gap_trend", "'primary' AS status, NULL AS gap_first_year, NULL AS "
+         "trend_per_year, NULL AS trend_se, NULL AS contributors"),  # interval and flags left
+        ("firms.effect_terms", "'primary' AS status"),
+    ]:  # fmt: skip
+        path = release / "parquet" / f"{table}.parquet"
+        original = path.read_bytes()
+        duckdb.sql(f"COPY (SELECT * REPLACE ({planted}) FROM read_parquet('{path}')) "
+                   f"TO '{tmp_path / 'planted.parquet'}' (FORMAT parquet)")  # fmt: skip
+        shutil.copy(tmp_path / "planted.parquet", path)
+        with pytest.raises(PublicReleaseError, match=rf"{table} shows values of \d+ suppressed"):
+            check_public_release(release, firm_ids, rule)
+        path.write_bytes(original)
+
+    terms = release / "parquet" / "firms.effect_terms.parquet"
+    original = terms.read_bytes()
+    duckdb.sql(f"COPY (SELECT * REPLACE (3 AS treated_firms, 'published' AS status) FROM "
+               f"read_parquet('{terms}')) TO '{tmp_path / 'thin.parquet'}' (FORMAT parquet)")  # fmt: skip
+    shutil.copy(tmp_path / "thin.parquet", terms)
+    with pytest.raises(
+        PublicReleaseError, match=r"effect_terms publishes \d+ figure\(s\) on fewer than 10 firms"
+    ):
+        check_public_release(release, firm_ids, rule)
+    terms.write_bytes(original)
+
     con = duckdb.connect(str(release / "public.duckdb"))
     con.execute("CREATE TABLE firms.panel AS SELECT 'x' AS firm_id")
     con.close()

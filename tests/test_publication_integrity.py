@@ -9,12 +9,15 @@ from __future__ import annotations
 import signal
 import time
 
+import duckdb
 import pytest
 from published_runs import (
+    brief_build_files,
     publication_id,
     run_pedw,
     small_demo,
     start_pedw,
+    wait_for_brief_files,
     wait_for_started,
     warehouse_instance,
 )
@@ -41,10 +44,6 @@ def _drop_last_line(path) -> bytes:
     original = path.read_bytes()
     path.write_bytes(b"".join(original.splitlines(keepends=True)[:-1]))
     return original
-
-
-def _files_written_under(folder) -> dict[str, str]:
-    return {p.name: file_sha256(p) for p in folder.rglob("*") if p.is_file()}
 
 
 def assert_briefs_belong_to_the_warehouse(settings) -> None:
@@ -83,22 +82,18 @@ def test_a_run_killed_mid_briefs_on_other_inputs_never_gets_its_briefs_published
     before = publication_id(settings)
     pwt = settings.catalog_path.parent / "pwt" / "pwt_demo.csv"
     original = _drop_last_line(pwt)  # other inputs: every brief is rebuilt
+    published_before = brief_build_files(settings)
     killed = start_pedw(settings)
     try:
         with warehouse_instance(settings) as instance:
             wait_for_started(instance, "country_briefs", killed)
-        deadline = time.monotonic() + 300
-        written = {}
-        while time.monotonic() < deadline and not any(n.endswith(".pdf") for n in written):
-            time.sleep(0.2)
-            written = _files_written_under(settings.briefs_build_dir)
-        assert any(n.endswith(".pdf") for n in written), "no brief written before the kill"
+        wait_for_brief_files(settings, killed)
         killed.kill()
         killed.wait(timeout=60)
     finally:
         if killed.poll() is None:
             killed.kill()
-    other_inputs = set(_files_written_under(settings.briefs_build_dir).values())
+    killed_run = {file_sha256(p) for p in brief_build_files(settings) - published_before}
     assert publication_id(settings) == before
     pwt.write_bytes(original)  # the inputs switched back
 
@@ -108,8 +103,10 @@ def test_a_run_killed_mid_briefs_on_other_inputs_never_gets_its_briefs_published
     published = {file_sha256(p) for p in settings.briefs_dir.iterdir()}
     public = {file_sha256(p) for p in (settings.public_dir / "briefs").iterdir()}
     assert published == public
-    killed_run = other_inputs - set(_files_written_under(settings.briefs_build_dir).values())
-    assert killed_run and not (killed_run & published)  # the killed run's files: gone, unpublished
+    assert killed_run and not (killed_run & published)  # the killed run's files: unpublished
+    assert brief_build_files(settings) <= published_before | {
+        p for p in brief_build_files(settings) if file_sha256(p) in published
+    }  # its folder was removed at publication
 
 
 @pytest.mark.parametrize(("sent", "job", "code"), [
@@ -157,3 +154,32 @@ def test_a_run_asked_to_stop_publishes_nothing_and_the_next_run_finishes_the_job
     lines = len(firms.read_bytes().splitlines()) - 1  # the header
     assert firm_years == lines  # the edited file, read whole
     assert_briefs_belong_to_the_warehouse(settings)
+
+
+def test_a_publication_with_stale_or_failed_tables_is_not_whole(tmp_path):
+    from pedw.publication_status import OUT_OF_SCOPE
+    from pedw.release import degraded_publication
+    from pedw.settings import resolve_settings
+
+    settings = resolve_settings(tmp_path / "catalog.yml", tmp_path / "pedw.duckdb")
+    rows = [
+        ("marts.national_panel", "fresh", "rebuilt"),
+        ("marts.enterprise_panel", "absent", OUT_OF_SCOPE),  # no firm source: by design
+    ]
+    for extra, expected in [
+        ([], None),
+        (
+            [("models.estimates", "stale", "failed: interrupted")],
+            "1 tables kept from earlier runs, 0",
+        ),
+        ([("models.status", "absent", "failed: disk full")], "0 tables kept from earlier runs, 1"),
+    ]:
+        settings.warehouse_path.unlink(missing_ok=True)
+        con = duckdb.connect(str(settings.warehouse_path))
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.table_status (table_name VARCHAR, status VARCHAR, "
+                    "reason VARCHAR)")  # fmt: skip
+        con.executemany("INSERT INTO meta.table_status VALUES (?, ?, ?)", rows + extra)
+        con.close()
+        found = degraded_publication(settings)
+        assert (found is None) if expected is None else (expected in found), (extra, found)

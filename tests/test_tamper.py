@@ -130,6 +130,33 @@ def test_a_published_warehouse_edited_in_place_is_published_again_by_the_next_ru
     assert value == pytest.approx(clean_value, rel=1e-12)
 
 
+def test_a_public_extract_edited_in_place_is_published_again_by_the_next_run(published_once):
+    settings, instance, _first = published_once
+    path = (settings.public_dir / "public.duckdb").resolve()
+    con = duckdb.connect(str(path))
+    try:
+        (table,) = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_name = 'national_panel'"
+        ).fetchone()
+        clean_rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        con.execute(f"DELETE FROM {table} WHERE ref_area = 'KEN'")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+    again = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
+    assert again.success, again.failures
+    assert again.rebuilt["public_release"].startswith(
+        f"the public extract {settings.public_dir / 'public.duckdb'} was changed after publication"
+    )
+    con = duckdb.connect(str(settings.public_dir / "public.duckdb"), read_only=True)
+    try:
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == clean_rows
+    finally:
+        con.close()
+
+
 def test_warehouse_and_briefs_are_one_release_switched_by_one_rename(published_once):
     settings, _instance, _first = published_once
     release = current_release(settings)

@@ -109,8 +109,9 @@ def protect_cells(cells: pd.DataFrame, panel: pd.DataFrame, rule: DisclosureRule
                 if exposed:
                     status[i] = SECONDARY
                     reasons.iloc[i] = (
-                        f"differs from the published {before[0]} by {exposed[0][0]} "
-                        f"contributing firm(s) that differencing the two years would place "
+                        f"differs from the published {before[0]} by fewer than "
+                        f"{rule.min_contributors} contributing firms, which differencing the "
+                        f"two years would place "
                         f"within {rule.protection:g} of their value"
                     )
                     continue

@@ -11,6 +11,7 @@ from pedw.disclosure.audit import PublishedTrend
 from pedw.disclosure.cells import MEASURES, PUBLISHED, protect_cells, released_cells
 from pedw.disclosure.effects import effect_units, protect_effects
 from pedw.disclosure.rules import DisclosureRule
+from pedw.disclosure.terms import protect_terms, released_terms, term_support
 from pedw.disclosure.trends import (
     OUTCOME_MEASURE,
     cell_intervals,
@@ -20,7 +21,8 @@ from pedw.disclosure.trends import (
 )
 
 AUDIT_COLUMNS = {"figure": "string", "measure": "string", "country": "string", "year": "Int64",
-                 "size_class": "string", "model_id": "string", "contributors": "Int64",
+                 "size_class": "string", "model_id": "string", "term": "string",
+                 "contributors": "Int64",
                  "large_contributors": "Int64", "control_firms": "Int64",
                  "treated_countries": "Int64", "dominance_share": float,
                  "changed_contributors": "Int64", "status": "string", "reason": "string",
@@ -30,11 +32,13 @@ AUDIT_COLUMNS = {"figure": "string", "measure": "string", "country": "string", "
 
 @dataclass(frozen=True)
 class DisclosedFigures:
-    """What may be released (cells, trends, effects) and the audit of every decision."""
+    """What may be released (cells, trends, effects and their terms) and the audit of every
+    decision."""
 
     cells: pd.DataFrame
     trends: pd.DataFrame
     effects: pd.DataFrame
+    terms: pd.DataFrame
     audit: pd.DataFrame
 
 
@@ -49,11 +53,13 @@ def disclose(
     protected = protect_cells(cells, panel, rule)
     protected_trends = protect_trends(trends, protected, rule)
     units = protect_effects(effect_units(panel, estimates), rule)
+    terms = protect_terms(term_support(panel, estimates), rule)
     audit = pd.concat(
         [
             _cell_audit(protected, protected_trends, rule),
             _trend_audit(protected_trends),
             _effect_audit(units),
+            _term_audit(terms),
         ],
         ignore_index=True,
     )
@@ -61,6 +67,7 @@ def disclose(
         released_cells(protected, rule),
         released_trends(protected_trends, rule),
         units,
+        released_terms(terms),
         audit.reindex(columns=list(AUDIT_COLUMNS)).astype(AUDIT_COLUMNS),
     )
 
@@ -140,5 +147,19 @@ def _effect_audit(units: pd.DataFrame) -> pd.DataFrame:
             "treated_countries": units["treated_countries"],
             "status": units["status"],
             "reason": units["reason"],
+        }
+    )
+
+
+def _term_audit(terms: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "figure": "model_term",
+            "model_id": terms["model_id"],
+            "term": terms["term"],
+            "contributors": terms["treated_firms"],
+            "treated_countries": terms["treated_countries"],
+            "status": terms["status"],
+            "reason": terms["reason"],
         }
     )
