@@ -93,20 +93,29 @@ def test_a_run_killed_mid_briefs_on_other_inputs_never_gets_its_briefs_published
     finally:
         if killed.poll() is None:
             killed.kill()
-    killed_run = {file_sha256(p) for p in brief_build_files(settings) - published_before}
+    killed_run = {p: file_sha256(p) for p in brief_build_files(settings) - published_before}
     assert publication_id(settings) == before
     pwt.write_bytes(original)  # the inputs switched back
 
     again = run_pedw(settings)
     assert again.returncode == 0, again.stderr[-3000:]
     assert_briefs_belong_to_the_warehouse(settings)
-    published = {file_sha256(p) for p in settings.briefs_dir.iterdir()}
-    public = {file_sha256(p) for p in (settings.public_dir / "briefs").iterdir()}
+    published = {p.name: file_sha256(p) for p in settings.briefs_dir.iterdir()}
+    public = {p.name: file_sha256(p) for p in (settings.public_dir / "briefs").iterdir()}
     assert published == public
-    assert killed_run and not (killed_run & published)  # the killed run's files: unpublished
-    assert brief_build_files(settings) <= published_before | {
-        p for p in brief_build_files(settings) if file_sha256(p) in published
-    }  # its folder was removed at publication
+    # The killed run wrote briefs of other data (a page differs from the one published now),
+    # and none of its files is published: its folder is gone and no index row names its run.
+    assert any(
+        path.suffix == ".html" and published[path.name] != sha for path, sha in killed_run.items()
+    )
+    killed_folders = {path.parent for path in killed_run}
+    assert not any(folder.exists() for folder in killed_folders)
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        runs = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM briefs.index").fetchall()}
+    finally:
+        con.close()
+    assert not runs & {folder.name for folder in killed_folders}
 
 
 @pytest.mark.parametrize(("sent", "job", "code"), [
