@@ -187,6 +187,30 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pedw.export import ExportError, export_table
+    from pedw.query import QueryError, run_bounded
+
+    con = _open_warehouse(args, memory_limit=args.memory_limit)
+    if con is None:
+        return 2
+    started = time.perf_counter()
+    try:
+        done = run_bounded(
+            con, lambda: export_table(con, args.table, args.file, args.where), args.timeout
+        )
+    except (ExportError, QueryError) as error:
+        print(f"pedw: export refused or failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(
+        f"pedw: wrote {done.rows:,} rows, {done.columns} columns of {args.table} to {done.path} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    return 0
+
+
 def _open_warehouse(args: argparse.Namespace, memory_limit: str | None = None):
     """The published warehouse, read-only and sandboxed; None (after saying why) when there is
     none."""
@@ -414,6 +438,25 @@ def build_parser() -> argparse.ArgumentParser:
         "else 1GB)",
     )
     query.set_defaults(func=_cmd_query)
+
+    export = _command(
+        commands,
+        "export",
+        "write one warehouse table to a file: .parquet, .csv, .dta (Stata, with variable and "
+        "value labels) or .xlsx (with a notes sheet), picked by the extension",
+        "pedw export marts.national_panel national_panel.dta",
+        "pedw export marts.enterprise_panel firms_ken.parquet --where \"country = 'KEN'\"",
+    )
+    export.add_argument("table", help="schema.table, e.g. marts.national_panel")
+    export.add_argument("file", help="output file; its extension picks the format")
+    export.add_argument("--where", metavar="CONDITION",
+                        help="SQL condition the rows must meet, e.g. \"year >= 2010\"")  # fmt: skip
+    _warehouse_option(export)
+    export.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
+                        help="stop after this long (0: no limit); Ctrl-C stops it at any time")  # fmt: skip
+    export.add_argument("--memory-limit", metavar="SIZE",
+                        help="DuckDB memory limit, e.g. 4GB (else $PEDW_DUCKDB_MEMORY_LIMIT, else 1GB)")  # fmt: skip
+    export.set_defaults(func=_cmd_export)
 
     tables = _command(
         commands,
