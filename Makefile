@@ -41,6 +41,7 @@ bench: install-test
 	$(BIN)/python bench/enterprise_models.py
 	$(BIN)/python bench/no_change_run.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/exports.py
 
 # The deployment profile with 1 and 2 Celery workers (needs root, postgresql, redis-server).
 bench-deploy: install-test

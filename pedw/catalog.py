@@ -157,6 +157,15 @@ def _check_options(entry: dict, where: str) -> None:
             )
 
 
+def _yaml_error_line(path: Path, error: yaml.YAMLError) -> str:
+    """`FILE:LINE:COLUMN: not valid YAML: problem (context)`, one line (lines counted from 1)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
+
+
 def load_catalog(path: str | Path) -> Catalog:
     """Read and check a catalog YAML file."""
     path = Path(path)
@@ -165,7 +174,7 @@ def load_catalog(path: str | Path) -> Catalog:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise CatalogError(f"catalog {path}: not valid YAML ({error})") from error
+        raise CatalogError(f"catalog {_yaml_error_line(path, error)}") from error
     entries = document.get("sources")
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"catalog {path}: needs a non-empty 'sources' list")

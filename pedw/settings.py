@@ -6,7 +6,9 @@ need it, so a test can point a run at a temporary warehouse without touching glo
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,9 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "pedw.duckdb"
 
 
 DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+# `pedw query`: a query stops after this long; --csv writes at most this many rows.
+QUERY_TIMEOUT_SECONDS = 300.0
+QUERY_ROW_CAP = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,54 @@ class Settings:
         return self.warehouse_path.parent / f".{self.warehouse_path.stem}_dagster"
 
 
+# Every variable pedw, its deployment profile and its tests read: any other PEDW_* name is a
+# slip (`pedw` warns about it by name, with the nearest of these).
+KNOWN_ENVIRONMENT = (
+    "PEDW_AUTOMATION",
+    "PEDW_BRIEF_WORKERS",
+    "PEDW_CATALOG",
+    "PEDW_CELERY_BACKEND",
+    "PEDW_CELERY_BROKER",
+    "PEDW_DAGSTER_STORAGE",
+    "PEDW_DEBUG",
+    "PEDW_DUCKDB_MEMORY_LIMIT",
+    "PEDW_EXECUTOR",
+    "PEDW_POSTGRES_URL",
+    "PEDW_PUBLIC_DIR",
+    "PEDW_STEP_PROCESSES",
+    "PEDW_TEST_SEED",
+    "PEDW_WAREHOUSE",
+)
+EXECUTORS = ("multiprocess", "celery")
+
+
+class SettingsError(ValueError):
+    """A configuration value pedw cannot use; the message names the variable and its value."""
+
+
+def unknown_environment(environ: Mapping[str, str]) -> list[str]:
+    """One line per PEDW_* variable pedw does not know, with the nearest known name."""
+    lines = []
+    for name in sorted(n for n in environ if n.startswith("PEDW_") and n not in KNOWN_ENVIRONMENT):
+        # Compared without the shared prefix, which would make every name look near.
+        near = difflib.get_close_matches(name[5:], [k[5:] for k in KNOWN_ENVIRONMENT], n=1)
+        hint = f" (did you mean PEDW_{near[0]}?)" if near else ""
+        lines.append(f"unknown environment variable {name} ignored{hint}")
+    return lines
+
+
+def _whole_number(name: str, value: str | int | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"{name}={value}: must be a whole number of at least 1 (e.g. {name}=2)")
+    return number
+
+
 def resolve_settings(
     catalog: str | os.PathLike | None = None,
     warehouse: str | os.PathLike | None = None,
@@ -101,6 +154,9 @@ def resolve_settings(
     warehouse_path = Path(warehouse or os.environ.get("PEDW_WAREHOUSE") or DEFAULT_WAREHOUSE)
     workers = brief_workers or os.environ.get("PEDW_BRIEF_WORKERS")
     steps = os.environ.get("PEDW_STEP_PROCESSES")
+    executor = os.environ.get("PEDW_EXECUTOR") or "multiprocess"
+    if executor not in EXECUTORS:
+        raise SettingsError(f"PEDW_EXECUTOR={executor}: must be one of {', '.join(EXECUTORS)}")
     return Settings(
         catalog_path=catalog_path.resolve(),
         # The folder is resolved, not the file: the warehouse path is a symlink into the
@@ -110,10 +166,10 @@ def resolve_settings(
         duckdb_memory_limit=duckdb_memory_limit
         or os.environ.get("PEDW_DUCKDB_MEMORY_LIMIT")
         or DEFAULT_DUCKDB_MEMORY_LIMIT,
-        brief_workers=int(workers) if workers else None,
-        step_processes=int(steps) if steps else None,
+        brief_workers=_whole_number("PEDW_BRIEF_WORKERS", workers),
+        step_processes=_whole_number("PEDW_STEP_PROCESSES", steps),
         automation=os.environ.get("PEDW_AUTOMATION", "").lower() in ("1", "on", "true", "yes"),
-        executor=os.environ.get("PEDW_EXECUTOR") or "multiprocess",
+        executor=executor,
         public_root=Path(os.environ["PEDW_PUBLIC_DIR"]).absolute()
         if os.environ.get("PEDW_PUBLIC_DIR")
         else None,

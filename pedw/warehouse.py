@@ -131,18 +131,34 @@ def connect_read_only(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
     return offline_connection(str(path), read_only=True)
 
 
-def connect_sandboxed(warehouse_path: str | Path) -> duckdb.DuckDBPyConnection:
+def connect_sandboxed(
+    warehouse_path: str | Path, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """The published warehouse for ad-hoc SQL, with least privilege: read-only, no access to
-    files or the network (no COPY TO, read_csv, glob, ATTACH, INSTALL) and its configuration
-    locked (no SET). Exports go through pedw's own options (`pedw query --csv`)."""
+    files or the network (no COPY TO, read_csv, glob, ATTACH, INSTALL), at most `memory_limit`
+    of memory (DuckDB's syntax, e.g. '1GB') and its configuration locked (no SET). Exports go
+    through pedw's own commands (`pedw query --csv`, `pedw export`)."""
     con = connect_read_only(warehouse_path)
+    if memory_limit:
+        con.execute("SET memory_limit = $limit", {"limit": memory_limit})
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
 
 
 def list_tables(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> pd.DataFrame:
-    """Every table of the warehouse (or of one schema): rows and what it holds."""
+    """Every table of the warehouse (or of one schema): rows and what it holds. An unknown
+    schema is a LookupError naming the known ones."""
+    if schema is not None:
+        known = [
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT schema_name FROM duckdb_tables() "
+                "WHERE database_name = current_database() ORDER BY 1"
+            ).fetchall()
+        ]
+        if schema not in known:
+            raise LookupError(f"no schema {schema!r} in the warehouse; schemas: {', '.join(known)}")
     frame = con.execute(
         """SELECT schema_name AS schema, table_name AS "table", estimated_size AS rows,
                   column_count AS columns, coalesce(comment, '') AS holds
@@ -168,9 +184,10 @@ def describe_table(con: duckdb.DuckDBPyConnection, qualified: str) -> pd.DataFra
         {"schema": schema or "main", "table": table},
     ).df()
     if frame.empty:
-        known = con.execute(
-            "SELECT string_agg(schema_name || '.' || table_name, ', ' ORDER BY ALL) "
-            "FROM duckdb_tables() WHERE database_name = current_database()"
-        ).fetchone()[0]
-        raise LookupError(f"no table {qualified!r} in the warehouse; tables: {known}")
+        from pedw.query import nearest_tables
+
+        raise LookupError(
+            f"no table {qualified!r} in the warehouse; nearest: "
+            f"{', '.join(nearest_tables(con, qualified))} (all of them: pedw tables)"
+        )
     return frame

@@ -69,10 +69,22 @@ def _series_docs(level: str) -> dict[str, tuple[str, str | None]]:
     return found
 
 
+SPEC_KEYS = frozenset({"description", "unit"})
+
+
 def _resolve(name: str, spec: object, table: dict, common: dict, schema: str) -> ColumnDoc | None:
     if isinstance(spec, str):
         return ColumnDoc(name, spec)
     if isinstance(spec, dict):
+        # In a flow mapping an unquoted comma ends the text: `{description: a, b., unit: u}`
+        # reads as description "a" and a key "b." with no value. Refuse it rather than
+        # publish the cut text.
+        stray = [key for key in spec if key not in SPEC_KEYS]
+        if stray or not isinstance(spec.get("description"), str):
+            raise ValueError(
+                f"keys {stray or list(spec)} besides description and unit: quote a "
+                'description that holds a comma (description: "a, b.")'
+            )
         return ColumnDoc(name, spec["description"], spec.get("unit"))
     contract = load_contract(table["contract"]) if table.get("contract") else None
     if contract is not None and name in contract.column_names:
@@ -97,7 +109,10 @@ def warehouse_docs() -> dict[str, TableDoc]:
         schema, name = qualified.split(".")
         columns = []
         for column, spec in table["columns"].items():
-            doc = _resolve(column, spec, table, common, schema)
+            try:
+                doc = _resolve(column, spec, table, common, schema)
+            except ValueError as error:
+                raise ValueError(f"{DOCS_PATH.name}: {qualified}.{column} has {error}") from None
             if doc is None:
                 raise ValueError(f"{DOCS_PATH.name}: {qualified}.{column} has no text anywhere")
             columns.append(doc)

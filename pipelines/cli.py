@@ -14,7 +14,15 @@ from importlib import metadata
 from pathlib import Path
 
 import pedw  # noqa: F401  (telemetry off first)
-from pedw.settings import PROJECT_ROOT, configure_dagster_home, resolve_settings
+from pedw.settings import (
+    PROJECT_ROOT,
+    QUERY_ROW_CAP,
+    QUERY_TIMEOUT_SECONDS,
+    SettingsError,
+    configure_dagster_home,
+    resolve_settings,
+    unknown_environment,
+)
 
 # `pedw run` exit codes: 0 published clean; 3 published with problems (refused files, failed
 # or blocked assets: their tables stale or absent); 1 nothing published; 2 not started;
@@ -162,37 +170,75 @@ def _unchanged_since_clean_run(settings, catalog) -> dict | None:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
+    from pedw.query import QueryError, one_statement, run_bounded, show, write_csv
 
-    con = _open_warehouse(args)
+    try:
+        sql = one_statement(args.sql)
+    except QueryError as error:
+        print(f"pedw: query refused: {error}", file=sys.stderr)
+        return 2
+    con = _open_warehouse(args, memory_limit=args.memory_limit)
     if con is None:
         return 2
     try:
-        relation = con.sql(args.sql)
-        if relation is None:
-            return 0
         if args.csv:
-            relation.df().to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            written, capped = run_bounded(
+                con, lambda: write_csv(con, sql, out, args.row_cap), args.timeout
+            )
+            out.flush()
+            if capped:
+                print(
+                    f"pedw: stopped at the row cap: the first {written:,} rows were written "
+                    "(--row-cap 0 writes all; pedw export writes a whole table to a file)",
+                    file=sys.stderr,
+                )
+                return 1
         else:
-            relation.show(max_rows=args.max_rows, max_width=200)
-    except duckdb.Error as error:
-        print(f"pedw: query refused or failed: {first_line(error)}", file=sys.stderr)
+            run_bounded(con, lambda: show(con, sql, args.max_rows), args.timeout)
+    except QueryError as error:
+        print(f"pedw: query refused or failed: {error}", file=sys.stderr)
         return 1
     finally:
         con.close()
     return 0
 
 
-def _open_warehouse(args: argparse.Namespace):
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pedw.export import ExportError, export_table
+    from pedw.query import QueryError, run_bounded
+
+    con = _open_warehouse(args, memory_limit=args.memory_limit)
+    if con is None:
+        return 2
+    started = time.perf_counter()
+    try:
+        done = run_bounded(
+            con, lambda: export_table(con, args.table, args.file, args.where), args.timeout
+        )
+    except (ExportError, QueryError) as error:
+        print(f"pedw: export refused or failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    print(
+        f"pedw: wrote {done.rows:,} rows, {done.columns} columns of {args.table} to {done.path} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    return 0
+
+
+def _open_warehouse(args: argparse.Namespace, memory_limit: str | None = None):
     """The published warehouse, read-only and sandboxed; None (after saying why) when there is
     none."""
     import duckdb
 
     from pedw.warehouse import connect_sandboxed
 
-    settings = resolve_settings(None, args.warehouse)
+    settings = resolve_settings(None, args.warehouse, duckdb_memory_limit=memory_limit)
     try:
-        return connect_sandboxed(settings.warehouse_path)
+        return connect_sandboxed(settings.warehouse_path, settings.duckdb_memory_limit)
     except FileNotFoundError as error:
         print(f"pedw: {error}", file=sys.stderr)
         return None
@@ -330,6 +376,7 @@ def _examples(*lines: str) -> str:
 def _command(commands, name: str, help_text: str, *examples: str) -> argparse.ArgumentParser:
     return commands.add_parser(
         name,
+        allow_abbrev=False,  # `--cat` is not `--catalog`: a slip is an error, not a guess
         help=help_text,
         description=help_text[0].upper() + help_text[1:] + ".",
         epilog=_examples(*examples),
@@ -348,6 +395,7 @@ def _warehouse_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pedw",
+        allow_abbrev=False,
         description=__doc__,
         epilog=_examples(
             "pedw demo-data && pedw run          # the demo, end to end",
@@ -424,7 +472,46 @@ def build_parser() -> argparse.ArgumentParser:
     _warehouse_option(query)
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     query.add_argument("--max-rows", type=int, default=40, help="rows shown in a table")
+    query.add_argument(
+        "--timeout",
+        type=float,
+        default=QUERY_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="stop the query after this long (0: no limit); Ctrl-C stops it at any time",
+    )
+    query.add_argument(
+        "--row-cap",
+        type=int,
+        default=QUERY_ROW_CAP,
+        metavar="ROWS",
+        help="most rows --csv writes; more exits 1 after saying so (0: no cap)",
+    )
+    query.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB memory limit for the query, e.g. 4GB (else $PEDW_DUCKDB_MEMORY_LIMIT, "
+        "else 1GB)",
+    )
     query.set_defaults(func=_cmd_query)
+
+    export = _command(
+        commands,
+        "export",
+        "write one warehouse table to a file: .parquet, .csv, .dta (Stata, with variable and "
+        "value labels) or .xlsx (with a notes sheet), picked by the extension",
+        "pedw export marts.national_panel national_panel.dta",
+        "pedw export marts.enterprise_panel firms_ken.parquet --where \"country = 'KEN'\"",
+    )
+    export.add_argument("table", help="schema.table, e.g. marts.national_panel")
+    export.add_argument("file", help="output file; its extension picks the format")
+    export.add_argument("--where", metavar="CONDITION",
+                        help="SQL condition the rows must meet, e.g. \"year >= 2010\"")  # fmt: skip
+    _warehouse_option(export)
+    export.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
+                        help="stop after this long (0: no limit); Ctrl-C stops it at any time")  # fmt: skip
+    export.add_argument("--memory-limit", metavar="SIZE",
+                        help="DuckDB memory limit, e.g. 4GB (else $PEDW_DUCKDB_MEMORY_LIMIT, else 1GB)")  # fmt: skip
+    export.set_defaults(func=_cmd_export)
 
     tables = _command(
         commands,
@@ -435,7 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _warehouse_option(tables)
     tables.add_argument(
-        "--schema", help="only this schema (raw, staging, marts, models, quality, briefs, meta)"
+        "--schema",
+        help="only this schema (raw, staging, marts, models, disclosure, quality, briefs, meta); "
+        "an unknown one exits 2",
     )
     tables.set_defaults(func=_cmd_tables)
 
@@ -484,12 +573,17 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for line in unknown_environment(os.environ):
+        print(f"pedw: warning: {line}", file=sys.stderr)
     if getattr(args, "seed", "unset") is None:
         from pedw.demo.truth import SEED
 
         args.seed = SEED
     try:
         return args.func(args)
+    except SettingsError as error:
+        print(f"pedw: {error}", file=sys.stderr)
+        return 2
     except Exception as error:  # one line for the user; PEDW_DEBUG=1 for the traceback
         if os.environ.get("PEDW_DEBUG"):
             raise

@@ -1,0 +1,133 @@
+"""`pedw export`: every format read back with the same rows, types and labels (a real DuckDB
+warehouse with comments, code-list columns, decimals, dates, booleans and missing values)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pedw.export import CODE_LISTS, STATA_LABEL_CHARS
+from pipelines.cli import main
+
+LONG = (
+    "Sales of the firm in the year, deflated to 2017 prices, net of taxes and excise duties, "
+    "as reported by the firm. Unit: 2017 PPP $."
+)
+WHERE = "year >= 2005 AND country = 'KEN'"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    path = tmp_path_factory.mktemp("export") / "pedw.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        """CREATE TABLE marts.enterprise_panel AS SELECT 'F' || range AS firm_id,
+             ['KEN', 'GHA'][range % 2 + 1] AS country, ['C', 'G', 'D+E', 'X9'][range // 2 % 4 + 1]
+             AS sector, ['micro', 'small', 'large'][range % 3 + 1] AS size_class,
+             (2000 + range % 10)::INTEGER AS year, (range % 7 * 1.25)::DECIMAL(10, 2) AS sales,
+             range % 2 = 0 AS exporter, DATE '2020-01-01' + (range % 30)::INTEGER AS surveyed,
+             CASE WHEN range % 3 = 0 THEN NULL ELSE range END::BIGINT AS employees
+           FROM range(4000)"""
+    )
+    con.execute("COMMENT ON TABLE marts.enterprise_panel IS 'One row per firm and year.'")
+    con.execute(f"COMMENT ON COLUMN marts.enterprise_panel.sales IS '{LONG}'")
+    con.execute("COMMENT ON COLUMN marts.enterprise_panel.sector IS 'ISIC Rev.4 section or group.'")
+    expected = con.sql(f"SELECT * FROM marts.enterprise_panel WHERE {WHERE}").to_arrow_table()
+    con.close()
+    return path, expected.to_pandas(), expected
+
+
+def _export(warehouse, out, *extra) -> int:
+    path, *_ = warehouse
+    return main(["export", "marts.enterprise_panel", str(out), "--where", WHERE,
+                 "--warehouse", str(path), *extra])  # fmt: skip
+
+
+def test_parquet_keeps_rows_and_types(warehouse, tmp_path, capsys):
+    assert _export(warehouse, tmp_path / "firms.parquet") == 0
+    assert "wrote 800 rows, 9 columns" in capsys.readouterr().out
+    table = pq.read_table(tmp_path / "firms.parquet")
+    assert [str(t) for t in table.schema.types] == [
+        "string", "string", "string", "string", "int32", "decimal128(10, 2)", "bool",
+        "date32[day]", "int64",
+    ]  # fmt: skip
+    assert table.schema.types == warehouse[2].schema.types
+    assert table.to_pylist() == warehouse[2].to_pylist()
+
+
+def test_csv_keeps_rows_and_values(warehouse, tmp_path):
+    assert _export(warehouse, tmp_path / "firms.csv") == 0
+    back = duckdb.sql(f"SELECT * FROM read_csv('{tmp_path / 'firms.csv'}')").df()
+    expected = warehouse[1]
+    assert list(back.columns) == list(expected.columns) and len(back) == len(expected) == 800
+    assert back["employees"].isna().sum() == expected["employees"].isna().sum() > 200
+    assert (back["sales"] == expected["sales"].astype(float)).all()
+    assert (back["surveyed"] == pd.to_datetime(expected["surveyed"])).all()
+    assert (back["sector"] == expected["sector"]).all()
+
+
+def test_stata_has_variable_labels_and_value_labels(warehouse, tmp_path):
+    assert _export(warehouse, tmp_path / "firms.dta") == 0
+    with pd.io.stata.StataReader(tmp_path / "firms.dta") as reader:
+        frame = reader.read()
+        variable_labels = reader.variable_labels()
+        value_labels = reader.value_labels()
+        data_label = reader.data_label
+    expected = warehouse[1]
+    assert len(frame) == 800 and data_label == "marts.enterprise_panel: One row per firm and year."
+    assert variable_labels["sector"] == "ISIC Rev.4 section or group."
+    assert len(variable_labels["sales"]) == STATA_LABEL_CHARS
+    assert variable_labels["sales"] == LONG[:77].rstrip() + "..."
+    assert set(value_labels) == {"sector", "size_class"}
+    assert value_labels["size_class"][0] == "micro: 1-9 persons"
+    meanings = {"C": "C: Manufacturing", "D+E": "D+E: " + CODE_LISTS["sector"]["D+E"],
+                "G": "G: " + CODE_LISTS["sector"]["G"], "X9": "X9: X9"}  # fmt: skip
+    assert (frame["sector"].astype(str) == expected["sector"].map(meanings)).all()
+    assert (frame["size_class"].astype(str).str.split(":").str[0] == expected["size_class"]).all()
+    assert (frame["sales"] == expected["sales"].astype(float)).all()
+    assert (frame["exporter"] == expected["exporter"].astype(int)).all()
+    assert (frame["surveyed"] == pd.to_datetime(expected["surveyed"])).all()
+    assert frame["employees"].isna().sum() == expected["employees"].isna().sum()
+    assert (frame["employees"].dropna() == expected["employees"].dropna()).all()
+
+
+def test_excel_has_the_data_and_a_notes_sheet(warehouse, tmp_path):
+    assert _export(warehouse, tmp_path / "firms.xlsx") == 0
+    sheets = pd.read_excel(tmp_path / "firms.xlsx", sheet_name=None)
+    assert list(sheets) == ["data", "notes"]
+    data, notes = sheets["data"], sheets["notes"]
+    expected = warehouse[1]
+    assert data.shape == (800, 9) and (data["firm_id"] == expected["firm_id"]).all()
+    assert (data["sales"].astype(float) == expected["sales"].astype(float)).all()
+    sales = notes[notes["column"] == "sales"].iloc[0]
+    assert sales["unit"] == "2017 PPP $" and sales["meaning"] == LONG.removesuffix(
+        " Unit: 2017 PPP $."
+    )
+    items = dict(zip(notes["column"], notes["type"], strict=True))
+    assert items["filter"] == WHERE and items["holds"] == "One row per firm and year."
+
+
+def test_bad_exports_are_refused_in_one_line(warehouse, tmp_path, capsys):
+    path, *_ = warehouse
+    cases = [
+        (["marts.enterprise_panl", str(tmp_path / "x.csv")],
+         "no table 'marts.enterprise_panl' in the warehouse; nearest: marts.enterprise_panel"),
+        (["marts.enterprise_panel", str(tmp_path / "x.sav")],
+         "x.sav: unknown format '.sav'; the extension picks it: .parquet, .csv, .dta, .xlsx"),
+        (["marts.enterprise_panel", str(tmp_path / "x.csv"), "--where", "1=1; select 2"],
+         "--where must be one SQL condition"),
+        (["marts.enterprise_panel", str(tmp_path / "x.csv"), "--where", "employes > 1"],
+         'Referenced column "employes" not found'),
+        (["marts.enterprise_panel", str(tmp_path / "x.csv"), "--where",
+          "employees IN (SELECT 1 FROM read_csv('/etc/passwd'))"],
+         "file system operations are disabled"),
+    ]  # fmt: skip
+    for args, message in cases:
+        assert main(["export", *args, "--warehouse", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("pedw: export refused or failed: ") and message in err, err
+        assert err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing left behind, not even a partial file
