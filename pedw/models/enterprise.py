@@ -55,10 +55,16 @@ def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -
     frame = add_model_columns(panel)
     regressors = [*FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
     productivity = fe_ols(
-        frame, "log_labour_productivity", regressors, ["country", "year"], "country"
+        frame,
+        "log_labour_productivity",
+        regressors,
+        ["country", "year"],
+        "country",
+        wild_bootstrap=True,
     )
     wage_regressors = ["log_labour_productivity", *FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
-    wage = fe_ols(frame, "log_mean_wage", wage_regressors, ["country", "year"], "country")
+    wage = fe_ols(frame, "log_mean_wage", wage_regressors, ["country", "year"], "country",
+                  wild_bootstrap=True)  # fmt: skip
     return pd.concat([
         tidy_fit(productivity, "enterprise_cross_level_log_labour_productivity", "enterprise",
                  "log_labour_productivity", fingerprint(frame[["firm_id", "year", "log_labour_productivity", *regressors]])),
@@ -83,7 +89,8 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
     ]
     frames = []
     for outcome in GAP_OUTCOMES:
-        fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country")
+        fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country",
+                     wild_bootstrap=True)  # fmt: skip
         fit.extra["trend_origin_year"] = int(frame["year"].min())
         frames.append(
             tidy_fit(

@@ -83,7 +83,8 @@ def interaction_weighted(
             float
         )
         names.append(name)
-    fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit)
+    fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit,
+                 wild_bootstrap=True)  # fmt: skip
     # Cells the fixed effects absorb (e.g. a cohort observed only at one event time) are
     # dropped from the fit and from the averages; the fit lists them.
     identified = [name in fit.params.index for name in names]
@@ -143,7 +144,8 @@ def classic_twfe(
     """The plain static two-way fixed-effects DiD: outcome on 1[treated and post] | unit + time."""
     data = _prepare(frame, design, outcome)
     data["treated_post"] = (data["_event_time"] >= 0).astype(float)
-    fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit)
+    fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit,
+                 wild_bootstrap=True)  # fmt: skip
     table = fit.table()
     table["term"] = "twfe_treated_post"
     return table, {
