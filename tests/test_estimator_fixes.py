@@ -186,3 +186,27 @@ def test_conflicting_and_mistyped_arguments_are_refused(firms):
     with pytest.raises(ValueError, match="weights column 'w' has 1 negative"):
         fe_ols(firms.assign(w=firms["w"].where(firms.index != 4, -1.0)), "y", ["x"], ["firm"],
                weights="w")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"cohort": 0.0}, ValueError, r"'cohort' has \d+ rows coded 0: never-treated units must have an empty \(NaN\)"),
+        ({"cohort": np.inf}, ValueError, r"'cohort' has \d+ rows coded inf"),
+        ({"year": "text"}, TypeError, r"column 'year' holds object values \(e.g. '2010'\): years must be numbers"),
+    ],
+)  # fmt: skip
+def test_staggered_designs_name_the_coding_that_breaks_them(change, error, message):
+    from pedw.models.event_study import StaggeredDesign, interaction_weighted
+
+    frame = pd.DataFrame(
+        {"unit": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)}
+    )
+    frame["cohort"] = np.where(frame["unit"] < 20, 2013.0, np.nan)
+    frame["y"] = np.random.default_rng(1).normal(size=len(frame))
+    if "cohort" in change:
+        frame["cohort"] = frame["cohort"].fillna(change["cohort"])
+    else:
+        frame["year"] = frame["year"].astype(str)
+    with pytest.raises(error, match=message):
+        interaction_weighted(frame, "y", StaggeredDesign("unit", "year", "cohort"))
