@@ -77,6 +77,8 @@ class WildBootstrap:
             block = x[clusters == g]
             self.per_cluster_xx[g] = block.T @ block
         self.weights = bootstrap_weights(self.n_clusters, draws, seed)
+        self.xx, self.xty = x.T @ x, x.T @ y
+        self.xy_per_cluster = self._scores(y)  # k x G: X_g' y_g
         residuals = y - x @ self.params
         scores = self._scores(residuals)
         self.se = np.sqrt(np.diag(factor * self.bread @ (scores @ scores.T) @ self.bread))
@@ -91,9 +93,9 @@ class WildBootstrap:
         cluster g's score of cluster h's flipped residuals once the fixed effects are swept out
         again. M_D is symmetric, so this is sum over h's rows of u * M_D(Xa * 1_g): one sweep
         of G columns per term serves every residual vector."""
-        xa = self.x @ a
         if self.project is None:
-            return lambda u: np.diag(np.asarray(self.indicator.T @ (xa * u)))
+            return lambda u: np.diag(a @ self._scores(u))
+        xa = self.x @ a
         swept = self.project(self.indicator.multiply(xa[:, None]).toarray())  # n x G
         return lambda u: np.asarray(self.indicator.T @ (swept * u[:, None])).T
 
@@ -104,21 +106,27 @@ class WildBootstrap:
         if j in self._pieces:
             return self._pieces[j]
         others = [i for i in range(self.x.shape[1]) if i != j]
-        r0, r1 = self.y.copy(), self.x[:, j].copy()
-        if others:
-            x_o = self.x[:, others]
-            gram = x_o.T @ x_o
-            coef = np.linalg.solve(gram, x_o.T @ np.column_stack([r0, r1]))
-            fitted = x_o @ coef
-            r0, r1 = r0 - fitted[:, 0], r1 - fitted[:, 1]
+        # The restricted regressions (y and x_j on the other regressors) from k x k blocks,
+        # and their cluster scores from the per-cluster blocks: no pass over the rows.
+        xx, pcxx = self.xx, self.per_cluster_xx
+        targets = np.column_stack([self.xty, xx[:, j]])  # X'y and X'x_j
+        coef = np.linalg.solve(xx[np.ix_(others, others)], targets[others]) if others else None
+        per_cluster_targets = [self.xy_per_cluster, pcxx[:, :, j].T]  # k x G each
         a = self.bread[j]
         cross = self._cross(a)
         drawn = []
-        for r in (r0, r1):
-            s = self._scores(r)  # k x G
+        for which, own in enumerate((self.y, self.x[:, j])):
+            s = per_cluster_targets[which]
+            if others:
+                s = s - np.einsum("gko,o->kg", pcxx[:, :, others], coef[:, which])
             c = a @ s  # each cluster's share of the numerator
-            d = np.einsum("k,gkl,lm,mh->gh", a, self.per_cluster_xx, self.bread, s)
-            drawn.extend([c @ self.weights, (cross(r) - d) @ self.weights])
+            d = np.einsum("k,gkl,lm,mh->gh", a, pcxx, self.bread, s)
+            if self.project is None:
+                crossed = np.diag(c)
+            else:
+                r = own - self.x[:, others] @ coef[:, which] if others else own
+                crossed = cross(r)
+            drawn.extend([c @ self.weights, (crossed - d) @ self.weights])
         num0, sc0, num1, sc1 = drawn  # numerator = num0 - b0 num1; scores = sc0 - b0 sc1
         self._pieces[j] = (
             num0,
