@@ -222,7 +222,7 @@ def _check_finite(data: pd.DataFrame, columns: list[str]) -> None:
         if infinite.any():
             raise ValueError(
                 f"column {column!r} has {int(infinite.sum())} infinite value(s), first at row"
-                f" {data.index[infinite.argmax()]!r} (a log of zero or a division by zero?):"
+                f" {data.index[infinite.argmax()]} (a log of zero or a division by zero?):"
                 " replace them by NaN to drop those rows, or fix the input"
             )
 
@@ -280,7 +280,7 @@ def fe_ols(
     if weights is not None and (frame[weights] < 0).any():
         bad = frame.index[(frame[weights] < 0).to_numpy()]
         raise ValueError(
-            f"weights column {weights!r} has {len(bad)} negative value(s), first at row {bad[0]!r}"
+            f"weights column {weights!r} has {len(bad)} negative value(s), first at row {bad[0]}"
         )
     incomplete = frame[columns].isna()
     complete = ~incomplete.any(axis=1)
