@@ -91,3 +91,35 @@ def test_a_single_psu_stratum_and_a_missing_weight_are_refused(sample):
         match=r"sampling weight 'w' is missing or not positive in 1 row\(s\), first at row 5:",
     ):
         design_estimates(unweighted, "y", SurveyDesign("w"), ["country"], "size")
+
+
+@pytest.fixture(scope="module")
+def surveyed() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo's firm population in its last wave, and an unequal-probability sample of it."""
+    from pedw.demo.enterprise import draw_enterprise
+    from pedw.demo.national import draw_national
+    from pedw.demo.survey_sample import draw_survey_sample, size_classes
+
+    rng = np.random.default_rng(2)
+    national, _ = draw_national(rng)
+    firms, _ = draw_enterprise(rng, national, 20_000)
+    firms = firms.loc[firms["year"] == firms["year"].max()]
+    firms = firms.assign(lp=np.log(firms["value_added"] / firms["employees"]),
+                         size_class=size_classes(firms["employees"]))  # fmt: skip
+    return firms, draw_survey_sample(firms, np.random.default_rng(9))
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_weighted_sme_gaps_recover_the_population_and_unweighted_ones_do_not(surveyed, weighted):
+    population, sample = surveyed
+    means = population.groupby("size_class")["lp"].mean()
+    truth = (means - means["large"]).drop("large")  # every firm of the economy, not a sample
+    assert sample["sampling_weight"].max() > 10 * sample["sampling_weight"].min()
+    design = SurveyDesign("sampling_weight" if weighted else "unweighted", "stratum", "psu")
+    gaps = design_estimates(sample.assign(unweighted=1.0), "lp", design, ["year"], "size_class",
+                            reference="large").set_index("size_class")  # fmt: skip
+    distance = ((gaps["estimate"] - truth) / gaps["std_error"]).abs()
+    if weighted:
+        assert (distance < 3).all(), distance.to_dict()  # measured: 0.2, 0.6 and 1.2 SE
+    else:
+        assert (distance > 3).all(), distance.to_dict()  # biased towards zero by 6-11 SE

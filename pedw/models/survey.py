@@ -98,7 +98,7 @@ def design_estimates(
     single = strata[strata["n_h"] < 2]
     if len(single):
         first = single.iloc[0]
-        where = ", ".join(f"{s}={first[s]!r}" for s in surveys)
+        where = ", ".join(f"{s}={first[s]}" for s in surveys)
         raise ValueError(
             f"{len(single)} stratum/strata with a single PSU (first: stratum {first['h']!r}"
             + (f" of {where}" if where else "")
