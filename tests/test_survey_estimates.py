@@ -123,3 +123,51 @@ def test_weighted_sme_gaps_recover_the_population_and_unweighted_ones_do_not(sur
         assert (distance < 3).all(), distance.to_dict()  # measured: 0.2, 0.6 and 1.2 SE
     else:
         assert (distance > 3).all(), distance.to_dict()  # biased towards zero by 6-11 SE
+
+
+def as_panel(firms: pd.DataFrame) -> pd.DataFrame:
+    """The marts.enterprise_panel columns the SME-gap cells read."""
+    productivity = firms["value_added"] / firms["employees"]
+    mean_wage = firms["wage_bill"] / firms["employees"]
+    return firms.assign(
+        labour_productivity=productivity,
+        log_labour_productivity=np.log(productivity.where(productivity > 0)),
+        mean_wage=mean_wage,
+        log_mean_wage=np.log(mean_wage.where(mean_wage > 0)),
+    )
+
+
+def test_sme_gap_cells_of_a_weighted_survey_are_design_based(surveyed):
+    from pedw.models.enterprise import sme_gap_cells
+
+    population, sample = surveyed
+    panel = as_panel(sample)
+    cells = sme_gap_cells(panel).set_index(["country", "year", "size_class"])
+    unweighted = sme_gap_cells(panel.drop(columns=["sampling_weight"]))
+    unweighted = unweighted.set_index(["country", "year", "size_class"])
+    assert cells.index.equals(unweighted.index)
+    design = SurveyDesign("sampling_weight", "stratum", "psu")
+    expected = design_estimates(panel, "log_labour_productivity", design, ["country", "year"],
+                                "size_class", reference="large")  # fmt: skip
+    expected = expected.set_index(["country", "year", "size_class"]).reindex(cells.index)
+    np.testing.assert_allclose(cells["productivity_gap"], expected["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(cells["productivity_gap_se"], expected["std_error"], rtol=1e-12)
+    # Against every firm of each economy: weighted cells cover the truth as 3 SE should and
+    # are unbiased on average; unweighted cells (the sample's own means) are biased upwards.
+    full = as_panel(population)
+    means = full.groupby(["country", "year", "size_class"])["log_labour_productivity"].mean()
+    truth = (
+        means - means.xs("large", level="size_class").reindex(means.index.droplevel(2)).to_numpy()
+    )
+    truth = truth.reindex(cells.index)
+    covered = ((cells["productivity_gap"] - truth).abs() < 3 * cells["productivity_gap_se"]).mean()
+    bias = {"weighted": (cells["productivity_gap"] - truth).mean(),
+            "unweighted": (unweighted["productivity_gap"] - truth).mean()}  # fmt: skip
+    assert covered > 0.95 and abs(bias["weighted"]) < 0.03 < bias["unweighted"], (covered, bias)
+    # Dominance on weighted contributions; contributors are firms, unweighted.
+    key = cells.index[0]
+    firms_in = panel.set_index(["country", "year", "size_class"]).sort_index().loc[key]
+    contribution = (firms_in["labour_productivity"] * firms_in["sampling_weight"])[
+        firms_in["log_labour_productivity"].notna()]  # fmt: skip
+    assert cells.loc[key, "lp_top1_share"] == pytest.approx(contribution.max() / contribution.sum())
+    assert cells.loc[key, "lp_contributors"] == firms_in["log_labour_productivity"].notna().sum()
