@@ -39,6 +39,7 @@ format: install-test
 bench: install-test
 	$(BIN)/python bench/enterprise_ingest.py
 	$(BIN)/python bench/enterprise_models.py
+	$(BIN)/python bench/wild_bootstrap.py
 	$(BIN)/python bench/no_change_run.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/exports.py

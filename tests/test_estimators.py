@@ -85,7 +85,7 @@ def test_absorbed_constant_and_duplicated_regressors_are_dropped_and_listed(pane
 
 
 def test_few_clusters_get_a_wild_bootstrap_beside_the_analytic_interval(panel):
-    fit = fe_ols(panel, "y", ["x1", "x2"], ["firm", "year"], "region")  # 15 clusters
+    fit = fe_ols(panel, "y", ["x1", "x2"], ["firm", "year"], "region", wild_bootstrap=True)
     table = fit.table().set_index("term")
     # x1 is strongly identified; x2's effect varies by region (few clusters, wide interval).
     assert table.loc["x1", "wild_p_value"] < 0.001
@@ -102,7 +102,7 @@ def test_wild_bootstrap_p_value_agrees_with_the_wildboottest_package(panel):
     wildboottest = pytest.importorskip("wildboottest.wildboottest")
     import statsmodels.api as sm
 
-    fit = fe_ols(panel, "y", ["x1", "x2"], [], "region")
+    fit = fe_ols(panel, "y", ["x1", "x2"], [], "region", wild_bootstrap=True)
     design = sm.add_constant(panel[["x1", "x2"]])
     model = sm.OLS(panel["y"], design)
     theirs = wildboottest.wildboottest(

@@ -8,6 +8,7 @@ import pandas as pd
 from pedw.models.absorb import fe_ols
 from pedw.models.frames import query_frames
 from pedw.models.ledger import ModelLedger
+from pedw.models.survey import SurveyDesign, design_estimates
 from pedw.models.tidy import fingerprint, tidy_fit
 
 SIZE_DUMMIES = ["micro", "small", "medium"]  # large firms are the reference
@@ -55,10 +56,16 @@ def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -
     frame = add_model_columns(panel)
     regressors = [*FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
     productivity = fe_ols(
-        frame, "log_labour_productivity", regressors, ["country", "year"], "country"
+        frame,
+        "log_labour_productivity",
+        regressors,
+        ["country", "year"],
+        "country",
+        wild_bootstrap=True,
     )
     wage_regressors = ["log_labour_productivity", *FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
-    wage = fe_ols(frame, "log_mean_wage", wage_regressors, ["country", "year"], "country")
+    wage = fe_ols(frame, "log_mean_wage", wage_regressors, ["country", "year"], "country",
+                  wild_bootstrap=True)  # fmt: skip
     return pd.concat([
         tidy_fit(productivity, "enterprise_cross_level_log_labour_productivity", "enterprise",
                  "log_labour_productivity", fingerprint(frame[["firm_id", "year", "log_labour_productivity", *regressors]])),
@@ -83,7 +90,8 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
     ]
     frames = []
     for outcome in GAP_OUTCOMES:
-        fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country")
+        fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country",
+                     wild_bootstrap=True)  # fmt: skip
         fit.extra["trend_origin_year"] = int(frame["year"].min())
         frames.append(
             tidy_fit(
@@ -166,10 +174,12 @@ SME_GAP_CELLS_SQL = """
         -- A firm contributes to a mean of logs only where the log exists (value added or
         -- wage bill above 0); dominance is measured on the variable being aggregated, in
         -- levels: labour productivity for the productivity gap, the wage bill for wages.
+        -- In a weighted survey each firm contributes its weight times its value (the firms
+        -- it stands for); the contributor counts stay counts of firms.
         SELECT country, year, size_class, firm_id, log_labour_productivity AS lp,
                log_mean_wage AS lw,
-               CASE WHEN log_labour_productivity IS NOT NULL THEN labour_productivity END AS lp_level,
-               CASE WHEN log_mean_wage IS NOT NULL THEN wage_bill END AS wage_level
+               CASE WHEN log_labour_productivity IS NOT NULL THEN labour_productivity * {weight} END AS lp_level,
+               CASE WHEN log_mean_wage IS NOT NULL THEN wage_bill * {weight} END AS wage_level
         FROM panel
     ),
     ranked AS (
@@ -209,11 +219,35 @@ SME_GAP_CELLS_SQL = """
 """
 
 
-def sme_gap_cells(panel: pd.DataFrame) -> pd.DataFrame:
+def sme_gap_cells(panel: pd.DataFrame, design: SurveyDesign | None = None) -> pd.DataFrame:
     """Raw gaps in mean log productivity and log wage, by country, year and size class.
 
     Each cell carries, for itself and its large-firm comparison cell, the firms that
     contribute to each mean and the shares of the aggregated variable held by its largest
     one and two contributors: what pedw.disclosure needs to decide what may be published.
+
+    With a survey `design` (by default when the panel has a `sampling_weight` column, with its
+    `stratum` and `psu` columns where present), the gaps are weighted means with
+    design-based standard errors (:mod:`pedw.models.survey`) and dominance is measured on
+    weighted contributions; contributor counts stay unweighted, as statistical offices count.
     """
-    return query_frames(SME_GAP_CELLS_SQL, panel=panel).replace({np.inf: np.nan})
+    if design is None and "sampling_weight" in panel.columns:
+        design = SurveyDesign(
+            "sampling_weight",
+            "stratum" if "stratum" in panel.columns else None,
+            "psu" if "psu" in panel.columns else None,
+        )
+    weight = '"' + design.weight.replace('"', '""') + '"' if design else "1.0"
+    cells = query_frames(SME_GAP_CELLS_SQL.format(weight=weight), panel=panel)
+    cells = cells.replace({np.inf: np.nan})
+    if design is None or cells.empty:
+        return cells
+    keys, order = ["country", "year", "size_class"], list(cells.columns)
+    for value, gap, se in (("log_labour_productivity", "productivity_gap", "productivity_gap_se"),
+                           ("log_mean_wage", "wage_gap", "wage_gap_se")):  # fmt: skip
+        weighted = design_estimates(panel, value, design, ["country", "year"], "size_class",
+                                    reference="large")  # fmt: skip
+        weighted = weighted.rename(columns={"estimate": gap, "std_error": se})[[*keys, gap, se]]
+        weighted["year"] = weighted["year"].astype(cells["year"].dtype)
+        cells = cells.drop(columns=[gap, se]).merge(weighted, on=keys, how="left")
+    return cells[order]

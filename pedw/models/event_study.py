@@ -40,7 +40,30 @@ class StaggeredDesign:
         return [self.unit, *(self.absorb if self.absorb is not None else (self.time,))]
 
 
+def _check_coding(frame: pd.DataFrame, design: StaggeredDesign) -> None:
+    """Refuse the codings that silently break a staggered design, saying what to do instead:
+    text years, and never-treated units coded 0 or inf instead of empty (NaN)."""
+    for column in (design.time, design.cohort):
+        if column not in frame.columns:
+            raise KeyError(f"column {column!r} not in the frame")
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
+            raise TypeError(
+                f"column {column!r} holds {frame[column].dtype} values (e.g. {example!r}):"
+                f" years must be numbers (pd.to_numeric(frame[{column!r}]))"
+            )
+    cohort = frame[design.cohort].astype(float)
+    for code, count in (("0", int((cohort == 0).sum())), ("inf", int(np.isinf(cohort).sum()))):
+        if count:
+            raise ValueError(
+                f"column {design.cohort!r} has {count} rows coded {code}: never-treated units"
+                " must have an empty (NaN) first-treatment year, as in"
+                f" frame[{design.cohort!r}].replace({{{code}: np.nan}})"
+            )
+
+
 def _prepare(frame: pd.DataFrame, design: StaggeredDesign, outcome: str) -> pd.DataFrame:
+    _check_coding(frame, design)
     columns = list(dict.fromkeys([design.time, design.cohort, outcome, *design.effects]))
     data = (
         frame[columns]
@@ -83,7 +106,8 @@ def interaction_weighted(
             float
         )
         names.append(name)
-    fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit)
+    fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit,
+                 wild_bootstrap=True)  # fmt: skip
     # Cells the fixed effects absorb (e.g. a cohort observed only at one event time) are
     # dropped from the fit and from the averages; the fit lists them.
     identified = [name in fit.params.index for name in names]
@@ -143,7 +167,8 @@ def classic_twfe(
     """The plain static two-way fixed-effects DiD: outcome on 1[treated and post] | unit + time."""
     data = _prepare(frame, design, outcome)
     data["treated_post"] = (data["_event_time"] >= 0).astype(float)
-    fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit)
+    fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit,
+                 wild_bootstrap=True)  # fmt: skip
     table = fit.table()
     table["term"] = "twfe_treated_post"
     return table, {

@@ -152,6 +152,7 @@ def fit_recorded(
         ledger.not_run(model_id, f"no {outcome} values in the panel")
         return None
     try:
+        options.setdefault("wild_bootstrap", True)  # national panels: few rows, cheap
         fit = fe_ols(frame, outcome, regressors, absorb, cluster, **options)
     except InsufficientDataError as error:
         ledger.not_run(model_id, str(error))

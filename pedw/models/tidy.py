@@ -43,7 +43,9 @@ def tidy_fit(
     table["n_groups"] = fit.n_clusters
     table["fit"] = json.dumps(
         {"r2_within": fit.r2_within, "absorbed_levels": fit.absorbed, "df_t": fit.df_t,
-         "vcov": fit.vcov, "dropped_terms": fit.dropped, **fit.extra}
+         "vcov": fit.vcov, "dropped_terms": fit.dropped, "n_dropped": fit.n_dropped,
+         "dropped_rows": fit.dropped_rows, "k_total": fit.k_total, "weights": fit.weights,
+         **fit.extra}
     )  # fmt: skip
     table["input_fingerprint"] = input_fingerprint
     return table[ESTIMATE_COLUMNS]
