@@ -14,12 +14,12 @@ from pedw.sources.enterprise_csv import iter_enterprise_csv
 from pedw.sources.errors import SourceFileError
 from pedw.store import offline_connection
 
-FIRMS = """idstd,Workers,va,k,wage
-KE-001,12,1500.5,800,210.5
-KE-002,250,"1,250,000",90000,"1 305,25"
-KE-003,3,40,n/a,n/a
-KE-004,7,95,12,abc
-KE-005,40,-20,300,150
+FIRMS = """idstd,Workers,va,k,wage,notes
+KE-001,12,1500.5,800,210.5,
+KE-002,250,"1,250,000",90000,"1 305,25",
+KE-003,3,40,n/a,n/a,
+KE-004,7,95,12,abc,
+KE-005,40,-20,300,150,closed in 2020
 """
 
 ENTRY = """sources:
@@ -53,6 +53,9 @@ def stage(source, path):
 def test_cross_section_with_what_it_has_loads_derived_scaled_and_with_its_units(tmp_path):
     source = catalog(tmp_path).sources[0]
     staged, quarantined, read = stage(source, tmp_path / "firms.csv")
+    # the columns read into loaded ones are not reported as ignored; the one that is, is
+    extra = next(iter_enterprise_csv(source, tmp_path / "firms.csv")).schema.metadata
+    assert extra == {b"pedw_extra_columns": b"notes"}
     assert read == 5 and len(staged) + len(set(quarantined.source_line)) == read
     assert sorted(staged.index) == ["KE-001", "KE-002", "KE-003", "KE-005"]
     first = staged.loc["KE-001"]

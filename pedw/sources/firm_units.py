@@ -89,7 +89,7 @@ def apply_firm_units(
         clean = cleaned_text(f'"{column}"', contract)
         return clean, number_value(clean)
 
-    selects, header = [], dict(header)
+    selects, header, consumed = [], dict(header), set()
     for target, formula in derive.items():
         inputs = []
 
@@ -105,6 +105,7 @@ def apply_firm_units(
                 )
             clean, number_sql = number(column)
             inputs.append((token, clean, number_sql))
+            consumed.add(column)
             return number_sql
 
         value = _formula_sql(parse_formula(formula), value_of)
@@ -139,13 +140,14 @@ def apply_firm_units(
                 f'ELSE CAST({value} * {scale!r} AS VARCHAR) END AS "_scaled_{target}"'
             )
             header[target] = f"_scaled_{target}"
+            consumed.add(column)
         if scaled:
             table = con.sql(f"SELECT *, {', '.join(scaled)} FROM derived").to_arrow_table()
     con.close()
-    used = set(header.values())  # a derived column replaced by its scaled value is dropped
-    table = table.drop_columns(
-        [c for c in table.column_names if c.startswith("_derived_") and c not in used]
-    )
+    # Columns read into derived or scaled ones are not "ignored" (the raw stage warns about
+    # those): they leave the block unless a contract column still maps to them.
+    used = {header.get(c) for c in contract.column_names}
+    table = table.drop_columns([c for c in table.column_names if c in consumed and c not in used])
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
     block = TextTable(
         path=text.path,
