@@ -39,6 +39,10 @@ class Source:
     # columns one value fills for the whole file (a single-country or single-year survey).
     columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    # Firm files: contract columns computed from published ones (`wage_bill: wage * workers`),
+    # and the file's units (currency, price_year, scale: amounts are multiplied by it).
+    derive: dict[str, str] = field(default_factory=dict)
+    units: dict[str, Any] = field(default_factory=dict)
     # Who published it and which release this is, as a reader should see it under a figure
     # (default: the format's publisher; the release the file states, see pedw.briefs.sources).
     publisher: str | None = None
@@ -155,6 +159,56 @@ def _check_options(entry: dict, where: str) -> None:
                 f"{contract_columns.name} contract; its columns: "
                 f"{', '.join(contract_columns.column_names)}"
             )
+    _check_firm_units(entry, where)
+
+
+def _check_firm_units(entry: dict, where: str) -> None:
+    """`derive:` and `units:` of a firm file: formulas over published columns for contract
+    columns, and the file's currency (ISO 4217), price year and scale."""
+    from pedw.sources.firm_units import UNITS, parse_formula
+
+    name = f"{where} ({entry['name']})"
+    for key in ("derive", "units"):
+        if entry.get(key) is None:
+            continue
+        if entry["format"] != "enterprise_csv":
+            raise CatalogError(f"{name}: {key}: is read only for enterprise_csv files")
+        if not isinstance(entry[key], dict):
+            raise CatalogError(f"{name}: {key}: must be a mapping")
+    if entry.get("derive"):
+        from pedw.quality.contracts import load_contract
+
+        columns = load_contract("enterprise_firms").column_names
+        for column, formula in entry["derive"].items():
+            if column not in columns:
+                raise CatalogError(
+                    f"{name}: derive: {column!r} is not a column of the enterprise_firms "
+                    f"contract; its columns: {', '.join(columns)}"
+                )
+            try:
+                parse_formula(str(formula))
+            except ValueError as error:
+                raise CatalogError(f"{name}: derive: {column}: {error}") from None
+    units = entry.get("units") or {}
+    odd = sorted(set(units) - set(UNITS))
+    if odd:
+        raise CatalogError(f"{name}: units: unknown {odd}; valid: {', '.join(UNITS)}")
+    from pedw.quality.code_lists import code_lists
+
+    if "currency" in units and str(units["currency"]) not in code_lists()["currency"]:
+        raise CatalogError(
+            f"{name}: units: currency {units['currency']!r} is not an ISO 4217 code (KES, USD, ...)"
+        )
+    if "price_year" in units and not (
+        isinstance(units["price_year"], int) and 1950 <= units["price_year"] <= 2035
+    ):
+        raise CatalogError(f"{name}: units: price_year must be a year (1950-2035)")
+    if "scale" in units and not (
+        isinstance(units["scale"], int | float)
+        and not isinstance(units["scale"], bool)
+        and units["scale"] > 0
+    ):
+        raise CatalogError(f"{name}: units: scale must be a positive number (1000: thousands)")
 
 
 def _yaml_error_line(path: Path, error: yaml.YAMLError) -> str:
@@ -192,7 +246,7 @@ def load_catalog(path: str | Path) -> Catalog:
             raise CatalogError(f"{where}: duplicate source name {entry['name']!r}")
         seen.add(entry["name"])
         known = {"name", "level", "format", "path", "url", "contract", "options", "columns",
-                 "constants", "publisher", "release"}  # fmt: skip
+                 "constants", "derive", "units", "publisher", "release"}  # fmt: skip
         unknown = set(entry) - known
         if unknown:
             raise CatalogError(
@@ -207,7 +261,13 @@ def load_catalog(path: str | Path) -> Catalog:
                 options=entry.get("options") or {},
                 columns={k: str(v) for k, v in (entry.get("columns") or {}).items()},
                 constants={k: str(v) for k, v in (entry.get("constants") or {}).items()},
-                **{k: v for k, v in entry.items() if k not in ("options", "columns", "constants")},
+                derive={k: str(v) for k, v in (entry.get("derive") or {}).items()},
+                units=dict(entry.get("units") or {}),
+                **{
+                    k: v
+                    for k, v in entry.items()
+                    if k not in ("options", "columns", "constants", "derive", "units")
+                },
             )
         )
     return Catalog(

@@ -1,7 +1,7 @@
 """Write real ILOSTAT bulk rows as the SDMX messages ILOSTAT's SDMX API serves, with sdmx1.
 
 The DSD mirrors ILO's: dimensions REF_AREA, FREQ, MEASURE, the indicator's breakdowns
-(SEX, then ECO/AGE/NOC as in the bulk file's classif1) and TIME_PERIOD; attributes
+(SEX, then ECO/AGE/NOC as in the bulk file's classif1 and classif2) and TIME_PERIOD; attributes
 OBS_STATUS, SOURCE and NOTE_SOURCE at observation level. One observation per series key,
 as the API serves (the bulk file may hold several sources per country-year; the first is kept).
 """
@@ -28,10 +28,10 @@ def bulk_rows(path: Path, limit: int | None = None) -> pd.DataFrame:
 
 def dataflow_for(frame: pd.DataFrame) -> tuple[m.DataflowDefinition, list[str]]:
     indicator = frame["indicator"].iloc[0]
-    breakdown = frame["classif1"].iloc[0].split("_")[0] if "classif1" in frame else None
+    breakdowns = [frame[c].iloc[0].split("_")[0] for c in ("classif1", "classif2") if c in frame]
     dimensions = ["REF_AREA", "FREQ", "MEASURE"]
     dimensions += ["SEX"] if "sex" in frame else []
-    dimensions += [breakdown] if breakdown else []
+    dimensions += breakdowns
     dsd = m.DataStructureDefinition(id=f"DSD_{indicator}", maintainer=ILO, version="1.0")
     for order, name in enumerate([*dimensions, "TIME_PERIOD"]):
         kind = m.TimeDimension if name == "TIME_PERIOD" else m.Dimension
@@ -54,7 +54,9 @@ def data_message(frame: pd.DataFrame, generic: bool = False) -> DataMessage:
     for row in frame.to_dict("records"):
         values = {"REF_AREA": row["ref_area"], "FREQ": "A", "MEASURE": measure}
         values |= {"SEX": row["sex"]} if "SEX" in dimensions else {}
-        values |= {dimensions[-1]: row["classif1"]} if "classif1" in row else {}
+        first = dimensions.index("MEASURE") + 1 + ("SEX" in dimensions)
+        for name, column in zip(dimensions[first:], ("classif1", "classif2"), strict=False):
+            values[name] = row[column]
         key = dsd.make_key(m.Key, {**values, "TIME_PERIOD": row["time"]})
         attributes = {
             name: m.AttributeValue(value=row[column], value_for=dsd.attributes.get(name))
@@ -98,8 +100,9 @@ def write_csv_v1(frame: pd.DataFrame, path: Path) -> Path:
     table["FREQ"], table["MEASURE"] = "A", measure
     if "SEX" in dimensions:
         table["SEX"] = frame["sex"]
-    if "classif1" in frame:
-        table[dimensions[-1]] = frame["classif1"]
+    first = dimensions.index("MEASURE") + 1 + ("SEX" in dimensions)
+    for name, column in zip(dimensions[first:], ("classif1", "classif2"), strict=False):
+        table[name] = frame[column]
     table["TIME_PERIOD"] = frame["time"]
     table["OBS_VALUE"] = frame["obs_value"]
     table["OBS_STATUS"] = frame.get("obs_status", "")

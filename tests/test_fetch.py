@@ -13,7 +13,7 @@ import time
 import pytest
 
 from pedw.sources.errors import SourceFileError
-from pedw.sources.fetch import FetchPolicy, fetch_snapshot, redact
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, redact, snapshot_dir
 
 FAST = FetchPolicy(attempts=3, backoff_seconds=0.05, connect_timeout=2, read_timeout=0.5)
 
@@ -125,6 +125,40 @@ def test_no_network_and_no_snapshot_refuses_the_source(tmp_path):
         match=r"cannot be fetched \(ConnectionError; ConnectionError; ConnectionError\)",
     ):
         fetch_snapshot("http://127.0.0.1:9/none.csv", tmp_path, FAST)
+
+
+def test_no_network_fails_in_milliseconds_without_retries_and_the_host_is_not_tried_again(
+    tmp_path,
+):
+    """A host name that does not resolve (.invalid never does: RFC 2606) is not a transient
+    failure: the default policy (4 attempts, 7 s of back-off) is not spent on it, and the
+    run's next URL on that host fails without a request."""
+    started = time.monotonic()
+    with pytest.raises(SourceFileError, match=r"no network: the host name does not resolve\)"):
+        fetch_snapshot("https://pedw-offline-a.invalid/data/?id=X&format=.csv.gz", tmp_path)
+    with pytest.raises(SourceFileError, match=r"s ago; not tried again\) and no usable snapshot"):
+        fetch_snapshot("https://pedw-offline-a.invalid/data/?id=Y&format=.csv.gz", tmp_path)
+    assert time.monotonic() - started < 2.0
+
+
+def test_no_network_uses_the_last_snapshot_at_once(tmp_path):
+    url = "https://pedw-offline-b.invalid/data.csv"
+    folder = snapshot_dir(tmp_path, url)
+    folder.mkdir(parents=True)
+    body = b"ref_area,indicator,time,obs_value\nKEN,X,2020,1\n"
+    (folder / "data.csv").write_bytes(body)
+    sha = hashlib.sha256(body).hexdigest()
+    meta = {"url": url, "file": "data.csv", "sha256": sha, "fetched_at": "2026-11-01T00:00:00+00:00",
+            "headers": {"ETag": '"v1"'}}  # fmt: skip
+    (folder / "meta.json").write_text(json.dumps(meta))
+    started = time.monotonic()
+    snapshot = fetch_snapshot(url, tmp_path)
+    assert time.monotonic() - started < 2.0
+    assert snapshot.status == (
+        "offline: the fetch failed (no network: the host name does not resolve); using the "
+        "snapshot of 2026-11-01T00:00:00+00:00"
+    )
+    assert snapshot.path.read_bytes() == body and snapshot.sha256 == sha
 
 
 def test_a_catalog_url_source_loads_through_the_raw_stage(server, tmp_path):

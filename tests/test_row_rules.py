@@ -119,8 +119,9 @@ def test_units_change_within_a_level_series_is_quarantined(indicator, quarantine
 
 
 def test_zero_employment_in_a_display_rounded_pwt_release_is_quarantined_not_infinite(tmp_path):
-    """A PWT release rounded for display shows a small economy's employment as 0.00: the row is
-    quarantined with the reason, never an infinite output per worker that vanishes."""
+    """A PWT release rounded for display shows a small economy's employment as 0.00: that cell
+    is quarantined with the reason, never an infinite output per worker; the economy-year's
+    other variables (output, human capital) load, and rows read = loaded + quarantined."""
     import dagster as dg
 
     from pedw.settings import resolve_settings
@@ -144,12 +145,22 @@ def test_zero_employment_in_a_display_rounded_pwt_release_is_quarantined_not_inf
     quarantined = con.execute(
         "SELECT source_line, column_name, rule, message FROM quality.quarantine"
     ).fetchall()
-    assert quarantined == [(2, "emp", "range", "emp value 0.0 is not above 0 million persons")]
+    assert quarantined == [
+        (2, "emp", "range", "emp value 0.0 is not above 0 million persons (this cell only: the "
+         "row's other values are loaded, this one is left empty)")
+    ]  # fmt: skip
     series = con.execute(
         f"SELECT ref_area, value, unit FROM ({pwt_series_sql('staging.pwt_drivers')}) "
         "WHERE variable = 'pwt_output_per_worker'"
     ).fetchall()
     assert series == [("KEN", pytest.approx(230000.5 / 21.3), "2017 US$ per person engaged")]
+    tuvalu = con.execute(
+        "SELECT rgdpo, emp, hc, source_line FROM staging.pwt_drivers WHERE countrycode = 'TUV'"
+    ).fetchall()
+    assert tuvalu == [(52.1, None, 2.1, 2)]
+    assert con.execute(
+        "SELECT rows_read, rows_loaded, rows_quarantined FROM quality.load_log"
+    ).fetchall() == [(2, 2, 0)]
 
 
 def test_values_outside_the_bounds_of_their_unit_are_quarantined():

@@ -6,6 +6,7 @@ from functools import cache
 
 import duckdb
 import pandas as pd
+import pycountry
 
 from pedw.harmonise import economy_names
 from pedw.reference import (
@@ -85,6 +86,8 @@ def code_lists() -> dict[str, tuple[str, ...]]:
         "sex": SEX_CODES,
         "obs_status": OBS_STATUS_CODES,
         "binary": ("0", "1"),
+        # ISO 4217 currencies (pycountry), for the units a firm file declares.
+        "currency": tuple(sorted(c.alpha_3 for c in pycountry.currencies)),
     }
 
 

@@ -101,6 +101,10 @@ class Contract:
     path: Path
     series_rules: tuple[SeriesRule, ...] = ()
     conditional_bounds: tuple[ConditionalBound, ...] = ()
+    # "row": a broken rule quarantines its row. "cell" (wide tables, one row holding many
+    # variables): a broken rule of a column outside the key and not required quarantines that
+    # cell only; the row loads with the cell empty.
+    quarantine: str = "row"
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -181,6 +185,9 @@ def parse_contract(path: Path) -> Contract:
                 applies_when=entry.get("applies_when"),
             )
         )
+    quarantine = document.get("quarantine", "row")
+    if quarantine not in ("row", "cell"):
+        _fail(path, f"quarantine must be row or cell, not {quarantine!r}")
     bounds = []
     for entry in document.get("conditional_bounds", []):
         entry = dict(entry)
@@ -194,6 +201,7 @@ def parse_contract(path: Path) -> Contract:
                 _fail(path, f"conditional bound: bad pattern {pattern!r} ({error})")
         bounds.append(ConditionalBound(**entry))
     return Contract(
+        quarantine=quarantine,
         conditional_bounds=tuple(bounds),
         series_rules=tuple(series_rules),
         name=document["name"],

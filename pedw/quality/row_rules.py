@@ -17,6 +17,18 @@ from pedw.quality.contracts import ColumnSpec, Contract
 from pedw.store import check_identifier, sql_string
 
 PROVENANCE = ("source_name", "source_file", "source_line")
+VIOLATION_TYPE = "STRUCT(column_name VARCHAR, rule VARCHAR, value VARCHAR, message VARCHAR)"
+CELL_NOTE = " (this cell only: the row's other values are loaded, this one is left empty)"
+
+
+def cell_columns(contract: Contract) -> set[str]:
+    """Columns whose broken rules quarantine the cell, not the row (contract `quarantine:
+    cell`): every column outside the key that is not required."""
+    if contract.quarantine != "cell":
+        return set()
+    return {c.name for c in contract.columns if c.name not in contract.key and not c.required}
+
+
 NUMERIC = {"BIGINT", "INTEGER", "DOUBLE"}
 QUARANTINE_COLUMNS = (
     "dataset",
@@ -261,22 +273,43 @@ def check_rows(
         raw_record,
         "'row does not have the header''s number of fields (truncated line or stray delimiter)'",
     )
-    checks = []
+    checks, cell_checks = [], []
+    cells = cell_columns(contract)
     for spec in contract.columns:
-        checks += column_violations(spec, contract)
-    checks += [
-        conditional_bound_violation(bound, contract) for bound in contract.conditional_bounds
-    ]
+        (cell_checks if spec.name in cells else checks).extend(column_violations(spec, contract))
+    for bound in contract.conditional_bounds:
+        violation = conditional_bound_violation(bound, contract)
+        (cell_checks if bound.column in cells else checks).append(violation)
     checks_sql = ",\n    ".join(checks)
     typed_names = ", ".join(f"_typed_{c.name}" for c in contract.columns)
+    # A quarantined cell is emptied in the row that loads; its violation says so.
+    cell_sql = (
+        f"list_transform(list_filter([{', '.join(cell_checks)}], lambda v: v IS NOT NULL), "
+        f"lambda v: struct_pack(column_name := v.column_name, rule := v.rule, value := v.value, "
+        f"message := v.message || {_literal(CELL_NOTE)}))"
+        if cell_checks
+        else f"CAST([] AS {VIOLATION_TYPE}[])"
+    )
+    emptied = "".join(
+        f", CASE WHEN list_contains(list_transform(_cell_violations, lambda v: v.column_name), "
+        f"{_literal(c)}) THEN NULL ELSE _typed_{c} END AS _typed_{c}"
+        for c in sorted(cells)
+    )
     rows_sql = f"""
+        SELECT source_name, source_file, source_line, partition_key, slice,
+               {typed_names}, _row_violations, _cell_violations
+        FROM (SELECT * EXCLUDE ({typed_names}){emptied},
+                     {", ".join(f"_typed_{c.name}" for c in contract.columns if c.name not in cells)}
+              FROM (
         SELECT source_name, source_file, source_line, {partition_key} AS partition_key,
                {slice_sql} AS slice, {typed_names},
                CASE WHEN {raw_record} IS NOT NULL THEN [{malformed}]
-                    ELSE list_filter([{checks_sql}], lambda v: v IS NOT NULL) END AS _row_violations
+                    ELSE list_filter([{checks_sql}], lambda v: v IS NOT NULL) END AS _row_violations,
+               CASE WHEN {raw_record} IS NOT NULL THEN CAST([] AS {VIOLATION_TYPE}[])
+                    ELSE {cell_sql} END AS _cell_violations
         FROM (SELECT *, {", ".join(typed)}
               FROM (SELECT *{"".join(", " + n for n in numbers)}
-                    FROM (SELECT *, {", ".join(cleaned)} FROM {source})))"""
+                    FROM (SELECT *, {", ".join(cleaned)} FROM {source})))))"""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_rows AS {rows_sql}")
     for rule in contract.series_rules:  # rules over whole series, once the rows are typed
         _apply_unit_jump(con, f"{name}_rows", rule)
@@ -366,10 +399,23 @@ def staged_query(contract: Contract, checked: str, extra: tuple[str, ...] = ()) 
 
 
 def quarantine_query(contract: Contract, checked: str, run_id: str) -> str:
-    """One row per broken rule, in the quality.quarantine layout."""
+    """One row per broken rule, in the quality.quarantine layout: every rule a quarantined
+    row broke, and every quarantined cell of a row that loaded (`quarantine: cell`)."""
     return f"""
         SELECT {_literal(contract.name)} AS dataset, {_literal(run_id)} AS run_id,
                source_name, source_file, CAST(source_line AS BIGINT) AS source_line,
                v.column_name, v.rule, v.value, v.message, current_timestamp AS quarantined_at, slice
-        FROM (SELECT source_name, source_file, source_line, slice, unnest(violations) AS v
-              FROM {checked} WHERE len(violations) > 0)"""
+        FROM (SELECT source_name, source_file, source_line, slice,
+                     unnest({all_violations()}) AS v
+              FROM {checked} WHERE len(violations) > 0 OR len(_cell_violations) > 0)"""
+
+
+def all_violations() -> str:
+    """SQL for a checked row's broken rules: the row's, then its cells' (whose note that the
+    row loaded is dropped when the row itself is quarantined)."""
+    return (
+        "CASE WHEN len(violations) = 0 THEN _cell_violations ELSE list_concat(violations, "
+        "list_transform(_cell_violations, lambda v: struct_pack(column_name := v.column_name, "
+        f"rule := v.rule, value := v.value, message := replace(v.message, {_literal(CELL_NOTE)}, "
+        "'')))) END"
+    )

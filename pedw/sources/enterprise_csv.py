@@ -10,6 +10,7 @@ import pyarrow as pa
 from pedw.catalog import Source
 from pedw.quality.contracts import load_contract
 from pedw.sources.errors import SourceFileError
+from pedw.sources.firm_units import apply_firm_units
 from pedw.sources.raw_table import raw_arrow, require_columns
 from pedw.sources.text_table import TextTable, iter_text_tables
 
@@ -22,18 +23,21 @@ def iter_enterprise_csv(source: Source, path: Path) -> Iterator[pa.Table]:
 
     Header names are matched case-insensitively and without surrounding spaces. The
     catalog's `columns:` names columns published under other names (`firm_id: idstd`);
-    `constants:` fills a column the file does not have (`country: KEN`).
+    `constants:` fills a column the file does not have (`country: KEN`); `derive:` computes
+    one from published columns and `units:` declares the file's currency, price year and
+    scale (pedw/sources/firm_units.py).
     """
     columns = load_contract("enterprise_firms").column_names
     for text in iter_text_tables(path, **source.options.get("read", {})):
         header = published_columns(text, source)
         require_columns(text, REQUIRED, "a firm-level panel", header=header)
+        text, header, declared = apply_firm_units(text, header, source.derive, source.units)
         yield raw_arrow(
             text,
             source,
             {c: header.get(c) for c in columns},
             warn_extra=True,
-            constants=source.constants,
+            constants=declared | source.constants,
         )
 
 

@@ -128,6 +128,12 @@ def load_ilostat_sdmx(source: Source, path: Path) -> pa.Table:
             path, f"no REF_AREA and TIME_PERIOD among the dimensions {dimensions}"
         )
     breakdowns = [d for d in dimensions if d not in FIXED_DIMENSIONS]
+    if len(breakdowns) > 2:  # never two observations under one key
+        raise SourceFileError(
+            path,
+            f"{len(breakdowns)} breakdowns besides sex ({', '.join(breakdowns)}); the ILOSTAT "
+            "key holds two (classif1, classif2)",
+        )
     text = pd.DataFrame(
         {
             "ref_area": frame["REF_AREA"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pedw.quality.contracts import load_contract
-from pedw.quality.row_rules import check_rows, quarantine_query, staged_query
+from pedw.quality.row_rules import all_violations, check_rows, quarantine_query, staged_query
 from pedw.raw import raw_partition_files
 from pedw.store import Store, check_identifier, sql_string
 
@@ -169,7 +169,7 @@ def _stage(
                count(*) FILTER (WHERE len(violations) > 0) FROM {checked}""").fetchone()
     violations = dict(
         con.execute(f"""
-        SELECT v.rule, count(*) FROM (SELECT unnest(violations) AS v FROM {checked})
+        SELECT v.rule, count(*) FROM (SELECT unnest({all_violations()}) AS v FROM {checked})
         GROUP BY ALL ORDER BY 2 DESC""").fetchall()
     )
     return StageResult(staged_table, read, loaded, quarantined, violations)
