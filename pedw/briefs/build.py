@@ -13,6 +13,7 @@ import pandas as pd
 
 from pedw.briefs.content import brief_content
 from pedw.briefs.inputs import BriefInputs, load_inputs
+from pedw.briefs.messages import claims_frame
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
 from pedw.catalog import Catalog
@@ -31,6 +32,7 @@ class BuiltBrief:
     suppressed_cells: int
     key_messages: int
     fingerprints: dict[str, str]
+    claims: pd.DataFrame  # briefs.claims rows: every candidate key message and its checks
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def build_brief(job: BriefJob, country: str) -> BuiltBrief:
         content.suppressed_cells,
         len(content.key_messages),
         content.fingerprints,
+        claims_frame(content, job.publication_id),
     )
 
 
