@@ -1,6 +1,7 @@
 """Policy briefs: one HTML page and one PDF per country, from materialized marts and models only."""
 
 import dagster as dg
+import pandas as pd
 
 from assets.disclosure import DISCLOSURE_ASSETS
 from assets.marts import national_panel
@@ -20,14 +21,15 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     deps=[national_panel, *MODEL_ASSETS, *DISCLOSURE_ASSETS],
     kinds={"html", "pdf"},
     code_version=code_version(["pedw.briefs.build"]),
-    metadata=outputs_metadata("briefs.index"),
+    metadata=outputs_metadata("briefs.index", "briefs.claims"),
     description="A policy brief per economy with enough national data (HTML, the A4 PDF "
     "printed from it, and the CSV data of its charts): key messages, productivity against "
     "peers, a decent-work scorecard, and where the catalog has them structural change and "
     "the SME-large gap (under disclosure control); cross-country findings apart; units, "
     "sources and releases under every figure; the publication id. Built under "
     "<store>/_briefs/<run id>/ and published with the warehouse built from the same tables "
-    "(<warehouse folder>/briefs/); index, with each file's SHA-256, in briefs.index.",
+    "(<warehouse folder>/briefs/); index, with each file's SHA-256, in briefs.index; every "
+    "candidate key message and the checks it passed in briefs.claims.",
 )
 def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     from pedw.briefs.build import build_briefs, index_frame  # charts and PDFs: loaded here only
@@ -47,17 +49,21 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
         workers=settings.brief_workers,
     )
     frame = index_frame(built, release_id, context.run_id)
+    claims = pd.concat([b.claims for b in built if len(b.claims)], ignore_index=True)
     con = store.connect()
     try:
         con.register("_index", frame)
-        store.write(
-            con,
-            "briefs",
-            "index",
-            "SELECT * FROM _index",
-            partition_column="country",
-            partitions=list(context.partition_keys),
-        )
+        con.register("_claims", claims)
+        # The index last: its row is what makes a brief's files publishable.
+        for table, rows in (("claims", "_claims"), ("index", "_index")):
+            store.write(
+                con,
+                "briefs",
+                table,
+                f"SELECT * FROM {rows}",
+                partition_column="country",
+                partitions=list(context.partition_keys),
+            )
     finally:
         con.close()
     context.log.info(f"{len(built)} briefs built in {out_dir}")

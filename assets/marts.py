@@ -17,9 +17,14 @@ from pedw.store import Store
 
 
 def mart_asset(
-    table: str, deps: list, write: Callable[[Store], int], description: str
+    table: str,
+    deps: list,
+    write: Callable[[Store], int],
+    description: str,
+    also_writes: tuple[str, ...] = (),
 ) -> dg.AssetsDefinition:
-    """marts.<table>: built by `write(store)` (plain SQL over the store), rows logged."""
+    """marts.<table>: built by `write(store)` (plain SQL over the store), rows logged;
+    `also_writes` names the other tables `write` leaves ("schema.table")."""
 
     @dg.asset(
         key=["marts", table],
@@ -28,7 +33,7 @@ def mart_asset(
         deps=deps,
         description=description,
         code_version=code_version([write.__module__]),
-        metadata=outputs_metadata(f"marts.{table}"),
+        metadata=outputs_metadata(f"marts.{table}", *also_writes),
     )
     def _mart(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
         store = pedw.store()
@@ -45,7 +50,9 @@ national_panel = mart_asset(
     write_national_panel,
     "One row per country and year (key ref_area, year): output per worker and its drivers "
     "beside informality, labour share, earnings, working poverty and fatal injuries. ILO "
-    "aggregates are excluded.",
+    "aggregates are excluded. Also marts.series_choice: every published candidate value, "
+    "which one stands for each economy, variable and year, and why.",
+    also_writes=("marts.series_choice",),
 )
 sector_panel = mart_asset(
     "sector_panel",

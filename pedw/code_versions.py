@@ -22,6 +22,7 @@ PACKAGES = ("pedw",)
 MODULE_DATA_FILES = {
     "pedw.harmonise": ("pedw/staging/country_names.yml",),
     "pedw.staging.series": ("pedw/staging/series.yml",),
+    "pedw.marts.series_choice": ("pedw/marts/observation_status.yml",),
     "pedw.briefs.render": ("pedw/briefs/template.html",),
     "pedw.warehouse_docs": ("pedw/warehouse_docs.yml",),
 }

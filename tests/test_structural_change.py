@@ -79,3 +79,20 @@ def test_a_country_with_a_single_complete_year_is_recorded_not_silently_dropped(
     ledger = ModelLedger("sector")
     assert shift_share(frame, ledger=ledger).empty
     assert ledger.exclusions().set_index("rule").loc["too_few_years", "ref_area"] == "XYZ"
+
+
+def test_a_tiny_high_value_sector_driving_offsetting_terms_makes_a_period_fragile():
+    # Rwanda-like: 27 real-estate workers (L) with a huge value added in 1990, many in 1995.
+    # The static and dynamic terms are offsetting giants; the total change is modest.
+    frame = panel([("RWA", "A", 1990, 2_000_000, 2_000_000), ("RWA", "L", 1990, 27, 540_000),
+                   ("RWA", "A", 1995, 2_100_000, 2_310_000), ("RWA", "L", 1995, 30_000, 630_000)])  # fmt: skip
+    row = shift_share(frame).iloc[0]
+    total = row["total_change"]
+    assert abs(row["static_structural_change"]) > 3 * abs(total)
+    assert row["reallocation_driver"] == "L"
+    assert row["reallocation_driver_share"] == pytest.approx(27 / 2_000_027, rel=1e-9)
+    assert bool(row["fragile"])
+    # The same growth with no tiny sector is not fragile.
+    steady = panel([("XYZ", "A", 1990, 100, 100), ("XYZ", "B", 1990, 100, 300),
+                    ("XYZ", "A", 1995, 110, 121), ("XYZ", "B", 1995, 90, 280)])  # fmt: skip
+    assert not bool(shift_share(steady).iloc[0]["fragile"])

@@ -13,6 +13,7 @@ import pandas as pd
 
 from pedw.briefs.content import brief_content
 from pedw.briefs.inputs import BriefInputs, load_inputs
+from pedw.briefs.messages import claims_frame
 from pedw.briefs.published import pack
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
@@ -34,6 +35,7 @@ class BuiltBrief:
     key_messages: int
     fingerprints: dict[str, str]
     files_sha256: dict[str, str]  # every file written, by name
+    claims: pd.DataFrame  # briefs.claims rows: every candidate key message and its checks
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def build_brief(job: BriefJob, country: str) -> BuiltBrief:
         len(content.key_messages),
         content.fingerprints,
         {path.name: file_sha256(path) for path in written},
+        claims_frame(content, job.publication_id),
     )
 
 

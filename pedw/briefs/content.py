@@ -8,7 +8,7 @@ import pandas as pd
 
 from pedw.briefs.document import BriefContent
 from pedw.briefs.inputs import BriefInputs
-from pedw.briefs.messages import key_messages
+from pedw.briefs.messages import judge_change, key_messages
 from pedw.briefs.sources import SourceRelease, source_line
 from pedw.disclosure.rules import DisclosureRule
 
@@ -25,14 +25,21 @@ SCORECARD = [
     ("youth_neet_rate", "Youth not in employment, education or training (SDG 8.6.1)", "lower"),
     ("fatal_injury_rate", "Fatal occupational injuries (SDG 8.8.1)", "lower"),
 ]
+# Scorecard series that measure one concept: shown once, with what the other says and why
+# they may differ.
+SAME_CONCEPT = [
+    (
+        "informality_rate",
+        "informal_employment_rate",
+        "ILOSTAT's informal employment rate, often from another survey or year",
+    )
+]
 # An economy gets a brief when the national panel has at least MIN_SERIES of its headline
 # series (output per worker and the scorecard): enough for three key messages.
 BRIEF_SERIES = ["output_per_worker", *(variable for variable, _, _ in SCORECARD)]
 MIN_SERIES = 3
-# ILO observation flags (obs_status) and what a reader is told beside a flagged figure.
-OBSERVATION_FLAGS = {"B": "break in series", "U": "unreliable", "I": "imputed",
-                     "E": "estimate", "P": "projected", "M": "flagged missing by the publisher"}  # fmt: skip
-MODELLED_SOURCE = "XA:"  # ILOSTAT source ids of the ILO modelled estimates
+# A median of fewer economies than this (the economy's own value among them) is not shown.
+MIN_PEERS = 5
 
 # How a coefficient reads for a person: transform of the estimate, sentence, number format.
 TRANSFORMS = {
@@ -111,7 +118,7 @@ FINDINGS = [
 # Where every figure of a brief is found in the warehouse (the brief prints this).
 FIGURE_TABLES = {
     "productivity": "marts.national_panel (output_per_worker; medians over region / income_group)",
-    "scorecard": "marts.national_panel (one column per indicator); flags in staging.national_series",
+    "scorecard": "marts.national_panel (one column per indicator); status and flags in marts.series_choice",
     "shift_share": "models.shift_share",
     "sme_gap": "disclosure.sme_gap_cells and disclosure.sme_gap_trend (as released; audit in disclosure.audit)",
     "findings": "models.estimates (model_id, term); firm-level units in disclosure.effects",
@@ -157,9 +164,7 @@ def brief_content(
     if len(inputs.estimates):
         _findings(content, inputs.estimates, inputs.effects)
     else:
-        content.missing.append(
-            "Cross-country findings: no model estimates in this warehouse (models.status says why)."
-        )
+        content.missing.append("Cross-country findings: no model estimate in this warehouse.")
     content.key_messages = key_messages(content)
     content.quality = _quality(inputs, mine)
     content.series = _series_shown(content, series)
@@ -168,18 +173,37 @@ def brief_content(
 
 
 def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
-    """The staging.series_metadata rows of the series this brief shows (its sources table)."""
+    """The staging.series_metadata rows of the series this brief shows (its sources table),
+    each with a reader's label and the years this economy has (not all economies')."""
     if not len(series):
         return series
     national = {row["variable"] for row in content.scorecard}
     if content.headline:
         national.add("output_per_worker")
     shown = (series["level"] == "national") & series["variable"].isin(national)
-    if len(content.shift_share) or len(content.shift_share_whole):
+    sectors = len(content.shift_share) or len(content.shift_share_whole)
+    if sectors:
         shown |= (series["level"] == "sector") & series["variable"].isin(
             ["value_added", "employment"]
         )
-    return series[shown].reset_index(drop=True)
+    rows = series[shown].reset_index(drop=True)
+    coverage = {c["variable"]: f"{c['first']}\u2013{c['last']} ({c['years']} years)"
+                for c in content.quality.get("coverage", [])}  # fmt: skip
+    decomposed = pd.concat([content.shift_share, content.shift_share_whole])
+    sector_years = (
+        f"{int(decomposed['start_year'].min())}\u2013{int(decomposed['end_year'].max())}"
+        if sectors
+        else ""
+    )
+    labels = {"output_per_worker": "Output per worker", **{v: lab for v, lab, _ in SCORECARD}}
+    sector_labels = {"value_added": "Value added by sector", "employment": "Employment by sector"}
+    national_rows = rows["level"] == "national"
+    return rows.assign(
+        label=rows["variable"]
+        .map(labels)
+        .where(national_rows, rows["variable"].map(sector_labels)),
+        years=rows["variable"].map(coverage).where(national_rows, sector_years).fillna(""),
+    )
 
 
 def _national_units(series: pd.DataFrame) -> dict[str, str]:
@@ -189,15 +213,39 @@ def _national_units(series: pd.DataFrame) -> dict[str, str]:
     return dict(zip(national["variable"], national["unit"], strict=True))
 
 
-def _flag_notes(flags: pd.DataFrame, variable: str, year: int) -> list[str]:
-    """What the publisher says about one figure: ILO observation flags, modelled estimates."""
+def _status(flags: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """One economy's chosen values of `variable` (marts.series_choice): year, status, note."""
     if not len(flags):
+        return pd.DataFrame(columns=["year", "status", "status_note", "source_type",
+                                     "source_change"])  # fmt: skip
+    return flags[flags["variable"] == variable].set_index("year")
+
+
+def _flag_notes(status: pd.DataFrame, year: int) -> list[str]:
+    """What the publisher says about one figure: its decoded flag, modelled or not."""
+    if year not in status.index:
         return []
-    rows = flags[(flags["variable"] == variable) & (flags["year"] == year)]
-    notes = [OBSERVATION_FLAGS.get(s, f"flag {s}") for s in rows["obs_status"].dropna().unique()]
-    if rows["source"].fillna("").str.startswith(MODELLED_SOURCE).any():
-        notes.append("ILO modelled estimate")
-    return sorted(set(notes))
+    row = status.loc[year]
+    notes = [row["status_note"]] if isinstance(row["status_note"], str) else []
+    if row["status"] == "modelled":
+        modelled = row["source_type"] == "ILO modelled estimates"
+        notes.append("ILO modelled estimate" if modelled else "modelled estimate")
+    if bool(row["source_change"]):
+        notes.append("new source from this year (break in series)")
+    return notes
+
+
+def peer_medians(
+    panel: pd.DataFrame, group_column: str, group: str, variable: str, country: str
+) -> pd.DataFrame:
+    """Per year: the median of `variable` over the *other* economies of `group` with a value
+    (never the economy's own value), and how many they are; blank when fewer than MIN_PEERS
+    (a median of a handful says little)."""
+    rows = panel[(panel[group_column] == group) & (panel["ref_area"] != country)]
+    rows = rows.dropna(subset=[variable])
+    stats = rows.groupby("year")[variable].agg(["median", "count"])
+    stats.loc[stats["count"] < MIN_PEERS, "median"] = math.nan
+    return stats
 
 
 def _productivity(
@@ -209,14 +257,13 @@ def _productivity(
         ("income_group_median", "income_group", content.income_group),
     ]:
         if value:
-            peers = (
-                panel[panel[group_column] == value].groupby("year")["output_per_worker"].median()
-            )
-            series = series.merge(peers.rename(label), left_on="year", right_index=True, how="left")
+            stats = peer_medians(panel, group_column, value, "output_per_worker", content.country)
+            stats = stats.rename(columns={"median": label, "count": f"{label}_n"})
+            series = series.merge(stats, left_on="year", right_index=True, how="left")
     content.productivity = series.dropna(subset=["country"]).reset_index(drop=True)
     if content.latest_year is None:
         content.missing.append(
-            "Productivity: no output-per-worker series for this economy in marts.national_panel."
+            "Productivity: no output-per-worker series for this economy in the warehouse."
         )
         return
     latest = content.productivity.set_index("year")
@@ -232,15 +279,17 @@ def _productivity(
         "year": content.latest_year,
         "growth_per_year": 100 * growth,
         "growth_from": start,
-        "flags": _flag_notes(flags, "output_per_worker", content.latest_year),
+        "flags": _flag_notes(_status(flags, "output_per_worker"), content.latest_year),
     }
     for label in ("region_median", "income_group_median"):
         if label in latest:
             peer_now, peer_then = latest.loc[content.latest_year, label], latest.loc[start, label]
+            size = latest.loc[content.latest_year, f"{label}_n"]
             content.headline[label] = float(peer_now)
+            content.headline[f"{label}_n"] = 0 if pd.isna(size) else int(size)
             content.headline[f"{label}_growth"] = (
                 100 * ((peer_now / peer_then) ** (1 / years) - 1)
-                if years > 0 and peer_then
+                if years > 0 and peer_then and not math.isnan(peer_then)
                 else math.nan
             )
 
@@ -248,39 +297,74 @@ def _productivity(
 def _scorecard(
     content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
 ) -> None:
+    """Each indicator's latest observed value (an ILO modelled one only where nothing is
+    observed; never a projection), its change over about five years on the same basis, and
+    the regional median of that year with the number of economies it rests on."""
     for variable, label, better in SCORECARD:
         if variable not in mine or mine[variable].notna().sum() == 0:
             continue
+        status = _status(flags, variable)
         known = mine.dropna(subset=[variable])
-        now = known.iloc[-1]
-        earlier = known[known["year"] <= now["year"] - 5]
-        peers = panel[(panel["region"] == content.region) & (panel["year"] == now["year"])][
-            variable
-        ]
-        change = float(now[variable] - earlier.iloc[-1][variable]) if len(earlier) else math.nan
-        improved = (
-            None if math.isnan(change) or change == 0 else (change < 0) == (better == "lower")
+        observed = known[known["year"].map(status["status"]).fillna("observed") == "observed"]
+        basis = observed if len(observed) else known
+        now = basis.iloc[-1]
+        earlier = basis[basis["year"] <= now["year"] - 5]
+        peers = (
+            peer_medians(panel, "region", content.region, variable, content.country)
+            if content.region
+            else pd.DataFrame(columns=["median", "count"])
         )
+        year = int(now["year"])
+        peer = peers.loc[year] if year in peers.index else None
+        change = float(now[variable] - earlier.iloc[-1][variable]) if len(earlier) else math.nan
+        since_value = float(earlier.iloc[-1][variable]) if len(earlier) else math.nan
+        unit = content.units.get(variable, "unit not recorded")
         content.scorecard.append(
             {
                 "variable": variable,
                 "label": label,
-                "unit": content.units.get(variable, "unit not recorded"),
+                "unit": unit,
                 "better": better,
-                "year": int(now["year"]),
+                "year": year,
                 "value": float(now[variable]),
+                "observed": len(observed) > 0,
+                "last_staged_year": int(known["year"].max()),
                 "change": change,
                 "since": int(earlier.iloc[-1]["year"]) if len(earlier) else None,
-                "since_value": float(earlier.iloc[-1][variable]) if len(earlier) else math.nan,
-                "improved": improved,
-                "peer_median": float(peers.median()) if peers.notna().any() else math.nan,
-                "flags": _flag_notes(flags, variable, int(now["year"])),
+                "since_value": since_value,
+                "improved": judge_change(change, since_value, unit, better),
+                "peer_median": float(peer["median"]) if peer is not None else math.nan,
+                "peer_n": int(peer["count"]) if peer is not None else 0,
+                "flags": _flag_notes(status, year),
             }
         )
+    _one_row_per_concept(content)
     if not content.scorecard:
         content.missing.append(
             "Decent-work scorecard: none of its indicators is observed for this economy."
         )
+
+
+def _one_row_per_concept(content: BriefContent) -> None:
+    """Series measuring one concept (SAME_CONCEPT) are shown once: the one with the later
+    latest value (ties: the first listed), with what the other says in its notes."""
+    rows = {row["variable"]: row for row in content.scorecard}
+    for first, second, differs in SAME_CONCEPT:
+        if first not in rows or second not in rows:
+            continue
+        keep, drop = (
+            (rows[second], rows[first])
+            if rows[second]["year"] > rows[first]["year"]
+            else (rows[first], rows[second])
+        )
+        same = keep["year"] == drop["year"] and abs(keep["value"] - drop["value"]) < 0.05
+        keep["flags"] = [
+            *keep["flags"],
+            f"the same as {drop['label']}"
+            if same
+            else f"{drop['label']}: {drop['value']:,.1f} in {drop['year']} ({differs})",
+        ]
+        content.scorecard.remove(drop)
 
 
 def _rows_of(frame: pd.DataFrame, column: str, country: str) -> pd.DataFrame:
@@ -308,11 +392,25 @@ def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
         why = _excluded_because(inputs, "shift_share", content.country)
         content.missing.append(
             "Structural change: no sector value added and employment for this economy in "
-            f"marts.sector_panel, or no complete pair of years{why}."
+            f"the sector data, or no complete pair of years{why}."
         )
         return
     content.shift_share = rows[~rows["whole_period"]].reset_index(drop=True)
     content.shift_share_whole = rows[rows["whole_period"]].reset_index(drop=True)
+    if "fragile" in rows:
+        fragile = rows[rows["fragile"].fillna(False).astype(bool)]
+        content.shift_share_caveats = [
+            {
+                "period": ("the whole period " if r.whole_period else "")
+                + f"{r.start_year}\u2013{r.end_year}",
+                "driver": r.reallocation_driver,
+                "driver_share": r.reallocation_driver_share,
+                "static": r.static_structural_change_growth_pct,
+                "dynamic": r.dynamic_reallocation_growth_pct,
+                "total": r.total_change_growth_pct,
+            }
+            for r in fragile.sort_values("whole_period", ascending=False).itertuples()
+        ]
 
 
 def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
@@ -399,6 +497,7 @@ def _quality(inputs: BriefInputs, mine: pd.DataFrame) -> dict:
             years = mine.loc[mine[variable].notna(), "year"]
             quality["coverage"].append(
                 {
+                    "variable": variable,
                     "label": label,
                     "years": len(years),
                     "first": int(years.min()),
@@ -416,7 +515,7 @@ def _source_lines(content: BriefContent) -> dict[str, str]:
             ["output_per_worker"],
             series,
             cited,
-            "Regional and income-group medians: pedw, over the economies in the warehouse "
+            "Regional and income-group medians: pedw, over the other economies in the warehouse "
             "(groups from the World Bank country metadata).",
         ),
         "scorecard": source_line([row["variable"] for row in content.scorecard], series, cited),
@@ -427,7 +526,7 @@ def _source_lines(content: BriefContent) -> dict[str, str]:
             ["value_added", "employment"],
             sector,
             cited,
-            "Decomposition: pedw (docs/models.md, shift-share).",
+            "Decomposition: pedw, shift-share (method in the technical note).",
         )
     if len(content.sme_gap_cells):
         firms = [s for s in cited.values() if s.name in _enterprise_sources(cited)]

@@ -25,10 +25,12 @@ class BriefContent:
     productivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     scorecard: list[dict] = field(default_factory=list)
     key_messages: list[str] = field(default_factory=list)
+    claims: list = field(default_factory=list)  # every candidate message (messages.Claim)
     sme_gap_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     sme_gap_trend: pd.DataFrame = field(default_factory=pd.DataFrame)
     shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # successive periods
     shift_share_whole: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole span
+    shift_share_caveats: list[dict] = field(default_factory=list)  # fragile periods
     findings: list[dict] = field(default_factory=list)  # cross-country, not this economy's
     missing: list[str] = field(default_factory=list)  # sections left out, and why
     quality: dict = field(default_factory=dict)

@@ -12,6 +12,7 @@ from pedw.store import check_identifier
 # The tables a brief's figures are read from, named in the brief and fingerprinted.
 BRIEF_TABLES = [
     ("marts", "national_panel"),
+    ("marts", "series_choice"),
     ("marts", "sector_panel"),
     ("models", "estimates"),
     ("disclosure", "sme_gap_cells"),
@@ -41,14 +42,14 @@ class BriefInputs:
     """The materialized tables every brief reads, loaded once per run. An empty frame is a
     table this catalog does not build (no sector or firm source): its section is left out."""
 
-    panel: pd.DataFrame
+    panel: pd.DataFrame  # marts.national_panel with projected values left out
     estimates: pd.DataFrame
     effects: pd.DataFrame
     sme_gap_cells: pd.DataFrame
     sme_gap_trend: pd.DataFrame
     shift_share: pd.DataFrame
     exclusions: pd.DataFrame
-    flags: pd.DataFrame
+    flags: pd.DataFrame  # the chosen values' status (marts.series_choice), one row a cell
     failed_rules: list[dict]
     rules_checked: int
     quarantined: list[dict]
@@ -88,8 +89,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
     checked = table(
         "quality", "validation_results", "SELECT count(*) AS n FROM quality.validation_results"
     )
+    flags = table(
+        "marts",
+        "series_choice",
+        "SELECT ref_area, variable, year, status, status_note, source_type, source_change "
+        "FROM marts.series_choice WHERE chosen",
+    )
     return BriefInputs(
-        panel=con.execute("SELECT * FROM marts.national_panel").df(),
+        panel=without_projections(con.execute("SELECT * FROM marts.national_panel").df(), flags),
         estimates=table("models", "estimates", "SELECT * FROM models.estimates"),
         # Firm-derived figures only as disclosure control released them (never models.*).
         effects=table("disclosure", "effects", "SELECT * EXCLUDE (run_id) FROM disclosure.effects"),
@@ -119,12 +126,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
             "SELECT model_id, ref_area, start_year, end_year, rule, detail "
             "FROM quality.model_exclusions",
         ),
-        flags=table(
-            "staging",
-            "national_series",
-            "SELECT ref_area, variable, year, obs_status, source FROM staging.national_series "
-            "WHERE obs_status IS NOT NULL OR source LIKE 'XA:%'",
-        ),
+        flags=flags,
         failed_rules=failed.to_dict("records"),
         rules_checked=int(checked["n"].sum()) if len(checked) else 0,
         quarantined=table(
@@ -149,6 +151,22 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         fingerprints=fingerprints,
         built=built,
     )
+
+
+def without_projections(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """The panel with every projected value blanked: a brief never shows a projection as a
+    figure, a latest value, a change or part of a median (the mart keeps them)."""
+    if not len(flags):
+        return panel
+    projected = flags[flags["status"] == "projected"]
+    panel = panel.copy()
+    for variable, cells in projected.groupby("variable"):
+        if variable not in panel:
+            continue
+        key = pd.MultiIndex.from_frame(cells[["ref_area", "year"]])
+        hit = pd.MultiIndex.from_frame(panel[["ref_area", "year"]]).isin(key)
+        panel.loc[hit, variable] = float("nan")
+    return panel
 
 
 def brief_economies(

@@ -1,93 +1,255 @@
 """Three to five key messages for the top of a brief, each computed from the economy's own
-figures (the cross-country model findings are kept apart, further down)."""
+figures (the cross-country model findings are kept apart, further down).
+
+Every message is a claim (`Claim`): its text, the indicator, years and values it rests on,
+the group it compares with and that group's size, and the checks it passed. A brief prints
+only claims that pass every check; briefs.claims keeps them all. Sentences come from the
+templates below, which are tested for every sign combination (tests/test_brief_messages.py).
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+
+import pandas as pd
 
 from pedw.briefs.document import BriefContent
 
 MAX_MESSAGES = 5
+MIN_GROUP = 5  # economies a median must rest on to be compared with
+# A change is called better or worse only beyond these: percentage points for rates, a
+# relative change for levels (earnings, injury rates); and never in current (nominal) US$.
+MIN_POINTS = 0.5
+MIN_RELATIVE = 0.02
+
+
+@dataclass
+class Claim:
+    """One key message and what it rests on (a row of briefs.claims)."""
+
+    kind: str
+    text: str
+    variable: str
+    years: list[int]
+    values: list[float]
+    comparison: str = ""
+    group_size: int | None = None
+    checks: dict[str, bool] = field(default_factory=dict)
+    rank: float = 0.0
+    printed: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return all(self.checks.values())
 
 
 def _pct(value: float) -> str:
     return f"{abs(value):.1f}%"
 
 
-def _direction(change: float, better: str) -> str:
-    """ "better" or "worse" for a change of an indicator whose better side is `better`."""
-    return "better" if (change < 0) == (better == "lower") else "worse"
+def nominal(unit: str) -> bool:
+    """A unit in current (nominal) money: exchange rates and prices move it."""
+    return "current" in unit and ("US$" in unit or "local currency" in unit)
 
 
-def productivity_messages(content: BriefContent) -> list[str]:
+def threshold_text(unit: str) -> str:
+    return f"{MIN_POINTS} percentage points" if "percent" in unit else f"{100 * MIN_RELATIVE:.0f}%"
+
+
+def judge_change(change: float, since_value: float, unit: str, better: str) -> bool | None:
+    """True (better), False (worse) or None (not judged): a change is judged only in real or
+    PPP terms, and only beyond MIN_POINTS (rates) or MIN_RELATIVE (levels)."""
+    if change is None or math.isnan(change) or change == 0 or nominal(unit):
+        return None
+    if "percent" in unit:
+        if abs(change) < MIN_POINTS:
+            return None
+    elif math.isnan(since_value) or abs(change) < MIN_RELATIVE * abs(since_value):
+        return None
+    return (change < 0) == (better == "lower")
+
+
+def group_phrase(size: int, group: str) -> str:
+    return f"the median of the {size} other economies of {group} with data"
+
+
+def level_sentence(name: str, value: float, unit: str, year: int, median: float, size: int,
+                   group: str | None, modelled: bool = False) -> str:  # fmt: skip
+    """Output per worker and, with a group of at least MIN_GROUP, its gap to their median."""
+    label = f"{unit}, ILO modelled estimate" if modelled else unit
+    text = f"Output per worker in {name} was {value:,.0f} ({label}) in {year}"
+    if group and size >= MIN_GROUP and not math.isnan(median):
+        gap = 100 * (value / median - 1)
+        if f"{abs(gap):.1f}" == "0.0":
+            text += f", about the same as {group_phrase(size, group)} ({median:,.0f})"
+        else:
+            side = "above" if gap > 0 else "below"
+            text += f", {_pct(gap)} {side} {group_phrase(size, group)} ({median:,.0f})"
+    return text + "."
+
+
+def _moved(rate: float) -> str:
+    shown = f"{abs(rate):.1f}"
+    if shown == "0.0":
+        return "was about unchanged"
+    return f"{'grew' if rate > 0 else 'fell'} by {shown}% a year"
+
+
+def growth_sentence(growth: float, start: int, end: int, peer: float, size: int,
+                    group: str | None) -> str:  # fmt: skip
+    """Average annual growth and how it compares with the group's median growth, in words
+    that hold for every combination of signs (rounded as printed)."""
+    text = f"It {_moved(growth)} between {start} and {end}"
+    if not group or size < MIN_GROUP or peer is None or math.isnan(peer):
+        return text + "."
+    own, other = round(growth, 1), round(peer, 1)
+    median = group_phrase(size, group)
+    if own > 0 and other > 0:
+        pace = "faster than" if own > other else "slower than" if own < other else "as fast as"
+        return text + f", {pace} {median} ({other:+.1f}% a year)."
+    if own < 0 and other < 0:
+        pace = (
+            "a steeper fall than"
+            if own < other
+            else "a milder fall than"
+            if own > other
+            else "the same fall as"
+        )
+        return text + f", {pace} {median} ({other:+.1f}% a year)."
+    return text + f", while {median} {_moved(peer)}."
+
+
+def productivity_claims(content: BriefContent) -> list[Claim]:
     h = content.headline
     if not h:
         return []
-    name, unit = content.country_name, h["unit"]
-    level = f"Output per worker in {name} was {h['output_per_worker']:,.0f} ({unit}) in {h['year']}"
-    median = h.get("region_median")
-    if median and not math.isnan(median):
-        gap = 100 * (h["output_per_worker"] / median - 1)
-        side = "above" if gap >= 0 else "below"
-        level += f", {_pct(gap)} {side} the median of {content.region} ({median:,.0f})"
-    messages = [level + "."]
+    group = content.region
+    median, size = h.get("region_median", math.nan), h.get("region_median_n", 0)
+    modelled = "ILO modelled estimate" in h.get("flags", [])
+    level = Claim(
+        "productivity_level",
+        level_sentence(
+            content.country_name,
+            h["output_per_worker"],
+            h["unit"],
+            h["year"],
+            median,
+            size,
+            group,
+            modelled,
+        ),
+        "output_per_worker",
+        [h["year"]],
+        [h["output_per_worker"]] + ([median] if size >= MIN_GROUP else []),
+        comparison=f"median of {group}" if group and size >= MIN_GROUP else "",
+        group_size=size if group and size >= MIN_GROUP else None,
+        checks={"not_projected": True, "group_of_5_or_more": True},
+        rank=math.inf,
+    )
+    claims = [level]
     growth = h["growth_per_year"]
     if not math.isnan(growth):
-        text = (
-            f"It {'grew' if growth >= 0 else 'fell'} by {_pct(growth)} a year between "
-            f"{h['growth_from']} and {h['year']}"
-        )
-        peer = h.get("region_median_growth")
-        if peer is not None and not math.isnan(peer):
-            pace = (
-                "faster than" if growth > peer else "slower than" if growth < peer else "as fast as"
+        peer = h.get("region_median_growth", math.nan)
+        claims.append(
+            Claim(
+                "productivity_growth",
+                growth_sentence(growth, h["growth_from"], h["year"], peer, size, group),
+                "output_per_worker",
+                [h["growth_from"], h["year"]],
+                [growth] + ([peer] if size >= MIN_GROUP and not math.isnan(peer) else []),
+                comparison=f"median of {group}" if group and size >= MIN_GROUP else "",
+                group_size=size if group and size >= MIN_GROUP else None,
+                checks={"not_projected": True, "group_of_5_or_more": True},
+                rank=math.inf,
             )
-            text += f", {pace} the regional median ({peer:+.1f}% a year)"
-        messages.append(text + ".")
-    return messages
+        )
+    return claims
 
 
-def scorecard_messages(content: BriefContent) -> list[str]:
+def scorecard_sentence(row: dict) -> str:
+    """One scorecard indicator's move (or level), better/worse only when judged."""
+    unit, label = row["unit"], row["label"]
+    basis = "" if row["observed"] else " (ILO modelled estimates)"
+    if row["since"] is None or math.isnan(row["change"]):
+        return f"{label} was {row['value']:,.1f} ({unit}) in {row['year']}{basis}."
+    span = f"between {row['since']} and {row['year']}{basis}"
+    if f"{row['change']:.1f}" in ("0.0", "-0.0"):
+        return f"{label} was unchanged at {row['value']:,.1f} ({unit}) {span}."
+    moved = (
+        f"{label} {'rose' if row['change'] > 0 else 'fell'} from {row['since_value']:,.1f} to "
+        f"{row['value']:,.1f} ({unit}) {span}"
+    )
+    if nominal(unit):
+        return moved + ", in current US dollars (exchange rates move it: not judged)."
+    judged = judge_change(row["change"], row["since_value"], unit, row["better"])
+    if judged is None:
+        return moved + f", a change within {threshold_text(unit)} (too small to call)."
+    return moved + f": {'better' if judged else 'worse'}."
+
+
+def scorecard_claims(content: BriefContent) -> list[Claim]:
     """Indicators with the largest relative change first; without a change, the level."""
-    ranked = []
+    claims = []
     for row in content.scorecard:
-        unit = row["unit"]
-        if row["since"] is not None and not math.isnan(row["change"]):
-            relative = abs(row["change"]) / max(abs(row["since_value"]), 1e-9)
-            if row["change"] == 0:
-                text = (
-                    f"{row['label']} was unchanged at {row['value']:,.1f} ({unit}) between "
-                    f"{row['since']} and {row['year']}."
-                )
-            else:
-                text = (
-                    f"{row['label']} {'rose' if row['change'] > 0 else 'fell'} from "
-                    f"{row['since_value']:,.1f} to {row['value']:,.1f} ({unit}) between "
-                    f"{row['since']} and {row['year']}: "
-                    f"{_direction(row['change'], row['better'])}."
-                )
-        else:
-            relative = -1.0  # a level alone ranks after every change
-            text = f"{row['label']} was {row['value']:,.1f} ({unit}) in {row['year']}."
-        ranked.append((relative, text))
-    return [text for _, text in sorted(ranked, key=lambda r: -r[0])]
+        has_change = row["since"] is not None and not math.isnan(row["change"])
+        rank = (
+            abs(row["change"]) / max(abs(row["since_value"]), 1e-9) if has_change else -1.0
+        )  # a level alone ranks after every change
+        judged = judge_change(row["change"], row["since_value"], row["unit"], row["better"])
+        if has_change and judged is None:
+            rank = -0.5  # a change too small to call ranks after the judged ones
+        if nominal(row["unit"]):
+            rank = -2.0  # a nominal figure is never judged: it ranks last
+        claims.append(
+            Claim(
+                "scorecard",
+                scorecard_sentence(row),
+                row["variable"],
+                [row["since"], row["year"]] if has_change else [row["year"]],
+                [row["since_value"], row["value"]] if has_change else [row["value"]],
+                checks={
+                    "not_projected": "projected" not in row["flags"],
+                    "latest_observed": row["observed"] or "ILO modelled estimate" in row["flags"],
+                    "verdict_in_real_terms": judged is None or not nominal(row["unit"]),
+                },
+                rank=rank,
+            )
+        )
+    return sorted(claims, key=lambda c: -c.rank)
 
 
-def structure_message(content: BriefContent) -> list[str]:
-    rows = content.shift_share_whole if len(content.shift_share_whole) else content.shift_share
+def structure_claims(content: BriefContent) -> list[Claim]:
+    """The whole period's decomposition, or, when its reallocation terms are fragile (a tiny
+    sector's offsetting giants), the latest period that is not; a fragile one only on record."""
+    rows = pd.concat([content.shift_share_whole, content.shift_share.iloc[::-1]])
     if not len(rows):
         return []
-    row = rows.iloc[-1]
+    fragile_rows = rows["fragile"].fillna(False).astype(bool) if "fragile" in rows else None
+    steady = rows[~fragile_rows] if fragile_rows is not None else rows
+    row = steady.iloc[0] if len(steady) else rows.iloc[0]
     within, total = row["within_sector_growth_pct"], row["total_change_growth_pct"]
     between = total - within
-    return [
+    fragile = bool(row["fragile"]) if "fragile" in row else False
+    text = (
         f"Between {row['start_year']} and {row['end_year']}, aggregate productivity changed by "
         f"{total:+.1f}%: {within:+.1f} points from growth within sectors and {between:+.1f} "
         "points from workers moving between sectors (and sectors entering or leaving)."
+    )
+    return [
+        Claim(
+            "structural_change",
+            text,
+            "output_per_worker_by_sector",
+            [int(row["start_year"]), int(row["end_year"])],
+            [total, within, between],
+            checks={"decomposition_not_fragile": not fragile},
+            rank=math.inf,
+        )
     ]
 
 
-def sme_message(content: BriefContent) -> list[str]:
+def sme_claims(content: BriefContent) -> list[Claim]:
     trend = content.sme_gap_trend
     if not len(trend):
         return []
@@ -102,19 +264,72 @@ def sme_message(content: BriefContent) -> list[str]:
         if row["narrowing"]
         else "with no clear trend"
     )
-    return [
+    text = (
         f"{str(row['size_class']).capitalize()} firms' productivity was "
         f"{abs(100 * row['gap_first_year']):.0f} log points "
         f"{'below' if row['gap_first_year'] < 0 else 'above'} that of large firms in the first "
         f"year observed, {reading} ({100 * row['trend_per_year']:+.1f} log points a year)."
+    )
+    return [
+        Claim(
+            "sme_gap",
+            text,
+            "log_labour_productivity_gap",
+            [],
+            [float(row["gap_first_year"])],
+            checks={"released_by_disclosure_control": True},
+            rank=math.inf,
+        )
     ]
 
 
+def all_claims(content: BriefContent) -> list[Claim]:
+    """Every candidate message in the order a brief would print them: productivity, the
+    largest scorecard moves, structural change and the SME gap."""
+    return (
+        productivity_claims(content)
+        + scorecard_claims(content)
+        + structure_claims(content)
+        + sme_claims(content)
+    )
+
+
 def key_messages(content: BriefContent) -> list[str]:
-    """The brief's opening messages: productivity, then the largest scorecard moves, structural
-    change and the SME gap where those sections exist; at most five."""
-    productivity = productivity_messages(content)
-    extra = structure_message(content) + sme_message(content)
-    scorecard = scorecard_messages(content)
+    """The brief's opening messages, from the claims that pass every check: productivity,
+    then the largest scorecard moves, structural change and the SME gap; at most five."""
+    claims = all_claims(content)
+    content.claims = claims
+    passed = [c for c in claims if c.passed]
+    productivity = [c for c in passed if c.kind.startswith("productivity")]
+    extra = [c for c in passed if c.kind in ("structural_change", "sme_gap")]
+    scorecard = [c for c in passed if c.kind == "scorecard"]
     room = max(MAX_MESSAGES - len(productivity) - len(extra), 1)
-    return (productivity + scorecard[:room] + extra)[:MAX_MESSAGES]
+    chosen = (productivity + scorecard[:room] + extra)[:MAX_MESSAGES]
+    for claim in chosen:
+        claim.printed = True
+    return [c.text for c in chosen]
+
+
+def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
+    """briefs.claims rows of one brief: every candidate message, what it rests on, its checks
+    and whether the brief printed it."""
+    rows = []
+    for claim in content.claims:
+        checks = claim.checks
+        rows.append(
+            {
+                "country": content.country,
+                "kind": claim.kind,
+                "text": claim.text,
+                "variable": claim.variable,
+                "years": "-".join(str(y) for y in claim.years if y is not None),
+                "values": "; ".join(f"{v:.4g}" for v in claim.values if not math.isnan(v)),
+                "comparison_group": claim.comparison,
+                "group_size": claim.group_size,
+                "checks": ", ".join(f"{k}={'pass' if v else 'fail'}" for k, v in checks.items()),
+                "passed": all(checks.values()),
+                "printed": claim.printed,
+                "publication_id": publication_id,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -36,7 +36,8 @@ def data_files(content: BriefContent, charts: dict[str, Chart]) -> dict[str, pd.
     """The data behind each chart and the scorecard, as printed: file name -> frame."""
     files = {f"{content.country}_{name}.csv": chart.data for name, chart in charts.items()}
     if content.scorecard:
-        columns = ["variable", "label", "unit", "year", "value", "since", "change", "peer_median"]
+        columns = ["variable", "label", "unit", "year", "value", "since", "change", "peer_median",
+                   "peer_n"]  # fmt: skip
         card = pd.DataFrame(content.scorecard)[columns]
         card[["value", "change", "peer_median"]] = card[["value", "change", "peer_median"]].round(2)
         files[f"{content.country}_scorecard.csv"] = card

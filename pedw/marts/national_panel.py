@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pedw.harmonise import economy_names
+from pedw.marts.series_choice import register_code_lists, series_choice_sql
 from pedw.quality.code_lists import WB_AGGREGATES
 from pedw.reference import ILO_AGGREGATES
 from pedw.staging.series import PWT_SERIES, series_definitions
@@ -28,11 +29,12 @@ CORE_COLUMNS = ["output_per_worker", "employment", "informality_rate", "labour_i
                 "capital_per_worker", "annual_hours", "trade_openness", "pwt_output_per_worker"]  # fmt: skip
 
 
-def national_panel_sql() -> str:
-    """Pivot staging.national_series to one row per country-year, adding logs and growth.
+def national_panel_sql(series: str = "marts.series_choice") -> str:
+    """Pivot the chosen values of `series` to one row per country-year, adding logs and growth.
 
     Aggregates (ILO X.. codes, World Bank regions and income groups) are left out: the panel
     holds economies only. Variables defined in series.yml beyond the core ones follow them.
+    The value of a variable in a year is the one marts.series_choice chose.
     """
     variables = [check_identifier(v) for v in [*series_definitions()["national"], *PWT_SERIES]]
     pivots = ",\n               ".join(
@@ -43,8 +45,8 @@ def national_panel_sql() -> str:
         WITH wide AS (
             SELECT ref_area, year,
                {pivots}
-            FROM staging.national_series
-            WHERE {economies_only_sql("ref_area")}
+            FROM {series}
+            WHERE {economies_only_sql("ref_area")} AND chosen
             GROUP BY ref_area, year
         )
         SELECT w.ref_area,
@@ -70,9 +72,18 @@ def national_panel_sql() -> str:
 
 
 def write_national_panel(store: Store) -> int:
-    """Build marts.national_panel from staged series and country metadata."""
+    """Build marts.series_choice (which published value stands for each economy, variable and
+    year) and marts.national_panel from its chosen values and the country metadata."""
     con = store.connect()
     try:
+        register_code_lists(con)
+        store.write(
+            con,
+            "marts",
+            "series_choice",
+            series_choice_sql("staging.national_series", economies_only_sql("s.ref_area")),
+        )
+        store.attach_view(con, "marts", "series_choice")
         con.register("_country_names", country_names())
         if store.exists("staging", "country_metadata"):
             con.execute(

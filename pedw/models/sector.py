@@ -12,6 +12,10 @@ SECTOR_OUTCOMES = ["log_mean_earnings", "fatal_injury_rate"]
 SHIFT_SHARE_ID = "shift_share"
 SHIFT_SHARE_COMPONENTS = ["total_change", "within_sector", "static_structural_change",
                           "dynamic_reallocation", "entry_exit"]  # fmt: skip
+# A period is fragile when a sector with under FRAGILE_SHARE of employment at one end drives a
+# static or dynamic term larger than FRAGILE_RATIO times the total change.
+FRAGILE_RATIO = 3.0
+FRAGILE_SHARE = 0.01
 
 # A country's sector set is every sector it reports with both value added and employment in
 # some year. A year is complete when every sector of that set has both values; only complete
@@ -83,11 +87,24 @@ SHIFT_SHARE_SQL = """
            string_agg(sector, ', ' ORDER BY sector) FILTER (WHERE NOT matched) AS entry_exit_sectors,
            greatest(coalesce(sum(v0) FILTER (WHERE NOT matched), 0) / any_value(y0),
                     coalesce(sum(v1) FILTER (WHERE NOT matched), 0) / any_value(y1))
-             AS entry_exit_value_added_share
+             AS entry_exit_value_added_share,
+           arg_max(sector, abs(p0 * (s1 - s0)) + abs((p1 - p0) * (s1 - s0)))
+             FILTER (WHERE matched) AS reallocation_driver,
+           arg_max(least(s0, s1), abs(p0 * (s1 - s0)) + abs((p1 - p0) * (s1 - s0)))
+             FILTER (WHERE matched) AS reallocation_driver_share
     FROM pairs
     GROUP BY ref_area, start_year, end_year
     ORDER BY ref_area, start_year, end_year
 """
+
+
+def fragile_periods(result: pd.DataFrame) -> pd.Series:
+    """Periods whose static or dynamic term exceeds FRAGILE_RATIO times the total change and
+    is driven by a sector with under FRAGILE_SHARE of employment at one end: offsetting giants
+    (a handful of workers in a high-value sector) that say nothing about reallocation."""
+    largest = result[["static_structural_change", "dynamic_reallocation"]].abs().max(axis=1)
+    tiny = result["reallocation_driver_share"].fillna(1.0) < FRAGILE_SHARE
+    return (largest > FRAGILE_RATIO * result["total_change"].abs()) & tiny
 
 
 def decomposition_periods(complete_years: pd.DataFrame, period_years: int) -> pd.DataFrame:
@@ -128,6 +145,7 @@ def shift_share(
     )
     for component in SHIFT_SHARE_COMPONENTS:
         result[f"{component}_growth_pct"] = 100 * result[component] / result["productivity_start"]
+    result["fragile"] = fragile_periods(result)
     ledger.exclude(_decomposition_exclusions(sector_panel, year_status, periods, result))
     return result
 

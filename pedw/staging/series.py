@@ -59,18 +59,21 @@ def _definitions_frame(level: str) -> pd.DataFrame:
 
 
 def ilostat_series_sql(level: str, observations: str) -> str:
-    """SQL selecting the defined series from staged observations, one source per country series.
+    """SQL selecting the defined series from staged observations.
 
-    Where several ILOSTAT sources publish the same series for a country, the source with the
-    most years is kept for every year (ties: lowest source id), so a series never switches
-    source from one year to the next. Variables ranked together (RANKED_TOGETHER) take one
-    source between them: the one publishing most of them, then the one with most rows.
+    National level: every source publishing a series is kept; marts.series_choice picks one
+    value per economy, variable and year (pedw/marts/series_choice.py says how and why).
+    Sector level: one source per country series, the one with the most years (ties: lowest
+    source id), so a decomposition never mixes databases; variables ranked together
+    (RANKED_TOGETHER) take one source between them: the one publishing most of them, then
+    the one with most rows.
     """
     # Sector codes: an ISIC Rev.4 section (ECO_ISIC4_C -> C) or a group of sections as
     # databases like the GGDC ETD publish them (ECO_ISIC4GRP_D+E -> D+E); totals are left out.
     sector = (
         "regexp_extract(o.classif1, '^ECO_ISIC4(?:GRP)?_(.+)$', 1)" if level == "sector" else "NULL"
     )
+    keep = "TRUE" if level == "national" else "r.preference = 1"
     classif1_match = "(d.classif1 IS NULL OR o.classif1 = d.classif1)"
     if level == "sector":
         classif1_match = "(regexp_full_match(o.classif1, 'ECO_ISIC4(GRP)?_.+') AND o.classif1 <> 'ECO_ISIC4_TOTAL')"
@@ -95,7 +98,7 @@ def ilostat_series_sql(level: str, observations: str) -> str:
         )
         SELECT m.* EXCLUDE (ranked_with) FROM matched m
         JOIN ranked r USING (ref_area, ranked_with, source)
-        WHERE r.preference = 1"""
+        WHERE {keep}"""
 
 
 PWT_SERIES = {

@@ -1,0 +1,156 @@
+"""Key-message templates: every sign combination reads true, medians state their group size and
+need five economies, nominal changes and changes under the threshold are not judged, and a
+brief prints only claims that pass every check."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+import pytest
+
+from pedw.briefs.document import BriefContent
+from pedw.briefs.messages import (
+    MIN_GROUP,
+    claims_frame,
+    growth_sentence,
+    judge_change,
+    key_messages,
+    level_sentence,
+    scorecard_sentence,
+)
+
+RATES = [2.0, 0.4, 0.0, -0.4, -2.0]
+
+
+def _signed(text: str) -> float:
+    """The rate a clause states: "grew by 0.4% a year" -> 0.4, "fell by ..." -> -0.4."""
+    if "about unchanged" in text:
+        return 0.0
+    number = float(re.search(r"by (\d+\.\d)% a year", text).group(1))
+    return number if "grew" in text else -number
+
+
+@pytest.mark.parametrize(("own", "peer"), list(itertools.product(RATES, RATES)))
+def test_growth_sentence_holds_for_every_sign_combination(own, peer):
+    text = growth_sentence(own, 2011, 2021, peer, 12, "Sub-Saharan Africa")
+    head, _, tail = text.partition(", ")
+    assert _signed(head) == own
+    assert "the median of the 12 other economies of Sub-Saharan Africa with data" in tail
+    # The comparison word agrees with the numbers as printed.
+    if "faster than" in tail:
+        assert own > peer > 0
+    elif "slower than" in tail:
+        assert 0 < own < peer
+    elif "as fast as" in tail:
+        assert own == peer > 0
+    elif "steeper fall" in tail:
+        assert own < peer < 0
+    elif "milder fall" in tail:
+        assert peer < own < 0
+    elif "same fall" in tail:
+        assert own == peer < 0
+    else:  # opposite signs or one unchanged: both stated, no ranking word
+        assert tail.startswith("while ") and _signed(tail) == peer
+        assert own * peer <= 0
+    # Never "fell ... slower than the median (+0.4% a year)".
+    assert not (own < 0 and "slower than" in text)
+
+
+def test_a_median_of_fewer_than_five_economies_is_not_compared_with():
+    assert growth_sentence(1.0, 2011, 2021, 2.0, MIN_GROUP - 1, "South Asia") == (
+        "It grew by 1.0% a year between 2011 and 2021."
+    )
+    assert level_sentence("India", 20_000, "2017 PPP $ per worker", 2021, 20_000, 4, "South Asia") == (
+        "Output per worker in India was 20,000 (2017 PPP $ per worker) in 2021."
+    )  # fmt: skip
+    text = level_sentence("Kenya", 11_000, "2017 PPP $ per worker", 2021, 10_000, 40, "SSA")
+    assert text.endswith(
+        "10.0% above the median of the 40 other economies of SSA with data (10,000)."
+    )
+    same = level_sentence("Kenya", 10_001, "2017 PPP $ per worker", 2021, 10_000, 40, "SSA")
+    assert "about the same as the median of the 40 other economies" in same and "0.0%" not in same
+
+
+@pytest.mark.parametrize(
+    ("change", "since", "unit", "better", "expected"),
+    [
+        (-1.2, 30.0, "percent of labour force", "lower", True),
+        (1.2, 30.0, "percent of labour force", "lower", False),
+        (0.4, 30.0, "percent of labour force", "lower", None),  # under 0.5 points
+        (-0.4, 30.0, "percent of labour force", "lower", None),
+        (1.2, 50.0, "percent of GDP", "higher", True),
+        (-1.2, 50.0, "percent of GDP", "higher", False),
+        (30.0, 1000.0, "2017 PPP $ per month", "higher", True),  # 3%
+        (-30.0, 1000.0, "2017 PPP $ per month", "higher", False),
+        (10.0, 1000.0, "2017 PPP $ per month", "higher", None),  # 1%: under 2%
+        (-1.8, 535.5, "current US$ per month", "higher", None),  # nominal: never judged
+        (300.0, 535.5, "current US$ per month", "higher", None),
+        (0.0, 5.0, "cases per 100,000 workers", "lower", None),
+        (math.nan, math.nan, "percent of youth", "lower", None),
+    ],
+)
+def test_changes_are_judged_only_in_real_terms_beyond_the_threshold(
+    change, since, unit, better, expected
+):
+    assert judge_change(change, since, unit, better) is expected
+
+
+def _row(**kw) -> dict:
+    row = {"variable": "unemployment_rate", "label": "Unemployment", "unit": "percent of labour force",
+           "better": "lower", "year": 2022, "value": 9.2, "observed": True, "change": -2.0,
+           "since": 2017, "since_value": 11.2, "flags": [], "peer_median": math.nan, "peer_n": 0}  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def test_scorecard_sentences():
+    assert scorecard_sentence(_row()) == (
+        "Unemployment fell from 11.2 to 9.2 (percent of labour force) between 2017 and 2022: better."
+    )
+    assert scorecard_sentence(_row(change=2.0, since_value=7.2)).endswith(": worse.")
+    small = scorecard_sentence(_row(change=-0.3, since_value=9.5))
+    assert "better" not in small and "within 0.5 percentage points" in small
+    usd = _row(variable="mean_monthly_earnings_usd", label="Mean monthly earnings",
+               unit="current US$ per month", better="higher", value=533.7, since_value=535.5,
+               change=-1.8)  # fmt: skip
+    assert "better" not in scorecard_sentence(usd) and "worse" not in scorecard_sentence(usd)
+    modelled = scorecard_sentence(_row(observed=False))
+    assert "(ILO modelled estimates)" in modelled
+
+
+def test_a_brief_prints_only_claims_that_pass_every_check():
+    content = BriefContent(country="XKX", country_name="Kosovo", region="Europe", income_group=None,
+                           latest_year=None)  # fmt: skip
+    content.scorecard = [
+        _row(
+            variable="mean_monthly_earnings_usd",
+            label="Mean monthly earnings",
+            unit="current US$ per month",
+            better="higher",
+            value=533.7,
+            since_value=535.5,
+            change=-1.8,
+        ),
+        _row(),
+        _row(
+            variable="youth_neet_rate",
+            label="Youth NEET",
+            unit="percent of youth",
+            value=20.0,
+            since_value=30.0,
+            change=-10.0,
+            observed=False,
+            flags=["projected"],
+        ),
+    ]
+    printed = key_messages(content)
+    # The projection is held back; the nominal change is stated, unjudged, and ranks last.
+    assert printed == [scorecard_sentence(_row()), scorecard_sentence(content.scorecard[0])]
+    claims = claims_frame(content, "pub1").set_index("variable")
+    assert len(claims) == 3 and claims["printed"].sum() == 2
+    assert "verdict_in_real_terms=pass" in claims.loc["mean_monthly_earnings_usd", "checks"]
+    assert "not_projected=fail" in claims.loc["youth_neet_rate", "checks"]
+    assert not claims.loc["youth_neet_rate", "passed"]
+    assert claims.loc["unemployment_rate", "years"] == "2017-2022"
