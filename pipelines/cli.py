@@ -124,8 +124,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         if not summary.published:
+            from pedw.release import current_release
+
+            current = current_release(settings)
             print(
-                "pedw: nothing published: readers keep the last publication"
+                "pedw: nothing published: "
+                + (f"readers keep publication {current.name}" if current else "none exists yet")
                 + (
                     f"; not built: {', '.join(summary.not_materialized)}"
                     if summary.not_materialized

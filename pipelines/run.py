@@ -209,6 +209,7 @@ def _run_stages(
     fed_sources = [
         a.key for a in SOURCE_ASSETS if dg.AssetKey(["raw", a.key.path[-1]]) not in absent
     ]
+    raw_loads = {dg.AssetKey(["raw", key.path[-1]]) for key in fed_sources}
     observed = definitions.resolve_job_def(OBSERVE_JOB).execute_in_process(
         instance=instance,
         asset_selection=fed_sources,
@@ -236,14 +237,25 @@ def _run_stages(
             break
         blocked = stopped | downstream_of(stopped, ALL_ASSETS)
         # The publication is never left out for a failure upstream: it publishes what this run
-        # could build beside what earlier runs built, and says which is which.
-        blocked -= PUBLICATION
+        # could build beside what earlier runs built, and says which is which. Unless no
+        # source could be read at all (every load failed, or refused every file): then there
+        # is nothing new to publish.
+        unread = {
+            key
+            for key in raw_loads
+            if key in stopped or summary.row_counts.get(key.to_user_string()) == 0
+        }
+        nothing_read = bool(raw_loads) and unread == raw_loads
+        if not nothing_read:
+            blocked -= PUBLICATION
         selection = sorted(
             stage.keys - blocked - (absent - PUBLICATION), key=lambda k: k.to_user_string()
         )
         if not selection:
             reason = (
-                "upstream failed or blocked"
+                "no source of the catalog could be read: nothing new to publish"
+                if stage.keys & PUBLICATION and nothing_read
+                else "upstream failed or blocked"
                 if stage.keys & blocked
                 else "not requested"
                 if not briefs and stage.job == "country_briefs"

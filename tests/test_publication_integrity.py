@@ -7,6 +7,7 @@ operator would."""
 from __future__ import annotations
 
 import signal
+import socket
 import time
 
 import duckdb
@@ -25,6 +26,7 @@ from published_runs import (
 from pedw.briefs.inputs import BRIEF_TABLES, table_fingerprint
 from pedw.briefs.published import pack, unpack
 from pedw.digest import file_sha256
+from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
 
 pytestmark = pytest.mark.slow
@@ -192,3 +194,26 @@ def test_a_publication_with_stale_or_failed_tables_is_not_whole(tmp_path):
         con.close()
         found = degraded_publication(settings)
         assert (found is None) if expected is None else (expected in found), (extra, found)
+
+
+def test_a_run_that_could_read_no_source_publishes_nothing(tmp_path):
+    """Offline, with no snapshot: every source refused in seconds, and no empty warehouse is
+    published as if it were a release (exit 1, not 3)."""
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "catalog.yml").write_text(
+        "name: unreachable\ndescription: a source whose server is down\nsources:\n"
+        "  - name: ilostat_gdp\n    level: national\n    format: ilostat_csv\n"
+        f"    url: http://127.0.0.1:{port}/data/indicator/?id=GDP_211P_NOC_NB_A&format=.csv.gz\n"
+        "    contract: ilostat_observations\n"
+    )
+    settings = resolve_settings(tmp_path / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
+    done = run_pedw(settings)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "[5/5] warehouse publication: skipped (no source of the catalog could be read" in (
+        done.stdout
+    )
+    assert "pedw: nothing published: none exists yet" in done.stderr
+    assert f"refused http://127.0.0.1:{port}/" in done.stderr
+    assert not settings.warehouse_path.exists() and not settings.public_dir.exists()
