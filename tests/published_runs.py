@@ -139,3 +139,21 @@ def wait_for_brief_files(settings: Settings, process, seconds: float = 300) -> s
             raise AssertionError("pedw ended before it wrote a brief")
         time.sleep(0.2)
     raise AssertionError(f"no brief written in {seconds} s")
+
+
+def edit_in_place_keeping_times(path) -> None:
+    """Change bytes inside a file as an editor would that hides its traces: same size, same
+    inode, modification and access times put back (only the change time moves)."""
+    before = path.stat()
+    with path.open("r+b") as handle:
+        handle.seek(before.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(before.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_ino, after.st_mtime_ns) == (
+        before.st_size,
+        before.st_ino,
+        before.st_mtime_ns,
+    )

@@ -8,7 +8,7 @@ import os
 import dagster as dg
 import duckdb
 import pytest
-from published_runs import small_demo
+from published_runs import edit_in_place_keeping_times, small_demo
 
 from pedw.release import current_release
 from pedw.store import Store
@@ -55,24 +55,6 @@ def _plant(settings) -> None:
     os.replace(f"{path}.new", path)
 
 
-def _edit_in_place_keeping_times(path) -> None:
-    """Change bytes inside a file as an editor would that hides its traces: same size, same
-    inode, modification and access times put back (only the change time moves)."""
-    before = path.stat()
-    with path.open("r+b") as handle:
-        handle.seek(before.st_size // 2)
-        byte = handle.read(1)
-        handle.seek(before.st_size // 2)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_ino, after.st_mtime_ns) == (
-        before.st_size,
-        before.st_ino,
-        before.st_mtime_ns,
-    )
-
-
 def test_a_store_file_edited_by_hand_is_rebuilt_not_published(published_once):
     settings, instance, _first = published_once
     clean_id, clean_value = _published_value(settings)
@@ -92,7 +74,7 @@ def test_an_edit_that_kept_size_inode_and_mtime_is_caught_by_the_next_run(publis
     settings, instance, _first = published_once
     clean_id, clean_value = _published_value(settings)
     path = Store(settings.store_dir).table_dir("marts", "national_panel") / "data.parquet"
-    _edit_in_place_keeping_times(path)
+    edit_in_place_keeping_times(path)
     again = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
     assert again.success, again.failures
     assert again.rebuilt["marts/national_panel"] == (

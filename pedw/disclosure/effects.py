@@ -59,16 +59,21 @@ def effect_units(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
 
 def protect_effects(units: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
     """`units` with status and reason: too few treated or control firms, or economies."""
-    result = units.copy()
-    reasons = pd.Series("", index=result.index, dtype=object)
-    checks = [
-        (result["treated_countries"] < rule.min_countries,
-         f"the treated firms are in fewer than {rule.min_countries} economies"),
-        (result["control_firms"].fillna(rule.min_control) < rule.min_control,
+    return decided(units, [
+        (units["treated_firms"] < rule.min_treated, f"fewer than {rule.min_treated} treated firms"),
+        (units["control_firms"].fillna(rule.min_control) < rule.min_control,
          f"fewer than {rule.min_control} control firms"),
-        (result["treated_firms"] < rule.min_treated, f"fewer than {rule.min_treated} treated firms"),
-    ]  # fmt: skip
-    for broken, reason in checks:  # the last listed is the first reported
+        (units["treated_countries"] < rule.min_countries,
+         f"the treated firms are in fewer than {rule.min_countries} economies"),
+    ])  # fmt: skip
+
+
+def decided(figures: pd.DataFrame, checks: list[tuple[pd.Series, str]]) -> pd.DataFrame:
+    """`figures` with status (published or primary) and reason: the first of `checks` (a
+    broken-rule mask and its reason) each row breaks."""
+    result = figures.copy()
+    reasons = pd.Series("", index=result.index, dtype=object)
+    for broken, reason in reversed(checks):  # the first listed wins
         reasons = reasons.mask(broken.to_numpy(), reason)
     result["status"] = (reasons != "").map({True: PRIMARY, False: PUBLISHED})
     result["reason"] = reasons

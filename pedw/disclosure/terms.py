@@ -16,8 +16,8 @@ import re
 
 import pandas as pd
 
-from pedw.disclosure.cells import PRIMARY, PUBLISHED
-from pedw.disclosure.effects import OUTCOMES
+from pedw.disclosure.cells import PUBLISHED
+from pedw.disclosure.effects import OUTCOMES, decided
 from pedw.disclosure.rules import DisclosureRule
 from pedw.models.frames import query_frames
 
@@ -69,19 +69,12 @@ def protect_terms(support: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
     """`support` with status and reason: a term on fewer than `min_treated` treated firms, or
     on treated firms in fewer than `min_countries` economies, is withheld. Reasons state the
     rule, never the count."""
-    result = support.copy()
-    reasons = pd.Series("", index=result.index, dtype=object)
-    checks = [
-        (result["treated_countries"] < rule.min_countries,
-         f"the treated firms this term rests on are in fewer than {rule.min_countries} economies"),
-        (result["treated_firms"] < rule.min_treated,
+    return decided(support, [
+        (support["treated_firms"] < rule.min_treated,
          f"this term rests on fewer than {rule.min_treated} treated firms"),
-    ]  # fmt: skip
-    for broken, reason in checks:  # the last listed is the first reported
-        reasons = reasons.mask(broken.to_numpy(), reason)
-    result["status"] = (reasons != "").map({True: PRIMARY, False: PUBLISHED})
-    result["reason"] = reasons
-    return result
+        (support["treated_countries"] < rule.min_countries,
+         f"the treated firms this term rests on are in fewer than {rule.min_countries} economies"),
+    ])  # fmt: skip
 
 
 def released_terms(protected: pd.DataFrame) -> pd.DataFrame:
