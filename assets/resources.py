@@ -7,6 +7,8 @@ environment, then defaults) when a step runs, never at import.
 
 from __future__ import annotations
 
+import functools
+
 import dagster as dg
 
 from pedw.catalog import Catalog, load_catalog
@@ -15,14 +17,28 @@ from pedw.disclosure.rules import DisclosureRule
 from pedw.settings import Settings, resolve_settings
 from pedw.store import Store
 
+SETTING_FIELDS = ("catalog", "warehouse", "duckdb_memory_limit", "brief_workers",
+                  "step_processes", "automation", "executor", "public_dir")  # fmt: skip
+
+
+@functools.cache
+def _settings(config: tuple[tuple[str, object], ...]) -> Settings:
+    """One Settings object per configuration and process."""
+    return Settings.from_config(dict(config))
+
 
 class PedwResource(dg.ConfigurableResource):
-    """Settings of a run, handed to every asset."""
+    """Settings of a run, handed to every asset: resolved once, where the run starts (`pedw
+    run`, or the code location the UI loads), and passed down whole (Settings.to_config)."""
 
     catalog: str = ""
     warehouse: str = ""
     duckdb_memory_limit: str = ""
     brief_workers: int = 0
+    step_processes: int = 0
+    automation: bool = False
+    executor: str = ""
+    public_dir: str = ""
     # The disclosure rule (pedw.disclosure.rules; docs/disclosure.md): set in the launchpad's
     # resource config, or left at the defaults statistical offices commonly use.
     disclosure_min_contributors: int = DisclosureRule.min_contributors
@@ -40,12 +56,16 @@ class PedwResource(dg.ConfigurableResource):
         die_with_parent()
 
     def settings(self) -> Settings:
-        return resolve_settings(
-            self.catalog or None,
-            self.warehouse or None,
-            self.duckdb_memory_limit or None,
-            self.brief_workers or None,
-        )
+        """The run's settings, from this resource's config alone (the environment is read
+        only when a resource was made without a catalog and warehouse)."""
+        if not (self.catalog and self.warehouse):
+            return resolve_settings(
+                self.catalog or None,
+                self.warehouse or None,
+                self.duckdb_memory_limit or None,
+                self.brief_workers or None,
+            )
+        return _settings(tuple(sorted(self.model_dump(include=set(SETTING_FIELDS)).items())))
 
     def store(self) -> Store:
         settings = self.settings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import glob
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,10 +222,17 @@ def _yaml_error_line(path: Path, error: yaml.YAMLError) -> str:
 
 
 def load_catalog(path: str | Path) -> Catalog:
-    """Read and check a catalog YAML file."""
+    """Read and check a catalog YAML file: parsed once per process while the file is the
+    same (its size and times), however many steps ask for it."""
     path = Path(path)
     if not path.is_file():
         raise CatalogError(f"catalog {path}: file not found")
+    stat = path.stat()
+    return _parse_catalog(path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_catalog(path: Path, _size: int, _mtime_ns: int, _ctime_ns: int) -> Catalog:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:

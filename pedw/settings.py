@@ -43,6 +43,37 @@ class Settings:
     executor: str = "multiprocess"  # how launched runs execute steps: multiprocess or celery
     public_root: Path | None = None  # PEDW_PUBLIC_DIR; None: see public_dir
 
+    def to_config(self) -> dict[str, str | int | bool]:
+        """Every setting as plain values: the `pedw` resource's config in a run, so each step
+        gets the run's settings whole and never reads an environment (which may name another
+        warehouse) again."""
+        return {
+            "catalog": str(self.catalog_path),
+            "warehouse": str(self.warehouse_path),
+            "duckdb_memory_limit": self.duckdb_memory_limit,
+            "brief_workers": self.brief_workers or 0,
+            "step_processes": self.step_processes or 0,
+            "automation": self.automation,
+            "executor": self.executor,
+            "public_dir": str(self.public_root) if self.public_root else "",
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str | int | bool]) -> Settings:
+        """The settings `to_config` handed down (0 and "" stand for unset)."""
+        return cls(
+            catalog_path=Path(str(config["catalog"])),
+            warehouse_path=Path(str(config["warehouse"])),
+            duckdb_memory_limit=str(
+                config.get("duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT
+            ),
+            brief_workers=int(config.get("brief_workers") or 0) or None,
+            step_processes=int(config.get("step_processes") or 0) or None,
+            automation=bool(config.get("automation", False)),
+            executor=str(config.get("executor") or "multiprocess"),
+            public_root=Path(str(config["public_dir"])) if config.get("public_dir") else None,
+        )
+
     @property
     def public_dir(self) -> Path:
         """The public release area (briefs, chart data, the public extract): never inside the

@@ -92,11 +92,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             ilostat_release,
             failure_alert,
         ],
-        resources={
-            "pedw": PedwResource(
-                catalog=str(settings.catalog_path), warehouse=str(settings.warehouse_path)
-            )
-        },
+        resources={"pedw": PedwResource(**settings.to_config())},
     )
 
 

@@ -76,14 +76,10 @@ def start_step_server(log: Path) -> None:
 
 
 def resource_config(settings: Settings) -> dict:
-    """The run's settings as the `pedw` resource's run config: a step process (forked from a
-    server started for an earlier run, or on another machine) reads them from the run, not
-    from an environment that may name another warehouse."""
-    config = {"catalog": str(settings.catalog_path), "warehouse": str(settings.warehouse_path),
-              "duckdb_memory_limit": settings.duckdb_memory_limit}  # fmt: skip
-    if settings.brief_workers:
-        config["brief_workers"] = settings.brief_workers
-    return {"pedw": {"config": config}}
+    """The run's settings as the `pedw` resource's run config, whole: a step process (forked
+    from a server started for an earlier run, or on another machine) reads them from the run,
+    not from an environment that may name another warehouse."""
+    return {"pedw": {"config": settings.to_config()}}
 
 
 def execute_stage(
