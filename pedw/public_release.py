@@ -105,7 +105,8 @@ def build_public_release(
     tables = _write_extract(store, building, rule)
     link_published_briefs(store, settings, building / "briefs")
     files = check_public_release(building, _firm_ids(store), rule)
-    write_seal(building / "public.duckdb")  # checked by every later run
+    # Checked by every later run; kept with the internal files, not in the public folder.
+    write_seal(building / "public.duckdb", seal=settings.public_seal)
     final = releases / publication_id
     if final.exists():
         shutil.rmtree(final)

@@ -135,11 +135,14 @@ def current_release(settings: Settings) -> Path | None:
     return link.resolve() if link.is_symlink() else None
 
 
-def published_changed(path: Path, what: str = "the published warehouse") -> str | None:
+def published_changed(
+    path: Path, what: str = "the published warehouse", seal: Path | None = None
+) -> str | None:
     """Why the published file at `path` (the warehouse, the public extract) is not the file
-    its publication wrote and sealed (edited in place, replaced, removed), in one line; None
-    when it is. Cheap unless the file's identity moved (pedw.seal)."""
-    state = check_seal(path.resolve()) if path.exists() else SealState.MISSING
+    its publication wrote and sealed (beside it, or at `seal`): edited in place, replaced,
+    removed, in one line; None when it is. Cheap unless the file's identity moved
+    (pedw.seal)."""
+    state = check_seal(path.resolve(), seal) if path.exists() else SealState.MISSING
     if state == SealState.INTACT:
         return None
     return {

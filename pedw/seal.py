@@ -30,9 +30,9 @@ def seal_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.seal")
 
 
-def read_seal(path: Path) -> dict:
+def read_seal(path: Path, seal: Path | None = None) -> dict:
     try:
-        return json.loads(seal_path(path).read_text())
+        return json.loads((seal or seal_path(path)).read_text())
     except (OSError, ValueError):
         return {}
 
@@ -46,29 +46,31 @@ def _identity(stat: os.stat_result) -> dict:
     }
 
 
-def write_seal(path: Path, sha256: str | None = None) -> str:
-    """Seal `path` as it is now (its SHA-256, computed unless given); returns the SHA-256."""
+def write_seal(path: Path, sha256: str | None = None, seal: Path | None = None) -> str:
+    """Seal `path` as it is now (its SHA-256, computed unless given) beside it, or at `seal`
+    where nothing may be added beside it (a public folder); returns the SHA-256."""
     sha256 = sha256 or file_sha256(path)
-    seal = seal_path(path)
+    seal = seal or seal_path(path)
     temporary = seal.with_name(f"{seal.name}.{uuid.uuid4().hex}.tmp")
     temporary.write_text(json.dumps({"sha256": sha256, **_identity(path.stat())}))
     os.replace(temporary, seal)
     return sha256
 
 
-def check_seal(path: Path) -> SealState:
-    """Whether `path` holds the bytes its seal names: by identity when it is unchanged, else
-    by hashing the file again (and resealing it when the bytes are the same)."""
+def check_seal(path: Path, seal: Path | None = None) -> SealState:
+    """Whether `path` holds the bytes its seal (beside it, or at `seal`) names: by identity
+    when it is unchanged, else by hashing the file again (and resealing it when the bytes are
+    the same)."""
     try:
         stat = path.stat()
     except FileNotFoundError:
         return SealState.MISSING
-    seal = read_seal(path)
-    if not seal.get("sha256"):
+    recorded = read_seal(path, seal)
+    if not recorded.get("sha256"):
         return SealState.UNSEALED
-    if all(seal.get(k) == v for k, v in _identity(stat).items()):
+    if all(recorded.get(k) == v for k, v in _identity(stat).items()):
         return SealState.INTACT
-    if file_sha256(path) != seal["sha256"]:
+    if file_sha256(path) != recorded["sha256"]:
         return SealState.CHANGED
-    write_seal(path, seal["sha256"])  # same bytes, new identity (copied back, touched)
+    write_seal(path, recorded["sha256"], seal)  # same bytes, new identity (copied back, touched)
     return SealState.INTACT

@@ -84,6 +84,12 @@ class Settings:
         )
 
     @property
+    def public_seal(self) -> Path:
+        """The seal of the public extract (pedw.seal), kept beside the internal warehouse:
+        nothing but the release itself may be in the public folder."""
+        return self.warehouse_path.parent / f".{self.warehouse_path.stem}_public.duckdb.seal"
+
+    @property
     def store_dir(self) -> Path:
         """Parquet working store the assets write to; the published DuckDB file is built from it."""
         return self.warehouse_path.parent / f"{self.warehouse_path.stem}_store"

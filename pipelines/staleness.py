@@ -56,7 +56,9 @@ class Staleness:
         ):
             return [why]
         if key == PUBLIC_RELEASE and (
-            why := published_changed(settings.public_dir / "public.duckdb", "the public extract")
+            why := published_changed(
+                settings.public_dir / "public.duckdb", "the public extract", settings.public_seal
+            )
         ):
             return [why]
         if key == BRIEFS:
