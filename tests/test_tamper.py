@@ -117,10 +117,7 @@ def test_a_public_extract_edited_in_place_is_published_again_by_the_next_run(pub
     path = (settings.public_dir / "public.duckdb").resolve()
     con = duckdb.connect(str(path))
     try:
-        (table,) = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_name = 'national_panel'"
-        ).fetchone()
+        table = "national.panel"
         clean_rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         con.execute(f"DELETE FROM {table} WHERE ref_area = 'KEN'")
         con.execute("CHECKPOINT")
