@@ -111,8 +111,20 @@ def test_wbes_rows_pass_the_contract_and_non_responses_are_quarantined(survey, t
 def test_file_without_the_standard_variables_is_refused_with_their_names(tmp_path):
     path = tmp_path / "other.dta"
     pd.DataFrame({"firm": [1], "sales": [2.0]}).to_stata(path, write_index=False)
-    with pytest.raises(SourceFileError, match=r"\['idstd', 'country', 'l1', 'd2'\]"):
+    with pytest.raises(SourceFileError, match=r"\['idstd', 'country', 'l1'\]"):
         load_enterprise_survey(_source(path), path)
+
+
+def test_file_with_only_the_key_and_the_size_loads_its_firms(survey, tmp_path):
+    """A WBES extract without sales, costs or practices: its firms load, measures empty."""
+    _, firms, dta = survey
+    path = tmp_path / "Kenya-Peru-Vietnam-2019-workforce.dta"
+    dta[["idstd", "country", "l1"]].to_stata(path, write_index=False, version=118)
+    table = load_enterprise_survey(_source(path), path).to_pandas()
+    assert len(table) == len(firms)
+    assert table.sales.isna().all() and table.value_added.isna().all()
+    # the three non-responses stay as text, for the contract to quarantine with the reason
+    assert table.employees.str.startswith("non-response").sum() == 3
 
 
 def _source(path):

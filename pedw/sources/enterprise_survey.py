@@ -40,7 +40,7 @@ VARIABLES = {"firm_id": "idstd", "country": "country", "year": "year", "isic": "
              "employees": "l1", "sales": "d2", "intermediates": "n2e", "wage_bill": "n2a",
              "training": "l10", "formal": "b6a", "exports_indirect": "d3b",
              "exports_direct": "d3c"}  # fmt: skip
-REQUIRED = ("firm_id", "country", "employees", "sales")
+REQUIRED = ("firm_id", "country", "employees")  # the key and the size; measures optional
 YES, NO = 1, 2
 
 # ISIC Rev.3.1 division (2 digits) -> the ISIC Rev.4 section holding most of it.
