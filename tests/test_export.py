@@ -3,6 +3,8 @@ warehouse with comments, code-list columns, decimals, dates, booleans and missin
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
@@ -116,7 +118,7 @@ def test_bad_exports_are_refused_in_one_line(warehouse, tmp_path, capsys):
         (["marts.enterprise_panl", str(tmp_path / "x.csv")],
          "no table 'marts.enterprise_panl' in the warehouse; nearest: marts.enterprise_panel"),
         (["marts.enterprise_panel", str(tmp_path / "x.sav")],
-         "x.sav: unknown format '.sav'; the extension picks it: .parquet, .csv, .dta, .xlsx"),
+         "x.sav: unknown format '.sav'; the extension picks it: .parquet, .csv, .sdmx.csv, .dta, .xlsx"),
         (["marts.enterprise_panel", str(tmp_path / "x.csv"), "--where", "1=1; select 2"],
          "--where must be one SQL condition"),
         (["marts.enterprise_panel", str(tmp_path / "x.csv"), "--where", "employes > 1"],
@@ -131,3 +133,69 @@ def test_bad_exports_are_refused_in_one_line(warehouse, tmp_path, capsys):
         assert err.startswith("pedw: export refused or failed: ") and message in err, err
         assert err.count("\n") == 1
     assert not list(tmp_path.iterdir())  # nothing left behind, not even a partial file
+
+
+@pytest.fixture(scope="module")
+def panels(tmp_path_factory):
+    """A warehouse with a sector panel of the published shape and texts (warehouse_docs)."""
+    from pedw.warehouse_docs import warehouse_docs
+
+    path = tmp_path_factory.mktemp("sdmx") / "pedw.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        """CREATE TABLE marts.sector_panel AS SELECT ['KEN', 'GHA'][range % 2 + 1] AS ref_area,
+             ['C', 'D+E', 'G'][range % 3 + 1] AS sector, 'name' AS sector_name,
+             'industry' AS broad_sector, (2000 + range // 6)::INTEGER AS year,
+             (1000 + range)::DOUBLE AS employment,
+             CASE WHEN range % 4 = 0 THEN NULL ELSE range * 10.0 END AS value_added,
+             ['2017 PPP $', 'constant 2015 local currency'][range % 2 + 1] AS value_added_unit,
+             range / 3 AS labour_productivity, NULL::DOUBLE AS log_labour_productivity,
+             2.5 AS mean_earnings, NULL::DOUBLE AS log_mean_earnings,
+             0.1 AS fatal_injury_rate, 0.3 AS employment_share
+           FROM range(60)"""
+    )
+    for column in warehouse_docs()["marts.sector_panel"].columns:
+        con.execute(f"COMMENT ON COLUMN marts.sector_panel.{column.name} IS $${column.comment}$$")
+    con.close()
+    return path
+
+
+def test_sdmx_csv_of_the_sector_panel_reads_back_in_sdmx1(panels, tmp_path):
+    import sdmx
+
+    out = tmp_path / "sector.sdmx.csv"
+    assert main(["export", "marts.sector_panel", str(out), "--warehouse", str(panels)]) == 0
+    structure = sdmx.read_sdmx(tmp_path / "sector.sdmx.structure.xml")
+    flow = structure.dataflow["DF_SECTOR_PANEL"]
+    assert [d.id for d in flow.structure.dimensions] == [
+        "REF_AREA", "FREQ", "MEASURE", "ECO", "TIME_PERIOD"]  # fmt: skip
+    message = sdmx.read_sdmx(out, structure=flow)
+    observations = message.data[0].obs
+    # 60 rows x 8 numeric variables, less the 2 all-empty logs (120) and 15 missing value_added
+    assert len(observations) == 60 * 8 - 120 - 15
+    series = sdmx.to_pandas(message.data[0])
+    assert series[("KEN", "A", "EMPLOYMENT", "ECO_ISIC4_C", "2000")] == 1000
+    assert series[("GHA", "A", "VALUE_ADDED", "ECO_ISIC4_D_E", "2000")] == 10.0
+    units = {
+        (o.key["REF_AREA"].value, o.key["MEASURE"].value): o.attached_attribute[
+            "UNIT_MEASURE"
+        ].value
+        for o in observations
+    }
+    assert units[("KEN", "EMPLOYMENT")] == "persons"
+    assert units[("GHA", "VALUE_ADDED")] == "constant 2015 local currency"
+    assert units[("KEN", "LABOUR_PRODUCTIVITY")] == "2017 PPP $ per person"
+    header, first = list(csv.reader(out.read_text().splitlines()[:2]))
+    assert header == ["STRUCTURE", "STRUCTURE_ID", "ACTION", "REF_AREA", "FREQ", "MEASURE",
+                      "ECO", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE"]  # fmt: skip
+    assert first[:3] == ["dataflow", "PEDW:DF_SECTOR_PANEL(1.0)", "I"]
+
+
+def test_sdmx_csv_is_refused_for_other_tables(warehouse, tmp_path, capsys):
+    path, *_ = warehouse
+    out = tmp_path / "firms.sdmx.csv"
+    assert main(["export", "marts.enterprise_panel", str(out), "--warehouse", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "SDMX-CSV is written for the national and sector panels" in err
+    assert not list(tmp_path.iterdir())
