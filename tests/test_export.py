@@ -199,3 +199,54 @@ def test_sdmx_csv_is_refused_for_other_tables(warehouse, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "SDMX-CSV is written for the national and sector panels" in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_the_published_panels_export_and_read_back(pipeline, tmp_path):
+    """The demo run's warehouse and public release: SDMX-CSV of both panels read by sdmx1 with
+    one observation per non-empty numeric cell, and Stata labels equal to the comments."""
+    import sdmx
+
+    from pedw.warehouse import connect_read_only
+
+    settings, _ = pipeline
+    public = settings.public_dir / "public.duckdb"
+    for database, table, flow_id in [
+        (settings.warehouse_path, "marts.national_panel", "DF_NATIONAL_PANEL"),
+        (settings.warehouse_path, "marts.sector_panel", "DF_SECTOR_PANEL"),
+        (public, "national.panel", "DF_NATIONAL_PANEL"),
+    ]:
+        out = tmp_path / f"{table}.sdmx.csv"
+        assert main(["export", table, str(out), "--warehouse", str(database)]) == 0
+        structure = sdmx.read_sdmx(out.with_name(f"{table}.sdmx.structure.xml"))
+        message = sdmx.read_sdmx(out, structure=structure.dataflow[flow_id])
+        con = connect_read_only(database)
+        schema, name = table.split(".")
+        numeric = [
+            c for c, kind in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
+                "table_name = ? AND column_name NOT IN ('year') AND (data_type LIKE 'DECIMAL%' "
+                "OR data_type IN ('DOUBLE', 'FLOAT', 'INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', "
+                "'HUGEINT'))", [schema, name]).fetchall()
+        ]  # fmt: skip
+        cells = con.execute(
+            f"SELECT {' + '.join(f'count({c})' for c in numeric)} FROM {table}"
+        ).fetchall()[0][0]
+        con.close()
+        assert len(message.data[0].obs) == cells > 100, table
+    out = tmp_path / "national.dta"
+    assert main(["export", "marts.national_panel", str(out),
+                 "--warehouse", str(settings.warehouse_path)]) == 0  # fmt: skip
+    con = connect_read_only(settings.warehouse_path)
+    comments = dict(con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts' "
+        "AND table_name = 'national_panel'").fetchall())  # fmt: skip
+    rows = con.execute("SELECT count(*) FROM marts.national_panel").fetchall()[0][0]
+    con.close()
+    with pd.io.stata.StataReader(out) as reader:
+        frame = reader.read()
+        labels = reader.variable_labels()
+    assert len(frame) == rows and list(frame.columns) == list(comments)
+    for column, text in comments.items():
+        expected = text if len(text) <= STATA_LABEL_CHARS else text[:77].rstrip() + "..."
+        assert labels[column] == expected, column
