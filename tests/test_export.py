@@ -250,3 +250,22 @@ def test_the_published_panels_export_and_read_back(pipeline, tmp_path):
     for column, text in comments.items():
         expected = text if len(text) <= STATA_LABEL_CHARS else text[:77].rstrip() + "..."
         assert labels[column] == expected, column
+
+
+def test_stata_value_labels_for_sex_codes(tmp_path):
+    path = tmp_path / "pedw.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.by_sex AS SELECT ['SEX_T', 'SEX_M', 'SEX_F'][range % 3 + 1] AS sex, "
+        "range AS n FROM range(6)"
+    )
+    con.close()
+    out = tmp_path / "by_sex.dta"
+    assert main(["export", "marts.by_sex", str(out), "--warehouse", str(path)]) == 0
+    with pd.io.stata.StataReader(out) as reader:
+        frame = reader.read()
+        labels = reader.value_labels()
+    assert list(frame["sex"].astype(str)) == ["SEX_T: Total", "SEX_M: Male", "SEX_F: Female"] * 2
+    assert sorted(labels["sex"].values()) == [
+        "SEX_F: Female", "SEX_M: Male", "SEX_O: Other", "SEX_T: Total"]  # fmt: skip
