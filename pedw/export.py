@@ -6,6 +6,8 @@ and statistical offices use, chosen by the file's extension.
   allows 80 characters: longer ones are cut with "..."; the whole text is in
   `pedw describe`), the table's comment as the data label, and value labels for columns with
   a code list (ISIC sector, size class, sex): stored as numbers labelled "code: meaning".
+- `.sdmx.csv`: SDMX-CSV 2.0 of the national and sector panels with ILOSTAT's dimension names,
+  its structure beside it (`pedw/sdmx_csv.py`).
 - `.xlsx`: a `data` sheet and a `notes` sheet with every column's type, meaning and unit, the
   table's description and where the rows come from.
 
@@ -29,9 +31,10 @@ import pyarrow.parquet as pq
 
 from pedw.query import BATCH_ROWS, error_line, nearest_tables
 from pedw.reference import ISIC4_GROUPS, ISIC4_SECTIONS, SEX_CODES, SIZE_CLASSES
+from pedw.sdmx_csv import SdmxError, structure_path, write_sdmx_csv
 from pedw.warehouse import quote_identifier
 
-FORMATS = (".parquet", ".csv", ".dta", ".xlsx")
+FORMATS = (".parquet", ".csv", ".sdmx.csv", ".dta", ".xlsx")
 STATA_LABEL_CHARS = 80
 EXCEL_MAX_ROWS = 1_048_575  # a sheet's rows, less the header
 SEX_LABELS = {"SEX_T": "Total", "SEX_M": "Male", "SEX_F": "Female", "SEX_O": "Other"}
@@ -67,7 +70,7 @@ def export_table(
 ) -> Exported:
     """Write `table` (schema.table) of the warehouse, filtered by `where`, to `path`."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = ".sdmx.csv" if path.name.lower().endswith(".sdmx.csv") else path.suffix.lower()
     if suffix not in FORMATS:
         raise ExportError(
             f"{path.name}: unknown format {suffix or '(no extension)'!r}; the extension picks "
@@ -83,9 +86,15 @@ def export_table(
         raise ExportError(f"{path.parent}: no such folder")
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
     try:
-        writer = {".parquet": _parquet, ".csv": _csv, ".dta": _stata, ".xlsx": _excel}[suffix]
-        rows = writer(con, sql, partial, schema, name, columns)
+        if suffix == ".sdmx.csv":
+            rows = write_sdmx_csv(con, f"{schema}.{name}", columns, sql, partial,
+                                  structure_path(path))  # fmt: skip
+        else:
+            writer = {".parquet": _parquet, ".csv": _csv, ".dta": _stata, ".xlsx": _excel}
+            rows = writer[suffix](con, sql, partial, schema, name, columns)
         os.replace(partial, path)
+    except SdmxError as error:
+        raise ExportError(str(error)) from None
     except duckdb.Error as error:
         raise ExportError(f"{table}: {error_line(error)}") from None
     finally:

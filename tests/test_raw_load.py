@@ -73,3 +73,30 @@ def test_a_country_in_two_files_gets_a_file_from_each(tmp_path):
                                  for line in range(2, last + 1, 2)]  # fmt: skip
     assert provenance["GHA"] == [(name, line) for name, last in (("a", 11), ("b", 7))
                                  for line in range(3, last + 1, 2)]  # fmt: skip
+
+
+def test_source_file_is_the_absolute_path_as_documented(tmp_path):
+    """A catalog's relative path is resolved against the catalog's folder; rows and issues
+    record the absolute path of the file read (warehouse_docs.yml: common.source_file), so
+    an auditor opens it from anywhere."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text(HEADER + firms("A", 4))
+    (tmp_path / "data" / "empty.csv").write_text("")
+    sources = tuple(
+        Source(
+            name=name,
+            level="enterprise",
+            format="enterprise_csv",
+            path=f"data/{name}.csv",
+            base_dir=tmp_path,
+        )
+        for name in ("a", "empty")
+    )
+    store = Store(tmp_path / "store")
+    load = write_raw(store, Catalog("t", tmp_path / "c.yml", sources), "enterprise",
+                     ("enterprise_csv",), "enterprise_firms", "run", partitioned=True)  # fmt: skip
+    read = pq.read_table([p for paths in raw_partition_files(store).values() for p in paths])
+    assert set(read["source_file"].to_pylist()) == {str(tmp_path / "data" / "a.csv")}
+    assert [issue["source_file"] for issue in load.refused] == [
+        str(tmp_path / "data" / "empty.csv")
+    ]
