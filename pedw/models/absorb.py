@@ -249,7 +249,7 @@ def fe_ols(
     in any variable are dropped and counted in `n_dropped` / `dropped_rows`; infinite values
     are refused. Without fixed effects an intercept is estimated. With one cluster column
     and fewer than WILD_BOOTSTRAP_BELOW clusters, `wild_bootstrap=True` adds a wild cluster
-    bootstrap (opt-in: at 100k rows and 10 regressors it costs about 11x the fit).
+    bootstrap (opt-in: at 100k rows and 10 regressors it costs 2-4x the fit).
     """
     if not isinstance(outcome, str):
         raise TypeError(f"outcome must be a column name, not {outcome!r}")
