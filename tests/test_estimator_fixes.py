@@ -219,3 +219,18 @@ def test_staggered_designs_name_the_coding_that_breaks_them(change, error, messa
         frame["year"] = frame["year"].astype(str)
     with pytest.raises(error, match=message):
         interaction_weighted(frame, "y", StaggeredDesign("unit", "year", "cohort"))
+
+
+def test_crossing_fixed_effects_as_dummies_or_swept_give_the_same_bootstrap(national, monkeypatch):
+    """Year effects with few levels enter the bootstrap as dummies (boottest's way); with many
+    levels each cluster's flipped residuals are swept again: the two give the same test."""
+    from pedw.models import absorb
+
+    as_dummies = fe_ols(national, "y", ["x"], ["year"], "country", wild_bootstrap=True)
+    monkeypatch.setattr(absorb, "CROSSING_DUMMIES", 0)
+    swept = fe_ols(national, "y", ["x"], ["year"], "country", wild_bootstrap=True)
+    assert swept.bootstrap.project is not None and as_dummies.bootstrap.project is None
+    ours, theirs = as_dummies.table().iloc[0], swept.table().iloc[0]
+    assert ours["wild_p_value"] == theirs["wild_p_value"]
+    assert ours["wild_ci_low"] == pytest.approx(theirs["wild_ci_low"], rel=1e-6)
+    assert ours["wild_ci_high"] == pytest.approx(theirs["wild_ci_high"], rel=1e-6)

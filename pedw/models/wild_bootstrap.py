@@ -48,6 +48,8 @@ class WildBootstrap:
     (and scaled by the square root of the weights in a weighted fit); `project` sweeps the
     fixed effects out of the columns of an n x m matrix, or is None when every fixed effect
     is nested in the clusters (then the sweep leaves a cluster's flipped block unchanged).
+    `x` may also hold dummies of fixed effects that cross the clusters (then `project` is
+    None); `report` names the terms the table gives (default: all).
     """
 
     def __init__(
@@ -61,8 +63,10 @@ class WildBootstrap:
         project: Callable[[np.ndarray], np.ndarray] | None = None,
         draws: int = DRAWS,
         seed: int = SEED,
+        report: list[str] | None = None,
     ) -> None:
         self.y, self.x, self.terms, self.factor = y, x, list(terms), factor
+        self.report = list(report) if report is not None else list(terms)
         self.params = params.to_numpy(dtype=float)
         self.project = project
         self.n_clusters = int(clusters.max()) + 1
@@ -73,8 +77,11 @@ class WildBootstrap:
         self.bread = np.linalg.inv(x.T @ x)
         k = x.shape[1]
         self.per_cluster_xx = np.zeros((self.n_clusters, k, k))
+        order = np.argsort(clusters, kind="stable")
+        bounds = np.searchsorted(clusters[order], np.arange(self.n_clusters + 1))
+        ordered = x[order]
         for g in range(self.n_clusters):  # G < 30 blocks, not rows
-            block = x[clusters == g]
+            block = ordered[bounds[g] : bounds[g + 1]]
             self.per_cluster_xx[g] = block.T @ block
         self.weights = bootstrap_weights(self.n_clusters, draws, seed)
         self.xx, self.xty = x.T @ x, x.T @ y
@@ -115,12 +122,15 @@ class WildBootstrap:
         a = self.bread[j]
         cross = self._cross(a)
         drawn = []
+        a_xx_bread = np.einsum("k,gkl->gl", a, pcxx) @ self.bread  # G x k: a' X_g'X_g (X'X)^-1
         for which, own in enumerate((self.y, self.x[:, j])):
             s = per_cluster_targets[which]
             if others:
-                s = s - np.einsum("gko,o->kg", pcxx[:, :, others], coef[:, which])
+                full = np.zeros(len(a))
+                full[others] = coef[:, which]
+                s = s - (pcxx @ full).T
             c = a @ s  # each cluster's share of the numerator
-            d = np.einsum("k,gkl,lm,mh->gh", a, pcxx, self.bread, s)
+            d = a_xx_bread @ s  # G x G
             if self.project is None:
                 crossed = np.diag(c)
             else:
@@ -161,7 +171,7 @@ class WildBootstrap:
     def table(self, level: float = 0.95) -> pd.DataFrame:
         """wild_p_value, wild_ci_low, wild_ci_high per term."""
         rows = []
-        for term in self.terms:
+        for term in self.report:
             low, high = self.interval(term, level)
             rows.append({"term": term, "wild_p_value": self.p_value(term), "wild_ci_low": low,
                          "wild_ci_high": high})  # fmt: skip
@@ -179,7 +189,9 @@ def _invert(p_value, estimate: float, se: float, side: int, alpha: float) -> flo
         outside = estimate + side * step
     else:
         return float(side * np.inf)
-    for _ in range(30):  # bisection to about se / 1e6
+    for _ in range(60):  # bisection to se / 1e6
+        if abs(outside - inside) <= 1e-6 * se:
+            break
         middle = (inside + outside) / 2
         if p_value(middle) < alpha:
             outside = middle
