@@ -212,8 +212,8 @@ def sme_gap(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Materia
 def resilience(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
     store = pedw.store()
     resilience_models = model_function("pedw.models.resilience", "resilience_models")
-    estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"))
     ledger = ModelLedger("enterprise")
+    estimates, summary = resilience_models(read_table(store, "marts", "enterprise_panel"), ledger)
     write_model_outputs(store, "enterprise_resilience", estimates, ledger, context.run_id)
     write_frame(store, "models", "resilience_by_country", summary, context.run_id)
     return _estimates_result(estimates, ledger, "enterprise_resilience", store)

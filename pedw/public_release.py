@@ -41,7 +41,8 @@ PUBLIC_TABLES = {
         f"CASE WHEN level = 'enterprise' THEN round({c}, {{decimals}}) ELSE {c} END AS {c}"
         for c in ROUNDED_ESTIMATES
     )
-    + ") FROM models.estimates AS e WHERE (level <> 'enterprise' OR model_id IN "
+    # A firm-level fit's details (unrounded fit statistics, rows dropped) stay internal.
+    + ", CASE WHEN level = 'enterprise' THEN NULL ELSE fit END AS fit) FROM models.estimates AS e WHERE (level <> 'enterprise' OR model_id IN "
     "(SELECT model_id FROM disclosure.effects WHERE status = 'published')) AND NOT EXISTS "
     "(SELECT 1 FROM disclosure.effect_terms AS t WHERE t.model_id = e.model_id "
     "AND t.term = e.term AND t.status <> 'published')",

@@ -114,6 +114,29 @@ def test_differencing_two_years_cannot_isolate_a_large_firm_that_left():
     )
 
 
+def test_differencing_sees_gaps_so_a_shock_common_to_the_country_year_hides_nothing():
+    """The intruder's case (UGA small, 20 then 19 firms): every firm of the country, large
+    ones included, moves by +0.3 in the second year. The common firms' raw change is large,
+    but it cancels out of the gaps the intruder differences: n0 x g0 - n1 x g1 is the leaving
+    firm's value less the large mean, exactly. The second year must be suppressed."""
+    rng = np.random.default_rng(7)
+    large, small = rng.normal(10, 0.4, 25), rng.normal(9.0, 0.3, 20)
+    panel = pd.concat(
+        [firms("UGA", "large", [2016], ids("L", 25), large),
+         firms("UGA", "large", [2017], ids("L", 25), large + 0.3),
+         firms("UGA", "small", [2016], ids("S", 20), small),
+         firms("UGA", "small", [2017], ids("S", 19), small[:19] + 0.3)],
+        ignore_index=True,
+    )  # fmt: skip
+    raw = sme_gap_cells(panel).set_index("year")
+    recovered = 20 * raw.loc[2016, "productivity_gap"] - 19 * raw.loc[2017, "productivity_gap"]
+    assert recovered == pytest.approx(small[19] - large.mean(), abs=1e-9)  # the attack works
+    cells = released(panel).cells.set_index("year")
+    assert cells.loc[2016, "productivity_status"] == "published"
+    assert cells.loc[2017, "productivity_status"] == "secondary"
+    assert pd.isna(cells.loc[2017, "productivity_gap"])
+
+
 def test_a_trend_that_would_bracket_a_suppressed_year_is_suppressed():
     rng = np.random.default_rng(4)
     years = list(range(2014, 2022))
@@ -218,8 +241,8 @@ def warehouse(pipeline):
 
 def test_differencing_published_years_never_places_a_firm_within_protection(warehouse):
     """The adversary takes two published years of a class, assumes the firms present in both
-    did not change, and solves for the firms that entered or left (in the class or in the
-    large-firm group it is compared with)."""
+    did not change relative to the large firms (what gaps show), and solves for the firms
+    that entered or left (in the class or in the large-firm group it is compared with)."""
     _, con = warehouse
     panel = con.execute("SELECT country, year, size_class, firm_id, log_labour_productivity AS v "
                         "FROM marts.enterprise_panel WHERE v IS NOT NULL").df()  # fmt: skip
@@ -229,10 +252,21 @@ def test_differencing_published_years_never_places_a_firm_within_protection(ware
                         "WHERE productivity_status = 'published' ORDER BY ALL").fetchall()  # fmt: skip
     attacks, close = 0, []
     last: dict = {}
+
+    def seen(country, year, group):
+        """What the intruder can difference: a class's values less the large mean (its
+        gaps), or the large firms' own values (the shift common to the three gaps)."""
+        values = groups[(country, year, group)]
+        if group == "large":
+            return values
+        large = groups[(country, year, "large")]
+        base = sum(large.values()) / len(large)
+        return {firm: v - base for firm, v in values.items()}
+
     for country, year, size in shown:
         earlier = last.get((country, size))
         for group in (size, "large") if earlier is not None else ():
-            a, b = groups[(country, earlier, group)], groups[(country, year, group)]
+            a, b = seen(country, earlier, group), seen(country, year, group)
             both = a.keys() & b.keys()
             entered, left = len(b.keys() - both), len(a.keys() - both)
             if 0 < entered + left < RULE.min_contributors:

@@ -79,7 +79,8 @@ def protect_cells(cells: pd.DataFrame, panel: pd.DataFrame, rule: DisclosureRule
     Two published years whose contributors differ by 1 to `min_contributors - 1` firms let an
     adversary difference them; the later year is suppressed when that attack would place the
     moved firms within `protection` of their true value (the firms present in both years
-    barely changed, so their change does not mask the moved ones)."""
+    barely changed relative to the large firms they are compared with, so their change does
+    not mask the moved ones)."""
     result = cells.sort_values(["country", "year", "size_class"]).reset_index(drop=True)
     empty = pd.Series(dtype=float)
     for measure, (_gap, _se, log_column, prefix) in MEASURES.items():
@@ -97,7 +98,11 @@ def protect_cells(cells: pd.DataFrame, panel: pd.DataFrame, rule: DisclosureRule
             before = last.get((country, size))
             if before is not None:
                 attacks = [
-                    differencing_error(before[1], mine),
+                    # The intruder sees gaps: n x gap is the class's values less the large
+                    # mean, so what moves all firms of a country-year alike cancels out of
+                    # the attack, and the error is the common firms' drift *relative* to
+                    # the large firms (a raw drift overstated it: a year's shock hid nothing).
+                    differencing_error(before[1] - before[2].mean(), mine - large.mean()),
                     differencing_error(before[2], large),
                 ]
                 changed[i] = sum(moved for moved, _ in attacks)

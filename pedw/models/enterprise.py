@@ -8,8 +8,9 @@ import pandas as pd
 from pedw.models.absorb import fe_ols
 from pedw.models.frames import query_frames
 from pedw.models.ledger import ModelLedger
+from pedw.models.needs import estimable
 from pedw.models.survey import SurveyDesign, design_estimates
-from pedw.models.tidy import fingerprint, tidy_fit
+from pedw.models.tidy import empty_estimates, fingerprint, tidy_fit
 
 SIZE_DUMMIES = ["micro", "small", "medium"]  # large firms are the reference
 FIRM_DRIVERS = ["training", "formal", "exporter", "female_share"]
@@ -55,23 +56,17 @@ def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -
     """
     frame = add_model_columns(panel)
     regressors = [*FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
-    productivity = fe_ols(
-        frame,
-        "log_labour_productivity",
-        regressors,
-        ["country", "year"],
-        "country",
-        wild_bootstrap=True,
-    )
     wage_regressors = ["log_labour_productivity", *FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
-    wage = fe_ols(frame, "log_mean_wage", wage_regressors, ["country", "year"], "country",
-                  wild_bootstrap=True)  # fmt: skip
-    return pd.concat([
-        tidy_fit(productivity, "enterprise_cross_level_log_labour_productivity", "enterprise",
-                 "log_labour_productivity", fingerprint(frame[["firm_id", "year", "log_labour_productivity", *regressors]])),
-        tidy_fit(wage, "enterprise_cross_level_log_mean_wage", "enterprise", "log_mean_wage",
-                 fingerprint(frame[["firm_id", "year", "log_mean_wage", *wage_regressors]])),
-    ], ignore_index=True)  # fmt: skip
+    frames = []
+    for outcome, drivers in (("log_labour_productivity", regressors),
+                             ("log_mean_wage", wage_regressors)):  # fmt: skip
+        model_id = f"enterprise_cross_level_{outcome}"
+        if not estimable(frame, model_id, [outcome, *drivers], ledger):
+            continue
+        fit = fe_ols(frame, outcome, drivers, ["country", "year"], "country", wild_bootstrap=True)
+        frames.append(tidy_fit(fit, model_id, "enterprise", outcome,
+                               fingerprint(frame[["firm_id", "year", outcome, *drivers]])))  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
 def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
@@ -90,6 +85,9 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
     ]
     frames = []
     for outcome in GAP_OUTCOMES:
+        if not estimable(frame, f"enterprise_sme_gap_{outcome}",
+                         [outcome, *regressors, "sector"], ledger):  # fmt: skip
+            continue
         fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country",
                      wild_bootstrap=True)  # fmt: skip
         fit.extra["trend_origin_year"] = int(frame["year"].min())
@@ -102,7 +100,7 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
                 fingerprint(frame[["firm_id", "year", outcome, *regressors]]),
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
 def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.DataFrame:

@@ -24,7 +24,8 @@ import statsmodels.formula.api as smf
 
 from pedw.models.frames import query_frames
 from pedw.models.ledger import ModelLedger
-from pedw.models.tidy import fingerprint, statsmodels_rows, tidy_rows
+from pedw.models.needs import estimable
+from pedw.models.tidy import empty_estimates, fingerprint, statsmodels_rows, tidy_rows
 from pedw.store import check_identifier
 
 MULTILEVEL_OUTCOMES = ("log_labour_productivity", "log_mean_wage")
@@ -141,8 +142,11 @@ def variance_shares(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 
 def multilevel_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -> pd.DataFrame:
-    """Variance shares of every multilevel outcome (`ledger`: the models' common signature;
-    these models leave no country out)."""
-    return pd.concat(
-        [variance_shares(panel, outcome) for outcome in MULTILEVEL_OUTCOMES], ignore_index=True
-    )
+    """Variance shares of every multilevel outcome the catalog provides (an outcome or sector
+    it lacks is recorded in `ledger` as not estimable; these models leave no country out)."""
+    frames = [
+        variance_shares(panel, outcome)
+        for outcome in MULTILEVEL_OUTCOMES
+        if estimable(panel, f"enterprise_multilevel_{outcome}", [outcome, "sector"], ledger)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else empty_estimates()

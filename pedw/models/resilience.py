@@ -16,10 +16,17 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from pedw.models.frames import query_frames
-from pedw.models.tidy import fingerprint, statsmodels_rows, tidy_rows
+from pedw.models.ledger import ModelLedger
+from pedw.models.needs import estimable
+from pedw.models.tidy import empty_estimates, fingerprint, statsmodels_rows, tidy_rows
 from pedw.store import check_identifier
 
 RECOVERY_SHARE = 0.5
+# models.resilience_by_country, also when no shock could be measured (no sales, no sector).
+SUMMARY_COLUMNS = {"country": pd.Series(dtype="string"), "shocked_firms": pd.Series(dtype="int64"),
+                   "mean_sales_drop": pd.Series(dtype=float),
+                   "recovered_firms": pd.Series(dtype="int64"),
+                   "median_years_to_recover": pd.Series(dtype=float)}  # fmt: skip
 HAZARD_DRIVERS = ["training", "exporter", "formal", "female_share", "micro", "small", "medium",
                   "national_human_capital"]  # fmt: skip
 
@@ -79,15 +86,26 @@ def recovery_spells(periods: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFram
     return spells.join(recovered.rename("years_to_recover")).reset_index()
 
 
-def resilience_models(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """models.estimates rows (drops, hazard) and a per-country summary of shocks and recovery."""
+def resilience_models(
+    panel: pd.DataFrame, ledger: ModelLedger | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """models.estimates rows (drops, hazard) and a per-country summary of shocks and recovery;
+    a model whose outcome or shock flag the catalog lacks is recorded in `ledger` as not
+    estimable."""
     frame = panel.copy()
     for size in ("micro", "small", "medium"):
         frame[size] = (frame["size_class"] == size).astype(float)
     estimates, summaries = [], []
     for outcome in ("log_sales", "log_employees", "log_labour_productivity"):
+        model_id = f"enterprise_resilience_drop_{outcome}"
+        # Peers are the unshocked firms of the same country, sector and size class.
+        if not estimable(frame, model_id, [outcome, "shock", "sector"], ledger):
+            continue
         changes = relative_changes(frame, outcome)
         if changes.empty:
+            if ledger is not None:
+                ledger.not_run(model_id, "no shocked firm observed before its shock beside "
+                               "unshocked peers of its country, sector and size class")  # fmt: skip
             continue
         drops = changes[changes["event_time"] == 0]["change"]
         t_crit = stats.t.ppf(0.975, max(len(drops) - 1, 1))
@@ -143,8 +161,8 @@ def resilience_models(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 )
                 .reset_index()
             )
-    summary = summaries[0] if summaries else pd.DataFrame()
-    return pd.concat(estimates, ignore_index=True), summary
+    summary = summaries[0] if summaries else pd.DataFrame(SUMMARY_COLUMNS)
+    return (pd.concat(estimates, ignore_index=True) if estimates else empty_estimates()), summary
 
 
 def _hazard(at_risk: pd.DataFrame) -> pd.DataFrame:
