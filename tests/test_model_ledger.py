@@ -56,3 +56,40 @@ def test_too_few_countries_is_not_run_with_the_reason():
         .loc["national_pass_through_informality_rate", "reason"]
     )
     assert "3 clusters (at least 5 clusters needed)" in reason
+
+
+def test_models_the_firm_files_cannot_feed_say_why_instead_of_failing():
+    """A cross-section with firm id, workers and value added only (no sector, wage bill or
+    sales): every firm-level model records what it lacks in models.status."""
+    from test_disclosure import firms, ids
+
+    from pedw.models.enterprise import cross_level_models, sme_gap_trend_models
+    from pedw.models.multilevel import multilevel_models
+    from pedw.models.resilience import resilience_models
+
+    rng = np.random.default_rng(11)
+    panel = pd.concat(
+        [firms(f"C{i}", size, [2020], ids(f"{i}{size}", 12), rng.normal(9, 0.4, 12))
+         for i in range(6) for size in ("micro", "small", "large")],
+        ignore_index=True,
+    ).assign(sector=None, log_mean_wage=np.nan, log_sales=np.nan, log_employees=np.log(20),
+             national_human_capital=2.5, sector_log_labour_productivity=np.nan)  # fmt: skip
+    ledger = ModelLedger("enterprise")
+    assert cross_level_models(panel, ledger=ledger).empty
+    assert sme_gap_trend_models(panel, ledger=ledger).empty
+    assert multilevel_models(panel, ledger=ledger).empty
+    estimates, summary = resilience_models(panel, ledger)
+    assert estimates.empty and "country" in summary.columns
+    reasons = {s["model_id"]: s["reason"] for s in ledger.statuses}
+    assert set(reasons) == {
+        *(f"enterprise_{m}_{o}" for m in ("cross_level", "sme_gap", "multilevel")
+          for o in ("log_labour_productivity", "log_mean_wage")),
+        *(f"enterprise_resilience_drop_{o}" for o in ("log_sales", "log_employees",
+                                                     "log_labour_productivity")),
+    }  # fmt: skip
+    assert "the firm files have no wage_bill" in reasons["enterprise_cross_level_log_mean_wage"]
+    assert (
+        "sector is empty (the firm files have no sector)"
+        in reasons["enterprise_multilevel_log_labour_productivity"]
+    )
+    assert "the firm files have no sales" in reasons["enterprise_resilience_drop_log_sales"]
