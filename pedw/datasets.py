@@ -26,7 +26,7 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "ggdc_etd": ("sheet",),
     "ggdc_10sd": ("read", "sheet"),
     "enterprise_csv": ("read",),
-    "enterprise_survey": ("variables",),
+    "enterprise_survey": ("variables", "weight"),
     "score_monitoring": ("enterprises_sheet", "kpis_sheet"),
 }
 

@@ -35,7 +35,11 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
     print(f"pedw: writing demo data ({args.firms:,} firms) to {args.out} ...", flush=True)
     truth = generate_demo_data(
-        args.out, n_firms=args.firms, seed=args.seed, score_effects=args.score_effects
+        args.out,
+        n_firms=args.firms,
+        seed=args.seed,
+        score_effects=args.score_effects,
+        survey_sample=args.survey_sample,
     )
     realised = truth["realised"]
     print(
@@ -43,6 +47,9 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
         f"participants, {realised['shocked_firms']:,} firms hit by the {truth['shock']['year']} shock; "
         f"ground truth in {Path(args.out) / 'truth.json'}"
     )
+    if truth["survey_sample"]:
+        print(f"pedw: the firm file holds a weighted survey sample of "
+              f"{truth['survey_sample']['firm_years']:,} of those firm-years")  # fmt: skip
     return 0
 
 
@@ -419,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write the deterministic demo data and its ground truth (truth.json)",
         "pedw demo-data --firms 8000 --out /tmp/demo",
         "pedw demo-data --score-effects heterogeneous",
+        "pedw demo-data --survey-sample",
     )
     demo.add_argument("--out", metavar="DIR", default=str(PROJECT_ROOT / "demo_data"),
                       help="folder for the files, catalog.yml and truth.json")  # fmt: skip
@@ -431,6 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="common",
         help="SCORE effects the same for every cohort, or cohort-specific and growing "
         "(a classic TWFE DiD is then biased; docs/demo_data.md)",
+    )
+    demo.add_argument(
+        "--survey-sample",
+        action="store_true",
+        help="write the firm file as an enterprise survey would: an unequal-probability sample "
+        "of the firms (large ones taken whole, high-turnover SMEs oversampled) with its sampling "
+        "weights and strata, whose unweighted SME gaps are biased (docs/demo_data.md)",
     )
     demo.set_defaults(func=_cmd_demo_data)
 

@@ -45,6 +45,11 @@ def survey(demo_dir, tmp_path_factory):
             "b6a": firms.formal.map({1: 1, 0: 2}).astype("int8"),
             "d3b": 0.0,
             "d3c": firms.exporter * 25.0,
+            # The three weights WBES publishes, and its strata (size x sector x region).
+            "wstrict": 10.0 + firms.index % 7,
+            "wmedian": 20.0 + firms.index % 7,
+            "wweak": 30.0 + firms.index % 7,
+            "strata": (firms.index % 4 + 1).astype("int16"),
         }
     )
     # Non-responses: three firms did not know their workforce, five their training.
@@ -115,6 +120,18 @@ def test_file_without_the_standard_variables_is_refused_with_their_names(tmp_pat
         load_enterprise_survey(_source(path), path)
 
 
+def test_the_sampling_weight_and_strata_are_kept_median_weights_unless_chosen(survey):
+    path, _, dta = survey
+    median = load_enterprise_survey(_source(path), path).to_pandas()
+    assert median.sampling_weight.astype(float).tolist() == dta.wmedian.tolist()
+    assert median.stratum.tolist() == dta.strata.astype(str).tolist()
+    assert "psu" not in median.columns  # establishments drawn one by one within strata
+    strict = load_enterprise_survey(_source(path, weight="strict"), path).to_pandas()
+    assert strict.sampling_weight.astype(float).tolist() == dta.wstrict.tolist()
+    with pytest.raises(SourceFileError, match=r"options.weight is 'mean': one of median, strict"):
+        load_enterprise_survey(_source(path, weight="mean"), path)
+
+
 def test_file_with_only_the_key_and_the_size_loads_its_firms(survey, tmp_path):
     """A WBES extract without sales, costs or practices: its firms load, measures empty."""
     _, firms, dta = survey
@@ -127,7 +144,7 @@ def test_file_with_only_the_key_and_the_size_loads_its_firms(survey, tmp_path):
     assert table.employees.str.startswith("non-response").sum() == 3
 
 
-def _source(path):
+def _source(path, **options):
     from pedw.catalog import Source
 
-    return Source("wbes", "enterprise", "enterprise_survey", str(path))
+    return Source("wbes", "enterprise", "enterprise_survey", str(path), options=options)

@@ -171,3 +171,22 @@ def test_sme_gap_cells_of_a_weighted_survey_are_design_based(surveyed):
         firms_in["log_labour_productivity"].notna()]  # fmt: skip
     assert cells.loc[key, "lp_top1_share"] == pytest.approx(contribution.max() / contribution.sum())
     assert cells.loc[key, "lp_contributors"] == firms_in["log_labour_productivity"].notna().sum()
+
+
+def test_a_single_psu_stratum_taken_with_certainty_adds_no_variance(sample):
+    """The one firm of its stratum, taken whole (weight 1), as the largest firms of a
+    business survey are: no sampling variance there, the other strata as by hand."""
+    certain = sample.copy()
+    certain.loc[certain["stratum"] == 2, ["psu", "w"]] = [99, 1.0]
+    design = SurveyDesign("w", "stratum", "psu")
+    means = design_estimates(certain, "y", design, ["country"], "size").set_index(
+        ["country", "size"]
+    )
+    for country, survey in certain.groupby("country"):
+        sampled = survey["stratum"] != 2
+        for size in ("large", "micro", "small"):
+            _, z = hand_linearised(survey, survey["size"] == size)
+            expected = np.sqrt(hand_variance(survey[sampled], z[sampled], "stratum", "psu"))
+            assert means.loc[(country, size), "std_error"] == pytest.approx(expected, rel=1e-9)
+        psus = survey[sampled].groupby("stratum")["psu"].nunique()
+        assert means.loc[(country, "large"), "df"] == psus.sum() - len(psus)

@@ -115,8 +115,13 @@ def generate_demo_data(
     seed: int = truth.SEED,
     with_catalog: bool = True,
     score_effects: str = "common",
+    survey_sample: bool = False,
 ) -> dict:
-    """Generate every demo file under `out_dir`; return the realised ground truth."""
+    """Generate every demo file under `out_dir`; return the realised ground truth.
+
+    With `survey_sample`, the firm file holds an unequal-probability sample of the firms with
+    its sampling weights, strata and PSUs (pedw.demo.survey_sample), as an enterprise survey
+    publishes it; the SCORE workbook and the truth stay those of every firm."""
     import yaml
 
     out = Path(out_dir)
@@ -136,7 +141,13 @@ def generate_demo_data(
     write_wdi_metadata(
         national_frames["country_metadata"], out / "wdi" / "Metadata_Country_demo.csv"
     )
-    write_enterprise_csv(firms, out / "enterprise" / "firms.csv")
+    if survey_sample:
+        from pedw.demo.survey_sample import draw_survey_sample
+
+        sample = draw_survey_sample(firms, np.random.default_rng([seed, 1]))
+        write_enterprise_csv(sample.drop(columns="size_class"), out / "enterprise" / "firms.csv")
+    else:
+        write_enterprise_csv(firms, out / "enterprise" / "firms.csv")
     write_score_workbook(
         score_enterprises, score_kpis, out / "score" / "score_monitoring.xlsx", rng
     )
@@ -153,6 +164,7 @@ def generate_demo_data(
         "sme_gap": truth.SME_GAP,
         "score_effect_by_event_time": truth.SCORE_EFFECT_BY_EVENT_TIME,
         "score_effects": score_effects,
+        "survey_sample": {"firm_years": len(sample)} if survey_sample else False,
         "score_heterogeneous_slope": truth.SCORE_HETEROGENEOUS_SLOPE,
         "national_error_ar1": truth.NATIONAL_ERROR_AR1,
         "score_kpi_effects": truth.SCORE_KPI_EFFECTS,

@@ -26,6 +26,7 @@ ENTERPRISE_PANEL_SQL = f"""
            f.training, f.formal, f.female_share, f.exporter, f.shock,
            f.score_participant, f.score_start_year,
            f.year - f.score_start_year AS score_event_time,
+           f.sampling_weight, f.stratum, f.psu,
            n.human_capital AS national_human_capital,
            n.log_output_per_worker AS national_log_output_per_worker,
            n.informality_rate AS national_informality_rate,

@@ -217,6 +217,17 @@ SME_GAP_CELLS_SQL = """
 """
 
 
+def has_values(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns and bool(frame[column].notna().any())
+
+
+def _self_weighted(panel: pd.DataFrame) -> pd.Series:
+    """The sampling weights, with weight 1 for the firms of an economy whose survey gives
+    none (a row without a weight in an economy that has them stays missing: refused)."""
+    weighted = panel.groupby("country")["sampling_weight"].transform(lambda w: w.notna().any())
+    return panel["sampling_weight"].where(weighted, 1.0)
+
+
 def sme_gap_cells(panel: pd.DataFrame, design: SurveyDesign | None = None) -> pd.DataFrame:
     """Raw gaps in mean log productivity and log wage, by country, year and size class.
 
@@ -229,11 +240,13 @@ def sme_gap_cells(panel: pd.DataFrame, design: SurveyDesign | None = None) -> pd
     design-based standard errors (:mod:`pedw.models.survey`) and dominance is measured on
     weighted contributions; contributor counts stay unweighted, as statistical offices count.
     """
-    if design is None and "sampling_weight" in panel.columns:
+    if design is None and has_values(panel, "sampling_weight"):
+        # Economies surveyed without weights (a census, the demo panel) count each firm once.
+        panel = panel.assign(sampling_weight=_self_weighted(panel))
         design = SurveyDesign(
             "sampling_weight",
-            "stratum" if "stratum" in panel.columns else None,
-            "psu" if "psu" in panel.columns else None,
+            "stratum" if has_values(panel, "stratum") else None,
+            "psu" if has_values(panel, "psu") else None,
         )
     weight = '"' + design.weight.replace('"', '""') + '"' if design else "1.0"
     cells = query_frames(SME_GAP_CELLS_SQL.format(weight=weight), panel=panel)

@@ -91,11 +91,16 @@ def design_estimates(
     strata = query_frames(
         f"""
         WITH d AS ({design_rows})
-        SELECT {select_keys}h, count(DISTINCT j) AS n_h FROM d GROUP BY ALL
+        SELECT {select_keys}h, count(DISTINCT j) AS n_h,
+               count(DISTINCT j) = 1 AND bool_and(w = 1) AS certain
+        FROM d GROUP BY ALL
         """,
         data=frame,
     )
-    single = strata[strata["n_h"] < 2]
+    # A stratum of one PSU taken with certainty (weight 1: the one large firm of its stratum,
+    # taken whole) has no sampling variance (R's survey.lonely.psu = "certainty"); any other
+    # stratum needs two PSUs.
+    single = strata[(strata["n_h"] < 2) & ~strata["certain"]]
     if len(single):
         first = single.iloc[0]
         where = ", ".join(f"{s}={first[s]}" for s in surveys)
@@ -120,7 +125,9 @@ def design_estimates(
     keep = "WHERE estimate_grp <> $reference AND has_reference" if reference else ""
     sql = f"""
         WITH d AS MATERIALIZED ({design_rows}),
-        strata AS (SELECT {select_keys}h, count(DISTINCT j) AS n_h FROM d GROUP BY ALL),
+        strata AS (SELECT {select_keys}h, count(DISTINCT j) AS n_h,
+                          count(DISTINCT j) = 1 AND bool_and(w = 1) AS certain
+                   FROM d GROUP BY ALL),
         used AS (SELECT * FROM d WHERE y IS NOT NULL),
         cells AS (SELECT {select_keys}grp, sum(w * y) / sum(w) AS mean, sum(w) AS total_w,
                          count(*) AS n
@@ -140,10 +147,13 @@ def design_estimates(
                      FROM psu_z GROUP BY ALL),
         variance AS (SELECT {", ".join(f"a.{_quote(s)}" for s in surveys)}{", " if surveys else ""}
                             a.estimate_grp,
-                            sum(b.n_h / (b.n_h - 1) * (a.s2 - a.s1 * a.s1 / b.n_h)) AS v
+                            sum(CASE WHEN b.certain THEN 0
+                                     ELSE b.n_h / (b.n_h - 1) * (a.s2 - a.s1 * a.s1 / b.n_h)
+                                END) AS v
                      FROM strata_z a JOIN strata b ON {on}
                      GROUP BY ALL),
-        degrees AS (SELECT {select_keys}sum(n_h) - count(*) AS df FROM strata GROUP BY ALL),
+        degrees AS (SELECT {select_keys}sum(n_h) - count(*) AS df FROM strata
+                    WHERE NOT certain GROUP BY ALL),
         estimates AS (
             SELECT {", ".join(f"p.{_quote(s)}" for s in surveys)}{", " if surveys else ""}
                    p.estimate_grp,

@@ -15,6 +15,14 @@ of the enterprise_firms contract (each can be renamed with `options.variables`):
 | training | l10 | 1 Yes -> 1, 2 No -> 0 |
 | formal | b6a | 1 Yes -> 1, 2 No -> 0 (registered when it started) |
 | exporter | d3b + d3c | 1 when direct plus indirect exports are at least 10% of sales |
+| sampling_weight | wmedian (`options.weight`: median, strict or weak) | as published; missing when the file has no weights |
+| stratum | strata | as published |
+| psu | - | empty: WBES draws establishments one by one within strata |
+
+The WBES provides three weights, which differ in how establishments of unknown eligibility
+are counted: strict (as ineligible), weak (as eligible) and median (by the eligibility rate
+observed in the stratum). The survey's documentation recommends the median weights for most
+estimates; `options: {weight: strict}` (or weak) chooses another.
 
 Negative codes that carry a value label (-9 "Don't know", -8 "Refused", -7 "Does not
 apply", ...) are non-responses, never numbers: they become missing, and a missing required
@@ -39,7 +47,8 @@ from pedw.sources.raw_table import frame_as_text, raw_arrow
 VARIABLES = {"firm_id": "idstd", "country": "country", "year": "year", "isic": "d1a2",
              "employees": "l1", "sales": "d2", "intermediates": "n2e", "wage_bill": "n2a",
              "training": "l10", "formal": "b6a", "exports_indirect": "d3b",
-             "exports_direct": "d3c"}  # fmt: skip
+             "exports_direct": "d3c", "weight": "wmedian", "strata": "strata"}  # fmt: skip
+WEIGHTS = {"median": "wmedian", "strict": "wstrict", "weak": "wweak"}
 REQUIRED = ("firm_id", "country", "employees")  # the key and the size; measures optional
 YES, NO = 1, 2
 
@@ -108,7 +117,13 @@ def load_enterprise_survey(source: Source, path: Path) -> pa.Table:
             f"that way; columns: can rename {', '.join(VARIABLES)}; constants: can set "
             "country and year",
         )
-    names = VARIABLES | source.options.get("variables", {}) | source.columns
+    choice = source.options.get("weight", "median")
+    if choice not in WEIGHTS:
+        raise SourceFileError(
+            path, f"options.weight is {choice!r}: one of {', '.join(WEIGHTS)} (WBES weights)"
+        )
+    names = VARIABLES | {"weight": WEIGHTS[choice]} | source.options.get("variables", {})
+    names |= source.columns
     if "country" in source.constants:  # a single-country file without a country variable
         frame = frame.assign(_pedw_country=source.constants["country"])
         names["country"] = "_pedw_country"
@@ -151,6 +166,8 @@ def load_enterprise_survey(source: Source, path: Path) -> pa.Table:
             "training": _yes_no(value["training"]),
             "formal": _yes_no(value["formal"]),
             "exporter": (exports >= 10).astype("Int64").where(exports.notna()),
+            "sampling_weight": value["weight"],
+            "stratum": frame[names["strata"]].astype(str) if names["strata"] in frame else None,
         }
     )
     text = frame_as_text(firms, path, 1)
