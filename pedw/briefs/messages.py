@@ -314,11 +314,12 @@ def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
     """briefs.claims rows of one brief: every candidate message, what it rests on, its checks
     and whether the brief printed it."""
     rows = []
-    for claim in content.claims:
+    for position, claim in enumerate(content.claims, start=1):
         checks = claim.checks
         rows.append(
             {
                 "country": content.country,
+                "position": position,
                 "kind": claim.kind,
                 "text": claim.text,
                 "variable": claim.variable,
