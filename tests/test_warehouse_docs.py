@@ -118,7 +118,8 @@ def test_tables_and_describe_teach_what_the_warehouse_holds(pipeline, capsys):
     described = capsys.readouterr().out
     assert "value_added_unit" in described and "Unit: persons." in described
     assert main(["describe", "marts.no_such_table", *warehouse]) == 2
-    assert "tables: briefs.index" in capsys.readouterr().err
+    listed = capsys.readouterr().err
+    assert "tables: briefs.claims, briefs.index, " in listed and "marts.series_choice" in listed
 
 
 def test_the_command_line_has_a_version_and_help_with_defaults_and_examples(capsys):
