@@ -46,12 +46,15 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
         workers=settings.brief_workers,
     )
     frame = index_frame(built, release_id, context.run_id)
-    claims = pd.concat([b.claims for b in built if len(b.claims)], ignore_index=True)
+    claims = pd.concat([b.claims for b in built], ignore_index=True) if built else None
     con = store.connect()
     try:
         con.register("_index", frame)
-        con.register("_claims", claims)
-        for table, rows in (("index", "_index"), ("claims", "_claims")):
+        written = [("index", "_index")]
+        if claims is not None:
+            con.register("_claims", claims)
+            written.append(("claims", "_claims"))
+        for table, rows in written:
             store.write(
                 con,
                 "briefs",

@@ -310,6 +310,11 @@ def key_messages(content: BriefContent) -> list[str]:
     return [c.text for c in chosen]
 
 
+CLAIM_COLUMNS = ["country", "position", "kind", "text", "variable", "years", "values",
+                 "comparison_group", "group_size", "checks", "passed", "printed",
+                 "publication_id"]  # fmt: skip
+
+
 def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
     """briefs.claims rows of one brief: every candidate message, what it rests on, its checks
     and whether the brief printed it."""
@@ -333,4 +338,6 @@ def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
                 "publication_id": publication_id,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return frame.astype({"position": "int64", "group_size": "Int64", "passed": bool,
+                         "printed": bool})  # fmt: skip
