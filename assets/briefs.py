@@ -49,13 +49,17 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
         workers=settings.brief_workers,
     )
     frame = index_frame(built, release_id, context.run_id)
-    claims = pd.concat([b.claims for b in built if len(b.claims)], ignore_index=True)
+    claims = pd.concat([b.claims for b in built], ignore_index=True) if built else None
     con = store.connect()
     try:
         con.register("_index", frame)
-        con.register("_claims", claims)
         # The index last: its row is what makes a brief's files publishable.
-        for table, rows in (("claims", "_claims"), ("index", "_index")):
+        written = []
+        if claims is not None:
+            con.register("_claims", claims)
+            written.append(("claims", "_claims"))
+        written.append(("index", "_index"))
+        for table, rows in written:
             store.write(
                 con,
                 "briefs",

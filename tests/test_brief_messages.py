@@ -154,3 +154,22 @@ def test_a_brief_prints_only_claims_that_pass_every_check():
     assert "not_projected=fail" in claims.loc["youth_neet_rate", "checks"]
     assert not claims.loc["youth_neet_rate", "passed"]
     assert claims.loc["unemployment_rate", "years"] == "2017-2022"
+
+
+def test_a_cross_country_result_is_a_finding_only_when_its_interval_excludes_zero():
+    import pandas as pd
+
+    from pedw.briefs.content import _findings
+
+    def estimate(low: float, high: float) -> dict:
+        return {"model_id": "national_pass_through_informality_rate",
+                "term": "log_output_per_worker", "level": "national", "estimate": (low + high) / 2,
+                "ci_low": low, "ci_high": high, "n_obs": 868, "n_groups": 111,
+                "specification": "twfe"}  # fmt: skip
+
+    for (low, high), clear in [((-2.0, 1.5), False), ((-2.0, -0.5), True), ((0.1, 0.4), True)]:
+        content = BriefContent(country="DEU", country_name="Germany", region=None,
+                               income_group=None, latest_year=None)  # fmt: skip
+        _findings(content, pd.DataFrame([estimate(low, high)]), pd.DataFrame())
+        assert content.findings[0]["excludes_zero"] is clear
+        assert not content.findings[0]["firms"]

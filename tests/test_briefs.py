@@ -83,7 +83,10 @@ def test_brief_figures_come_from_the_warehouse(briefs):
     year, value = rows[-1]
     page = (settings.briefs_dir / "PER.html").read_text()
     assert f"{value:,.0f}</b>output per worker, {year}" in page
-    assert f"Output per worker in Peru was {value:,.0f} (2017 PPP $ per worker) in {year}" in page
+    assert (
+        f"Output per worker in Peru was {value:,.0f} (2017 PPP $ per worker, ILO modelled "
+        f"estimate) in {year}" in page
+    )
     data = pd.read_csv(settings.briefs_dir / "PER_productivity.csv")
     assert data["year"].tolist() == [y for y, _ in rows]
     assert data["country"].tolist() == [round(v) for _, v in rows]

@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 from brief_checks import key_messages
+from conftest import SHARED_REAL
 
 from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.warehouse import connect_read_only
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def real_briefs(real_data, tmp_path_factory):
+def real_briefs(tmp_path_factory):
     """(warehouse connection, briefs folder) of the real catalog, built once."""
+    if not SHARED_REAL.is_dir():
+        pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
     reuse = os.environ.get("PEDW_REAL_WAREHOUSE")
     if reuse:
         warehouse = Path(reuse)
@@ -79,7 +82,7 @@ def test_the_latest_value_shown_is_the_last_observed_one(real_briefs):
 
 def test_every_printed_claim_passes_its_checks(real_briefs):
     con, folder = real_briefs
-    claims = con.execute("SELECT * FROM briefs.claims").df()
+    claims = con.execute("SELECT * FROM briefs.claims ORDER BY country, position").df()
     printed = claims[claims["printed"]]
     assert printed["country"].nunique() >= 190
     assert printed["passed"].all() and not printed["checks"].str.contains("=fail").any()
@@ -134,3 +137,30 @@ def test_reader_text_states_group_sizes_and_judges_only_real_changes(real_briefs
             caveats += 1
         assert "PROVENANCE" not in page and "flagged missing" not in page, country
     assert caveats >= 2
+
+
+def _page_ids(page) -> set[str]:
+    """The ids of the elements laid out on one WeasyPrint page."""
+    found, stack = set(), [page._page_box]
+    while stack:
+        box = stack.pop()
+        element = getattr(box, "element", None)
+        if element is not None and element.get("id"):
+            found.add(element.get("id"))
+        stack.extend(getattr(box, "children", None) or [])
+    return found
+
+
+def test_twenty_pdfs_put_the_first_chart_on_page_one_and_end_with_content(real_briefs):
+    import weasyprint
+
+    _, folder = real_briefs
+    pages = sorted(folder.glob("???.html"))[::10][:20]  # 20 briefs across the alphabet
+    assert len(pages) == 20
+    for path in pages:
+        document = weasyprint.HTML(filename=str(path)).render()
+        laid_out = [_page_ids(page) for page in document.pages]
+        if 'id="figure-productivity"' in path.read_text(encoding="utf-8"):
+            assert "figure-productivity" in laid_out[0], (path.name, laid_out[0])
+        # The last page holds more than the technical note (the footer).
+        assert laid_out[-1] - {"trace", "sources"}, (path.name, laid_out[-1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import pytest
 
@@ -96,3 +98,37 @@ def test_a_tiny_high_value_sector_driving_offsetting_terms_makes_a_period_fragil
     steady = panel([("XYZ", "A", 1990, 100, 100), ("XYZ", "B", 1990, 100, 300),
                     ("XYZ", "A", 1995, 110, 121), ("XYZ", "B", 1995, 90, 280)])  # fmt: skip
     assert not bool(shift_share(steady).iloc[0]["fragile"])
+
+
+def test_the_shift_share_chart_has_a_title_and_nothing_overlaps_or_is_clipped():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Rectangle
+
+    from pedw.briefs.charts import SHIFT_SHARE_PARTS, shift_share_figure
+
+    # Rwanda's periods: a +194.8-point bar on top of a positive within-sector term.
+    data = pd.DataFrame(
+        {"start_year": [1990, 1995, 2000, 2005, 2010, 2015],
+         "end_year": [1995, 2000, 2005, 2010, 2015, 2018],
+         "within_sector_growth_pct": [-24.1, 1.5, 16.0, 93.7, 51.2, 10.0],
+         "static_structural_change_growth_pct": [80.9, 194.8, 21.0, 11.5, 19.0, 5.0],
+         "dynamic_reallocation_growth_pct": [-77.2, -148.7, -4.0, -86.4, -45.0, -3.0],
+         "entry_exit_growth_pct": [0.0, 0.0, 0.0, 0.0, 0.2, 0.0],
+         "total_change_growth_pct": [-20.4, 47.6, 33.0, 19.6, 25.4, 12.0]}
+    )  # fmt: skip
+    figure, axis = shift_share_figure(data)
+    FigureCanvasAgg(figure).draw()  # lay it out as the PNG is (bbox_inches="tight" aside)
+    renderer = figure.canvas.get_renderer()
+    assert axis.get_title(loc="left")
+    low, high = axis.get_ylim()
+    bars = [p for p in axis.patches if isinstance(p, Rectangle) and p.get_height() != 0]
+    assert len(bars) >= len(data) * (len(SHIFT_SHARE_PARTS) - 1)
+    for bar in bars:
+        assert low < bar.get_y() < high and low < bar.get_y() + bar.get_height() < high
+    legend = axis.get_legend().get_window_extent(renderer)
+    for label in axis.get_xticklabels():
+        box = label.get_window_extent(renderer)
+        assert not box.overlaps(legend), label.get_text()
+    boxes = [t.get_window_extent(renderer) for t in axis.get_xticklabels()]
+    for left, right in itertools.pairwise(boxes):
+        assert left.x1 < right.x0  # x labels never run into each other

@@ -62,9 +62,9 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _legend_below(axis, columns: int) -> None:
-    """The legend under the plot, never over its points."""
-    axis.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+def _legend_below(axis, columns: int, below: float = -0.16) -> None:
+    """The legend under the plot and its x labels (`below`: axes fraction), never over them."""
+    axis.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, below),
                 ncol=columns)  # fmt: skip
 
 
@@ -88,6 +88,7 @@ def productivity_chart(series: pd.DataFrame, country_name: str, unit: str) -> Ch
                       linestyle=style, marker=marker, markersize=3.5, markevery=max(len(data) // 8, 1),
                       linewidth=2.4 if column == "country" else 1.4)  # fmt: skip
             drawn += 1
+    axis.set_title(f"Output per worker, {country_name} and peers", loc="left", fontsize=10)
     axis.set_ylabel(f"Output per worker\n(thousands, {unit})")
     axis.set_xlabel("Year")
     axis.grid(alpha=0.3)
@@ -134,6 +135,7 @@ def sme_gap_chart(cells: pd.DataFrame) -> Chart:
                           capsize=3)  # fmt: skip
             drawn.append(size)
     axis.axhline(0, color="black", linewidth=0.8)
+    axis.set_title("Productivity gap of smaller firms to large firms", loc="left", fontsize=10)
     axis.set_ylabel("Productivity gap to large firms\n(log points; below 0: behind)")
     axis.set_xlabel("Year")
     axis.grid(alpha=0.3)
@@ -156,6 +158,22 @@ def shift_share_chart(periods: pd.DataFrame) -> Chart:
     data[[*columns, "total_change_growth_pct"]] = data[[*columns, "total_change_growth_pct"]].round(
         1
     )
+    figure, _ = shift_share_figure(data)
+    best = data.loc[data["total_change_growth_pct"].idxmax()]
+    worst = data.loc[data["total_change_growth_pct"].idxmin()]
+    alt = (
+        f"Stacked bar chart of productivity growth in {len(data)} periods from "
+        f"{int(data['start_year'].min())} to {int(data['end_year'].max())}, split into growth "
+        f"within sectors, structural change and sector entry or exit; the strongest period was "
+        f"{int(best['start_year'])}-{int(best['end_year'])} ({best['total_change_growth_pct']:+.1f}%),"
+        f" the weakest {int(worst['start_year'])}-{int(worst['end_year'])} "
+        f"({worst['total_change_growth_pct']:+.1f}%)."
+    )
+    return Chart("shift_share", _png(figure), alt, data)
+
+
+def shift_share_figure(data: pd.DataFrame):
+    """The stacked bars of the shift-share chart (figure, axes), before it is drawn to PNG."""
     labels = [f"{s}-{e}" for s, e in zip(data["start_year"], data["end_year"], strict=True)]
     figure, axis = _axes(7, 3.8)
     positive = [0.0] * len(data)
@@ -169,17 +187,13 @@ def shift_share_chart(periods: pd.DataFrame) -> Chart:
         negative = [n + min(v, 0) for v, n in zip(values, negative, strict=True)]
     axis.plot(labels, data["total_change_growth_pct"], "kD", label="Aggregate growth")
     axis.axhline(0, color="black", linewidth=0.8)
+    axis.set_title("Sources of productivity growth by period", loc="left", fontsize=10)
     axis.set_ylabel("Contribution to productivity\ngrowth over the period (%)")
-    axis.tick_params(axis="x", rotation=45)
-    _legend_below(axis, 3)
-    best = data.loc[data["total_change_growth_pct"].idxmax()]
-    worst = data.loc[data["total_change_growth_pct"].idxmin()]
-    alt = (
-        f"Stacked bar chart of productivity growth in {len(data)} periods from "
-        f"{int(data['start_year'].min())} to {int(data['end_year'].max())}, split into growth "
-        f"within sectors, structural change and sector entry or exit; the strongest period was "
-        f"{int(best['start_year'])}-{int(best['end_year'])} ({best['total_change_growth_pct']:+.1f}%),"
-        f" the weakest {int(worst['start_year'])}-{int(worst['end_year'])} "
-        f"({worst['total_change_growth_pct']:+.1f}%)."
-    )
-    return Chart("shift_share", _png(figure), alt, data)
+    # Limits from the stacks themselves, with room above the tallest and below the deepest.
+    totals = data["total_change_growth_pct"].fillna(0).tolist()
+    top, bottom = max([*positive, *totals, 0.0]), min([*negative, *totals, 0.0])
+    pad = 0.1 * max(top - bottom, 1.0)
+    axis.set_ylim(bottom - pad, top + pad)
+    axis.tick_params(axis="x", labelsize=8)  # horizontal labels: nothing runs into the legend
+    _legend_below(axis, 3, below=-0.12)
+    return figure, axis

@@ -470,12 +470,18 @@ def _findings(content: BriefContent, estimates: pd.DataFrame, effects: pd.DataFr
             basis = f"{int(row['n_obs']):,} observations, {int(row['n_groups'])} economies"
         scale = TRANSFORMS[transform]
         interval = ""
+        # A finding only when the 95% interval excludes no effect (0 in the model's own
+        # scale); otherwise the estimate is printed as "no clear association".
+        clear = False
         if not (math.isnan(row["ci_low"]) or math.isnan(row["ci_high"])):
             low, high = sorted([scale(row["ci_low"]), scale(row["ci_high"])])
             interval = f"95% interval {number.format(low)} to {number.format(high)}"
+            clear = bool(row["ci_low"] > 0 or row["ci_high"] < 0)
         content.findings.append(
             {
                 "model_id": model_id,
+                "excludes_zero": clear,
+                "firms": bool(row["level"] == "enterprise"),
                 "term": term,
                 "text": sentence.format(x=number.format(scale(row["estimate"]))),
                 "interval": interval,

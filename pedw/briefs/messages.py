@@ -310,15 +310,21 @@ def key_messages(content: BriefContent) -> list[str]:
     return [c.text for c in chosen]
 
 
+CLAIM_COLUMNS = ["country", "position", "kind", "text", "variable", "years", "values",
+                 "comparison_group", "group_size", "checks", "passed", "printed",
+                 "publication_id"]  # fmt: skip
+
+
 def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
     """briefs.claims rows of one brief: every candidate message, what it rests on, its checks
     and whether the brief printed it."""
     rows = []
-    for claim in content.claims:
+    for position, claim in enumerate(content.claims, start=1):
         checks = claim.checks
         rows.append(
             {
                 "country": content.country,
+                "position": position,
                 "kind": claim.kind,
                 "text": claim.text,
                 "variable": claim.variable,
@@ -332,4 +338,6 @@ def claims_frame(content: BriefContent, publication_id: str) -> pd.DataFrame:
                 "publication_id": publication_id,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return frame.astype({"position": "int64", "group_size": "Int64", "passed": bool,
+                         "printed": bool})  # fmt: skip
