@@ -107,15 +107,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from pedw.release import current_release
 
         current = current_release(settings)
+        if current is not None and current.name.startswith(summary.publication_id):
+            outcome = f"publication {current.name} was made current just before it stopped"
+        elif current is not None:
+            outcome = f"nothing new published; readers keep publication {current.name}"
+        else:
+            outcome = "nothing published; none exists yet"
         print(
-            f"pedw: stopped by {summary.interrupted} at {summary.stopped_at}: nothing new "
-            "published; "
-            + (
-                f"readers keep publication {current.name}"
-                if current
-                else "nothing was published yet"
-            )
-            + "; the next pedw run finishes the job",
+            f"pedw: stopped by {summary.interrupted} at {summary.stopped_at}: {outcome}; "
+            "the next pedw run finishes the job",
             file=sys.stderr,
         )
         return 128 + signal.Signals[summary.interrupted].value
