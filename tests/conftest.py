@@ -58,3 +58,20 @@ def real_data() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
     return SHARED_REAL
+
+
+@pytest.fixture(scope="session")
+def real_run(tmp_path_factory):
+    """(settings, summary) of one run of catalogs/shared_real.yml, shared by every test that
+    reads the real catalog's warehouse or briefs (a run takes minutes: 195 briefs)."""
+    if not SHARED_REAL.is_dir():
+        pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
+    from pedw.settings import PROJECT_ROOT
+
+    settings = resolve_settings(
+        PROJECT_ROOT / "catalogs" / "shared_real.yml",
+        tmp_path_factory.mktemp("real_run") / "pedw.duckdb",
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_catalog(settings, instance, progress=lambda _m: None)
+    return settings, summary

@@ -8,39 +8,25 @@ a warehouse already built from catalogs/shared_real.yml by this code, to reuse i
 from __future__ import annotations
 
 import html as html_text
-import os
 import re
 from pathlib import Path
 
-import dagster as dg
 import pandas as pd
 import pytest
 from brief_checks import key_messages
-from conftest import SHARED_REAL
 
-from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.warehouse import connect_read_only
-from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def real_briefs(tmp_path_factory):
-    """(warehouse connection, briefs folder) of the real catalog, built once."""
-    if not SHARED_REAL.is_dir():
-        pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
-    reuse = os.environ.get("PEDW_REAL_WAREHOUSE")
-    if reuse:
-        warehouse = Path(reuse)
-    else:
-        warehouse = tmp_path_factory.mktemp("real_briefs") / "pedw.duckdb"
-        settings = resolve_settings(PROJECT_ROOT / "catalogs" / "shared_real.yml", warehouse)
-        with dg.DagsterInstance.ephemeral() as instance:
-            summary = run_catalog(settings, instance, progress=lambda _m: None)
-        assert summary.success, summary.failures + summary.blocked
-    con = connect_read_only(warehouse)
-    yield con, warehouse.parent / "briefs"
+def real_briefs(real_run):
+    """(warehouse connection, briefs folder) of the real catalog, built once a session."""
+    settings, summary = real_run
+    assert summary.success, summary.failures + summary.blocked
+    con = connect_read_only(settings.warehouse_path)
+    yield con, settings.warehouse_path.parent / "briefs"
     con.close()
 
 

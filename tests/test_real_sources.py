@@ -5,7 +5,6 @@ Row counts and layouts are those stated in each folder's PROVENANCE.md.
 
 from __future__ import annotations
 
-import dagster as dg
 import pandas as pd
 import pytest
 from brief_checks import (
@@ -22,14 +21,12 @@ from pedw.catalog import Source
 from pedw.harmonise import country_code, ilo_aggregate_code
 from pedw.quality.code_lists import code_lists
 from pedw.reference import ILO_AGGREGATES
-from pedw.settings import PROJECT_ROOT, resolve_settings
 from pedw.sources.ggdc_etd import ETD_SECTORS, load_ggdc_etd
 from pedw.sources.ilostat_csv import load_ilostat_csv
 from pedw.sources.ilostat_excel import load_ilostat_excel
 from pedw.sources.pwt import load_pwt
 from pedw.sources.wdi import load_wdi_country_metadata, load_wdi_csv
 from pedw.warehouse import connect_read_only
-from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.real_data
 
@@ -201,12 +198,8 @@ def test_ggdc_etd_sectors_melted_with_spreadsheet_rows(real_data):
 
 
 @pytest.mark.slow
-def test_shared_real_catalog_builds_national_and_sector_marts(real_data, tmp_path):
-    settings = resolve_settings(
-        PROJECT_ROOT / "catalogs" / "shared_real.yml", tmp_path / "pedw.duckdb"
-    )
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_catalog(settings, instance, progress=lambda _m: None)
+def test_shared_real_catalog_builds_national_and_sector_marts(real_run, real_data, tmp_path):
+    settings, summary = real_run
     assert summary.success, summary.failures + summary.blocked
     con = connect_read_only(settings.warehouse_path)
     economies, aggregates, keys, rows = con.execute(
