@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from pedw.digest import file_sha256
 from pedw.settings import Settings
 from pedw.store import Store
@@ -184,15 +186,28 @@ def briefed_economies(store: Store) -> list[str]:
         con.close()
 
 
-def prune_brief_builds(store: Store, settings: Settings) -> None:
-    """Remove brief run folders no briefs.index row names (a killed run's, superseded runs')
-    and loose files of the layout before run folders."""
+def unreferenced_brief_builds(store: Store, settings: Settings) -> list[Path]:
+    """Brief run folders no briefs.index row names (a killed run's, superseded runs') and
+    loose files of the layout before run folders: never published, safe to remove while no
+    run builds briefs."""
     root = settings.briefs_build_dir
     if not root.is_dir():
-        return
-    kept = {brief.run_id for brief in indexed_briefs(store).values()}
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.name not in kept:
+        return []
+    try:
+        kept = {brief.run_id for brief in indexed_briefs(store).values()}
+    except duckdb.Error:
+        return []  # an unreadable index: nothing can be told unreferenced, so nothing goes
+    return [
+        entry
+        for entry in root.iterdir()
+        if (entry.is_dir() and entry.name not in kept) or entry.is_file()
+    ]
+
+
+def prune_brief_builds(store: Store, settings: Settings) -> None:
+    """Remove what :func:`unreferenced_brief_builds` finds."""
+    for entry in unreferenced_brief_builds(store, settings):
+        if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
-        elif entry.is_file():
+        else:
             entry.unlink(missing_ok=True)
