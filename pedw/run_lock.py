@@ -58,9 +58,7 @@ def exclusive_run(
 
 def remove_leftovers(settings: Settings) -> list[Path]:
     """Half-built releases and warehouse files, and temporary store files, of killed runs."""
-    from pedw.briefs.published import unreferenced_brief_builds  # reads the store: only here
     from pedw.release import unfinished_releases  # the publication machinery: only here
-    from pedw.store import Store
 
     warehouse = settings.warehouse_path
     store = settings.store_dir
@@ -70,8 +68,6 @@ def remove_leftovers(settings: Settings) -> list[Path]:
     found += list((store / "_scratch").glob("*"))  # an unfinished raw load
     found += list((store / "_spill").glob("*"))  # DuckDB's spill files
     found += list(settings.briefs_build_dir.glob(".*.tmp*"))  # a brief being written
-    # the briefs of a killed run: a folder of its own that no briefs.index row names
-    found += unreferenced_brief_builds(Store(store), settings)
     found += unfinished_releases(settings)
     for leftover in found:
         if leftover.is_dir() and not leftover.is_symlink():

@@ -106,12 +106,12 @@ def test_a_run_killed_mid_briefs_on_other_inputs_never_gets_its_briefs_published
     public = {p.name: file_sha256(p) for p in (settings.public_dir / "briefs").iterdir()}
     assert published == public
     # The killed run wrote briefs of other data (a page differs from the one published now),
-    # and none of its files is published: its folder is gone and no index row names its run.
+    # and none of its files is published: no index row names its run (its folder goes at the
+    # next publication that rebuilds briefs; a run that republishes them may leave it).
     assert any(
         path.suffix == ".html" and published[path.name] != sha for path, sha in killed_run.items()
     )
     killed_folders = {path.parent for path in killed_run}
-    assert not any(folder.exists() for folder in killed_folders)
     con = connect_read_only(settings.warehouse_path)
     try:
         runs = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM briefs.index").fetchall()}
