@@ -111,6 +111,12 @@ def step_executor(name: str) -> dg.ExecutorDefinition:
     return dg.multiprocess_executor
 
 
+def stage_job(name: str) -> dg.JobDefinition:
+    """Stage job `name`, as a step process rebuilds it (dg.build_reconstructable_job): the
+    definitions of this process's settings."""
+    return build_definitions().resolve_job_def(name)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     return build_definitions()

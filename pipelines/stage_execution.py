@@ -19,7 +19,6 @@ from multiprocessing import forkserver
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
 
 from pedw.child_process import available_cores
 from pedw.settings import PROJECT_ROOT, Settings
@@ -94,13 +93,16 @@ def execute_stage(
     """Run `selection` of the stage job `job_name` on `instance`: its steps on `processes`
     cores when more than one can run at once, else in this process."""
     if processes > 1 and len(selection) > 1 and instance.is_persistent:
-        repository = ReconstructableRepository.for_module(
-            "pipelines.definitions", "defs", working_directory=str(PROJECT_ROOT)
+        job = dg.build_reconstructable_job(
+            "pipelines.definitions",
+            "stage_job",
+            reconstructable_args=(job_name,),
+            reconstructor_working_directory=str(PROJECT_ROOT),
         )
         execution = {"config": {"max_concurrent": processes,
                                 "start_method": {"forkserver": {"preload_modules": PRELOADED}}}}  # fmt: skip
         return dg.execute_job(
-            repository.get_reconstructable_job(job_name),
+            job,
             instance,
             run_config={**run_config, "execution": execution},
             tags=tags,
