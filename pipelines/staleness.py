@@ -7,12 +7,12 @@ output is no longer in the store, or when its blocking checks failed last time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import dagster as dg
 from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
 from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-from dagster._time import get_current_datetime
 
 from assets.metadata import BLOCKING_FAILURES, OUTPUTS
 from pedw.briefs.published import brief_problems, missing_briefs
@@ -34,7 +34,7 @@ class Staleness:
         self.graph = graph
         view = AssetGraphView(
             temporal_context=TemporalContext(
-                effective_dt=get_current_datetime(), last_event_id=None
+                effective_dt=dt.datetime.now(dt.UTC), last_event_id=None
             ),
             instance=instance,
             asset_graph=self.graph,
