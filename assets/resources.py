@@ -18,7 +18,7 @@ from pedw.settings import Settings, resolve_settings
 from pedw.store import Store
 
 SETTING_FIELDS = ("catalog", "warehouse", "duckdb_memory_limit", "brief_workers",
-                  "step_processes", "automation", "executor", "public_dir")  # fmt: skip
+                  "step_processes", "automation", "executor", "public_dir", "webserver")  # fmt: skip
 
 
 @functools.cache
@@ -39,6 +39,7 @@ class PedwResource(dg.ConfigurableResource):
     automation: bool = False
     executor: str = ""
     public_dir: str = ""
+    webserver: str = ""
     # The disclosure rule (pedw.disclosure.rules; docs/disclosure.md): set in the launchpad's
     # resource config, or left at the defaults statistical offices commonly use.
     disclosure_min_contributors: int = DisclosureRule.min_contributors

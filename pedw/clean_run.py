@@ -26,7 +26,7 @@ from pedw.settings import PROJECT_ROOT, Settings
 # What pedw's behaviour is made of, besides the catalog and its sources.
 CODE = ("pedw", "assets", "pipelines", "data_contracts", "dagster.yaml", "pyproject.toml")
 RECORD_VERSION = 1
-# Set by a run that launches its stages (pedw.settings.export_settings); in "settings" anyway.
+# Already in the fingerprint's "settings": the same value must not count twice.
 SETTINGS_EXPORTED = ("PEDW_CATALOG", "PEDW_WAREHOUSE", "PEDW_PUBLIC_DIR")
 # Working folders of a run, never part of its result.
 TRANSIENT = ("_spill", "_scratch")

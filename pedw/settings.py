@@ -18,6 +18,7 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "pedw.duckdb"
 
 
 DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+DEFAULT_WEBSERVER = "127.0.0.1:3000"  # where `dagster dev` and `pedw ui` listen by default
 # `pedw query`: a query stops after this long; --csv writes at most this many rows.
 QUERY_TIMEOUT_SECONDS = 300.0
 QUERY_ROW_CAP = 1_000_000
@@ -42,6 +43,8 @@ class Settings:
     automation: bool = False  # the Dagster automation sensor starts on (deployment profile)
     executor: str = "multiprocess"  # how launched runs execute steps: multiprocess or celery
     public_root: Path | None = None  # PEDW_PUBLIC_DIR; None: see public_dir
+    # host:port of the Dagster webserver `pedw run --launch` submits runs to (PEDW_WEBSERVER)
+    webserver: str = DEFAULT_WEBSERVER
 
     def to_config(self) -> dict[str, str | int | bool]:
         """Every setting as plain values: the `pedw` resource's config in a run, so each step
@@ -56,6 +59,7 @@ class Settings:
             "automation": self.automation,
             "executor": self.executor,
             "public_dir": str(self.public_root) if self.public_root else "",
+            "webserver": self.webserver,
         }
 
     @classmethod
@@ -72,6 +76,7 @@ class Settings:
             automation=bool(config.get("automation", False)),
             executor=str(config.get("executor") or "multiprocess"),
             public_root=Path(str(config["public_dir"])) if config.get("public_dir") else None,
+            webserver=str(config.get("webserver") or DEFAULT_WEBSERVER),
         )
 
     @property
@@ -144,6 +149,7 @@ KNOWN_ENVIRONMENT = (
     "PEDW_STEP_PROCESSES",
     "PEDW_TEST_SEED",
     "PEDW_WAREHOUSE",
+    "PEDW_WEBSERVER",
 )
 EXECUTORS = ("multiprocess", "celery")
 
@@ -183,7 +189,7 @@ def resolve_settings(
 ) -> Settings:
     """Explicit arguments win, then the environment (PEDW_CATALOG, PEDW_WAREHOUSE,
     PEDW_DUCKDB_MEMORY_LIMIT, PEDW_BRIEF_WORKERS, PEDW_STEP_PROCESSES, PEDW_AUTOMATION,
-    PEDW_EXECUTOR, PEDW_PUBLIC_DIR), then the embedded defaults.
+    PEDW_EXECUTOR, PEDW_PUBLIC_DIR, PEDW_WEBSERVER), then the embedded defaults.
 
     The only place pedw reads its environment: everything else is handed these settings.
     """
@@ -210,16 +216,8 @@ def resolve_settings(
         public_root=Path(os.environ["PEDW_PUBLIC_DIR"]).absolute()
         if os.environ.get("PEDW_PUBLIC_DIR")
         else None,
+        webserver=os.environ.get("PEDW_WEBSERVER") or DEFAULT_WEBSERVER,
     )
-
-
-def export_settings(settings: Settings) -> None:
-    """Put the catalog and warehouse in the environment of the processes this one starts (a
-    code server, a launched run), which resolve their settings from it."""
-    os.environ["PEDW_CATALOG"] = str(settings.catalog_path)
-    os.environ["PEDW_WAREHOUSE"] = str(settings.warehouse_path)
-    if settings.public_root is not None:
-        os.environ["PEDW_PUBLIC_DIR"] = str(settings.public_root)
 
 
 def configure_dagster_home(settings: Settings | None = None) -> Path:

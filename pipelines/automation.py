@@ -1,10 +1,15 @@
-"""Declarative automation: what Dagster's daemon keeps up to date on its own.
+"""Declarative automation: the one place that decides what is out of date.
 
-The sources are observed on the first of every month (files re-hashed, URL sources asked for
-a new release); every asset then materializes when one of its inputs changed, or when it is
-missing, and never while an input is being rebuilt. The automation sensor is off on a local
-instance (runs are started with `pedw run`) and on in the deployment profile
-(`PEDW_AUTOMATION=on`, see docs/deployment.md).
+The daemon evaluates these conditions on its ticks (the automation sensor) and `pedw run`
+evaluates the same ones before each stage (pipelines/staleness.py), so both rebuild the same
+assets after the same change. The sources are observed on the first of every month (files
+re-hashed, URL sources asked for a new release); an asset is out of date from the moment it
+goes missing, an input gets a new data version, or its code version changes, until it is
+materialized again (a failed run leaves it out of date), and while a blocking check of its
+own fails. Nothing is requested while it or an input is being built.
+
+The automation sensor is off on a local instance (`pedw run` starts runs) unless
+`PEDW_AUTOMATION=on` (the deployment profile's default, docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -14,19 +19,26 @@ from collections.abc import Sequence
 import dagster as dg
 
 MONTHLY = "0 5 1 * *"  # 05:00 UTC on the first day of every month
+AC = dg.AutomationCondition
 
-OBSERVE_MONTHLY = dg.AutomationCondition.on_cron(MONTHLY)
-# eager() without its "no input missing" clause: the warehouse must publish even when a
-# catalog has no firm data (the enterprise models are then absent, by design).
-WHEN_INPUTS_CHANGE = (
-    dg.AutomationCondition.in_latest_time_window()
-    & (
-        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
-    ).since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-    & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("when inputs change")
+# The causes, in the words of `pedw run`'s summary (their labels name them in the UI too).
+REASONS = ("never materialized", "inputs changed", "code changed", "blocking checks failed")
+OBSERVE_MONTHLY = AC.on_cron(MONTHLY)
+OUT_OF_DATE = (
+    (
+        (
+            AC.newly_missing().with_label(REASONS[0])
+            | AC.any_deps_match(AC.data_version_changed() | AC.will_be_requested()).with_label(
+                REASONS[1]
+            )
+            | AC.code_version_changed().with_label(REASONS[2])
+        ).since(AC.newly_updated())
+        | AC.any_checks_match(AC.check_failed(), blocking_only=True).with_label(REASONS[3])
+    )
+    & ~AC.any_deps_in_progress()
+    & ~AC.in_progress()
+    & AC.all_deps_blocking_checks_passed()
+).with_label("out of date")
 
 
 def with_automation(
@@ -38,13 +50,13 @@ def with_automation(
             lambda s: s.replace_attributes(automation_condition=OBSERVE_MONTHLY), sources
         ),
         *dg.map_asset_specs(
-            lambda s: s.replace_attributes(automation_condition=WHEN_INPUTS_CHANGE), assets
+            lambda s: s.replace_attributes(automation_condition=OUT_OF_DATE), assets
         ),
     ]
 
 
 def automation_sensor(
-    target: dg.AssetSelection, running: bool
+    target: dg.AssetSelection, running: bool, tags: dict[str, str]
 ) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         "pedw_automation",
@@ -52,8 +64,8 @@ def automation_sensor(
         default_status=dg.DefaultSensorStatus.RUNNING
         if running
         else dg.DefaultSensorStatus.STOPPED,
-        minimum_interval_seconds=60,
-        run_tags={"pedw/trigger": "automation"},
+        minimum_interval_seconds=300,
+        run_tags={**tags, "pedw/trigger": "automation"},
         description="Observes the sources monthly and rebuilds what their changes make stale "
         "(on by default in the deployment profile; turn it on in the UI's Automation tab).",
     )

@@ -27,7 +27,7 @@ from pedw.catalog import Catalog, CatalogError, load_catalog
 from pedw.datasets import DATASETS
 from pedw.settings import Settings, resolve_settings
 from pipelines.automation import automation_sensor, with_automation
-from pipelines.jobs import PUBLICATION, downstream_of, observe_job, stage_jobs
+from pipelines.jobs import PUBLICATION, downstream_of, observe_job, settings_tags, stage_jobs
 from pipelines.release_sensor import ilostat_release
 from pipelines.sensors import enterprise_partitions, failure_alert
 
@@ -81,13 +81,16 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         absent = absent_for(load_catalog(settings.catalog_path))
     except CatalogError:
         absent = set()  # `pedw run` reports the catalog's error; the UI still loads
-    automated = dg.AssetSelection.all(include_sources=True) - dg.AssetSelection.assets(*absent)
+    automated = dg.AssetSelection.all(include_sources=True)
+    if absent:  # an empty subtraction renders as "(not )" in the UI
+        automated -= dg.AssetSelection.assets(*absent)
+    tags = settings_tags(settings)
     return dg.Definitions(
         assets=with_automation(SOURCE_ASSETS, ALL_ASSETS),
         executor=step_executor(settings.executor),
-        jobs=[observe_job(SOURCE_ASSETS), *stage_jobs(ALL_ASSETS)],
+        jobs=[observe_job(SOURCE_ASSETS, tags), *stage_jobs(ALL_ASSETS, tags)],
         sensors=[
-            automation_sensor(automated, running=settings.automation),
+            automation_sensor(automated, running=settings.automation, tags=tags),
             enterprise_partitions,
             ilostat_release,
             failure_alert,

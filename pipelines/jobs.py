@@ -16,6 +16,7 @@ import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS, brief_countries
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
+from pedw.settings import Settings
 
 WAREHOUSE = dg.AssetKey(["warehouse"])
 PUBLIC_RELEASE = dg.AssetKey(["public_release"])
@@ -66,13 +67,22 @@ def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
     ]  # fmt: skip
 
 
-def stage_jobs(assets: Sequence[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
+def settings_tags(settings: Settings) -> dict[str, str]:
+    """Tags of every run on `settings`' warehouse, however it started (`pedw run`, the UI, a
+    sensor, automation): the UI filters by them and a killed run is recovered by them."""
+    return {"pedw/catalog": str(settings.catalog_path),
+            "pedw/warehouse": str(settings.warehouse_path)}  # fmt: skip
+
+
+def stage_jobs(
+    assets: Sequence[dg.AssetsDefinition], tags: dict[str, str]
+) -> list[dg.UnresolvedAssetJobDefinition]:
     return [
         dg.define_asset_job(
             stage.job,
             selection=dg.AssetSelection.assets(*stage.keys),
             partitions_def=stage.partitions_def,
-            tags={"pedw/stage": stage.job},
+            tags={**tags, "pedw/stage": stage.job},
             description=f"pedw stage: {stage.label}.",
         )
         for stage in stages(assets)
@@ -82,11 +92,13 @@ def stage_jobs(assets: Sequence[dg.AssetsDefinition]) -> list[dg.UnresolvedAsset
 OBSERVE_JOB = "observe_sources"
 
 
-def observe_job(sources: Sequence[dg.AssetsDefinition]) -> dg.UnresolvedAssetJobDefinition:
+def observe_job(
+    sources: Sequence[dg.AssetsDefinition], tags: dict[str, str]
+) -> dg.UnresolvedAssetJobDefinition:
     """Observes the catalog's sources (file digests, URL releases): run before the stages."""
     return dg.define_asset_job(
         OBSERVE_JOB,
         selection=dg.AssetSelection.assets(*sources),
-        tags={"pedw/stage": OBSERVE_JOB},
+        tags={**tags, "pedw/stage": OBSERVE_JOB},
         description="pedw: observe the catalog's sources (their data versions).",
     )

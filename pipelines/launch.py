@@ -1,24 +1,24 @@
-"""Launching a stage through the instance's run coordinator instead of in this process.
+"""Launching a stage through the Dagster webserver instead of in this process.
 
-A run created here carries the code location's origin, like a run started from the UI: the
-UI can re-execute it, a queued run coordinator applies its limits, and the job's executor
-(multiprocess, or celery in the deployment profile) runs its steps. `pedw run --launch`
-uses it; the deployment profile (deploy/dagster.yaml) makes it the default.
+A run submitted here through the webserver's GraphQL API (the public `DagsterGraphQLClient`)
+is created by the code location, like a run started from the UI: the UI can re-execute it,
+a queued run coordinator applies its limits, and the job's executor (multiprocess, or celery
+in the deployment profile) runs its steps. `pedw run --launch` uses it; the deployment
+profile (deploy/dagster.yaml) makes it the default.
 """
 
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.definitions.selector import JobSubsetSelector
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._core.workspace.load_target import ModuleTarget
+from dagster_graphql import DagsterGraphQLClient
 
-from pedw.settings import PROJECT_ROOT
+from pedw.settings import Settings
 
 LOCATION = "pedw"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -27,7 +27,11 @@ FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 DAEMON_SILENCE_SECONDS = 120
 
 
-class DaemonMissingError(RuntimeError):
+class LaunchError(RuntimeError):
+    """Runs cannot be launched: a process they need is not running."""
+
+
+class DaemonMissingError(LaunchError):
     """Runs would be queued for a daemon that is not running."""
 
 
@@ -66,12 +70,12 @@ class LaunchedRun:
 
 
 class Launcher:
-    """Submits stage runs to the instance through the code location, and waits for them."""
+    """Submits stage runs to the webserver's code location, and waits for them."""
 
-    def __init__(self, instance: dg.DagsterInstance, workspace: WorkspaceProcessContext):
+    def __init__(self, instance: dg.DagsterInstance, client: DagsterGraphQLClient):
         require_daemon(instance)
         self.instance = instance
-        self.workspace = workspace
+        self.client = client
 
     def run_all(
         self,
@@ -84,7 +88,16 @@ class Launcher:
         """One run per element of `tags_per_run` (e.g. a range of partitions each), all
         submitted at once so the queue and the workers run them side by side; their events
         are returned together."""
-        run_ids = [self._submit(job_name, selection, tags, run_config) for tags in tags_per_run]
+        run_ids = [
+            self.client.submit_job_execution(
+                job_name,
+                repository_location_name=LOCATION,
+                run_config=run_config,
+                tags=tags,
+                asset_selection=list(selection),
+            )
+            for tags in tags_per_run
+        ]
         statuses = {}
         while len(statuses) < len(run_ids):
             for run_id in run_ids:
@@ -101,61 +114,22 @@ class Launcher:
         success = all(s == dg.DagsterRunStatus.SUCCESS for s in statuses.values())
         return LaunchedRun(",".join(run_ids), success, events)
 
-    def _submit(
-        self,
-        job_name: str,
-        selection: Sequence[dg.AssetKey],
-        tags: dict[str, str],
-        run_config: dict,
-    ) -> str:
-        request = self.workspace.create_request_context()
-        location = request.get_code_location(LOCATION)
-        repository = next(iter(location.get_repositories().values()))
-        remote_job = location.get_job(
-            JobSubsetSelector(
-                location_name=LOCATION,
-                repository_name=repository.name,
-                job_name=job_name,
-                op_selection=None,
-                asset_selection=selection,
-            )
-        )
-        plan = location.get_execution_plan(
-            remote_job, run_config, step_keys_to_execute=None, known_state=None,
-            instance=self.instance,
-        )  # fmt: skip
-        run = self.instance.create_run(
-            job_name=job_name,
-            run_id=None,
-            run_config=run_config,
-            resolved_op_selection=remote_job.resolved_op_selection,
-            step_keys_to_execute=plan.execution_plan_snapshot.step_keys_to_execute,
-            op_selection=None,
-            status=None,
-            root_run_id=None,
-            parent_run_id=None,
-            tags={**remote_job.tags, **tags},
-            job_snapshot=remote_job.job_snapshot,
-            execution_plan_snapshot=plan.execution_plan_snapshot,
-            parent_job_snapshot=remote_job.parent_job_snapshot,
-            remote_job_origin=remote_job.get_remote_origin(),
-            job_code_origin=remote_job.get_python_origin(),
-            asset_selection=frozenset(selection),
-            asset_check_selection=None,
-            asset_graph=repository.asset_graph,
-        )
-        self.instance.submit_run(run.run_id, request)
-        return run.run_id
+
+class WebserverMissingError(LaunchError):
+    """Runs are to be launched but no Dagster webserver answers at the configured address."""
 
 
 @contextmanager
-def launcher(instance: dg.DagsterInstance) -> Iterator[Launcher]:
-    """A launcher over the project's code location (a code server process while open)."""
-    target = ModuleTarget(
-        module_name="pipelines.definitions",
-        attribute="defs",
-        working_directory=str(PROJECT_ROOT),
-        location_name=LOCATION,
-    )
-    with WorkspaceProcessContext(instance, target) as workspace:
-        yield Launcher(instance, workspace)
+def launcher(instance: dg.DagsterInstance, settings: Settings) -> Iterator[Launcher]:
+    """A launcher over the webserver at `settings.webserver` (host:port, PEDW_WEBSERVER)."""
+    try:
+        with urllib.request.urlopen(f"http://{settings.webserver}/server_info", timeout=10):
+            pass
+    except (OSError, ValueError) as error:
+        raise WebserverMissingError(
+            f"no Dagster webserver answers at {settings.webserver} ({error}); start one "
+            "(`dagster-webserver -w deploy/workspace.yaml`, or `pedw ui`) and set "
+            "PEDW_WEBSERVER=host:port, or run without --launch"
+        ) from error
+    host, _, port = settings.webserver.rpartition(":")
+    yield Launcher(instance, DagsterGraphQLClient(host, port_number=int(port)))

@@ -1,5 +1,5 @@
 """The deployment profile's services on one machine, on loopback: PostgreSQL, Redis, the
-Dagster daemon and Celery workers, each a real process (tests/test_deployment.py and
+Dagster daemon and webserver and Celery workers, each a real process (tests/test_deployment.py and
 bench/celery_workers.py start them; a production deployment runs them as system services).
 
     python -m pipelines.local_services --workers 2   # start them, print the environment, wait
@@ -98,7 +98,7 @@ def stop_process(process: subprocess.Popen) -> None:
 
 
 def start_profile(root: Path, catalog: Path, warehouse: Path, workers: int) -> tuple[dict, list]:
-    """PostgreSQL, Redis, `workers` Celery workers and the daemon for `catalog` and
+    """PostgreSQL, Redis, `workers` Celery workers, the daemon and the webserver for `catalog` and
     `warehouse`; returns the environment every pedw process of the profile needs and the
     handles to stop (`stop_profile`)."""
     project = PROJECT_ROOT
@@ -138,6 +138,14 @@ def start_profile(root: Path, catalog: Path, warehouse: Path, workers: int) -> t
             [str(BIN / "dagster-daemon"), "run", "-w", str(project / "deploy" / "workspace.yaml")],
             env, root / "daemon.log", project,
         ))  # fmt: skip
+        # `pedw run` submits its runs through the webserver (pipelines.launch).
+        web_port = free_port()
+        env["PEDW_WEBSERVER"] = f"127.0.0.1:{web_port}"
+        handles.append(start_process(
+            [str(BIN / "dagster-webserver"), "-w", str(project / "deploy" / "workspace.yaml"),
+             "-h", "127.0.0.1", "-p", str(web_port)], env, root / "webserver.log", project,
+        ))  # fmt: skip
+        wait_for_port(web_port, seconds=180)
     except BaseException:
         stop_profile(handles)
         raise

@@ -15,6 +15,7 @@ from pedw.datasets import dataset_for
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot
 from pedw.sources.ilostat_toc import indicator_id, release_dates, toc_url
+from pipelines.jobs import settings_tags
 
 
 def newer_releases(
@@ -80,5 +81,9 @@ def ilostat_release(context: dg.SensorEvaluationContext, pedw: PedwResource):
         asset_selection=sorted(
             selection.resolve(context.repository_def.asset_graph), key=lambda k: k.to_user_string()
         ),
-        tags={"pedw/trigger": "ilostat_release", "pedw/releases": released[:200]},
+        tags={
+            **settings_tags(settings),
+            "pedw/trigger": "ilostat_release",
+            "pedw/releases": released[:200],
+        },
     )

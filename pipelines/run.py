@@ -27,18 +27,25 @@ from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
 from pedw.publication_status import OUT_OF_SCOPE
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
-from pedw.settings import Settings, export_settings
+from pedw.settings import Settings
 from pedw.stop_signals import StopSignals
 from pedw.store import Store
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
-from pipelines.jobs import OBSERVE_JOB, PUBLICATION, WAREHOUSE, downstream_of, stages
+from pipelines.jobs import (
+    OBSERVE_JOB,
+    PUBLICATION,
+    WAREHOUSE,
+    downstream_of,
+    settings_tags,
+    stages,
+)
 from pipelines.stage_execution import (
     execute_stage,
     resource_config,
     start_step_server,
     step_processes,
 )
-from pipelines.staleness import Staleness, declared_outputs
+from pipelines.staleness import OUTPUT_MISSING, Staleness, declared_outputs
 
 
 @dataclass
@@ -107,9 +114,11 @@ def run_catalog(
     WarehouseBusyError, or waits with `wait`; a run cleans up after a killed one first.
     """
     launch = settings.executor == "celery" if launch is None else launch
-    if launch:
-        export_settings(settings)  # the code server and the runs it launches read them
     with ExitStack() as stack:
+        if launch:  # refused before anything runs when the daemon or the webserver is missing
+            from pipelines.launch import launcher
+
+            launched = stack.enter_context(launcher(instance, settings))
         leftovers = stack.enter_context(exclusive_run(settings, wait=wait))
         recovered = recover_dead_runs(instance, settings)
         if leftovers or recovered:
@@ -118,14 +127,11 @@ def run_catalog(
         forget_clean_run(settings)
         catalog = load_catalog(settings.catalog_path)
         inputs = run_inputs(settings, catalog)
-        from pipelines.launch import launcher  # the workspace machinery: only when launching
-
-        open_launcher = lambda: stack.enter_context(launcher(instance))  # noqa: E731
         summary = RunSummary(success=True, publication_id=uuid.uuid4().hex[:12])
         stop = stack.enter_context(StopSignals())
         with contextlib.suppress(KeyboardInterrupt):  # asked to stop outside a step
             _run_stages(summary, stop, settings, catalog, instance, progress, log_level, briefs,
-                        full, open_launcher if launch else None)  # fmt: skip
+                        full, launched if launch else None)  # fmt: skip
         if stop.received:
             summary.interrupted, summary.success = stop.name, False
             summary.published = False
@@ -190,26 +196,29 @@ def _run_stages(
     log_level: str,
     briefs: bool,
     full: bool,
-    open_launcher: Callable[[], object] | None,
+    launched,
 ) -> None:
-    """The stages of `run_catalog` into `summary`, each in this process or through
-    `open_launcher()`; none starts once `stop` has received a signal."""
+    """The stages of `run_catalog` into `summary`, each in this process or
+    through `launched` (a pipelines.launch.Launcher); none starts once `stop` has received a
+    signal."""
     started = time.perf_counter()
     definitions = build_definitions(settings)
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "resources": resource_config(settings),
     }
-    tags = {
-        "pedw/catalog": str(settings.catalog_path),
-        "pedw/warehouse": str(settings.warehouse_path),
-        "pedw/publication": summary.publication_id,
-    }
+    tags = {**settings_tags(settings), "pedw/publication": summary.publication_id}
     absent = absent_for(catalog)
     fed_sources = [
         a.key for a in SOURCE_ASSETS if dg.AssetKey(["raw", a.key.path[-1]]) not in absent
     ]
     raw_loads = {dg.AssetKey(["raw", key.path[-1]]) for key in fed_sources}
+    staleness = None if full else Staleness(definitions, instance, settings)
+    if staleness is not None:
+        # A tick before the sources are observed takes in what happened since the last one
+        # (e.g. a killed run's materializations), so no new source version shares an
+        # evaluation interval with an update of what it feeds (the update would mask it).
+        staleness.evaluate()
     observed = definitions.resolve_job_def(OBSERVE_JOB).execute_in_process(
         instance=instance,
         asset_selection=fed_sources,
@@ -219,7 +228,6 @@ def _run_stages(
     )
     summary.run_ids.append(observed.run_id)
     stopped: set[dg.AssetKey] = set()
-    active = staleness = None
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
     plan = stages(ALL_ASSETS)
@@ -278,16 +286,15 @@ def _run_stages(
             existing = set(instance.get_dynamic_partitions(name))
             instance.add_dynamic_partitions(name, [k for k in wanted if k not in existing])
             ordered = instance.get_dynamic_partitions(name)
-            ranges = partition_ranges(ordered, LAUNCHED_RANGES if open_launcher else 1)
+            ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
             partition_tags = ranges[0]
             step = f"{step} ({len(wanted)} countries)"
-        if not full:
-            # One resolver while nothing runs: it caches what upstream stages looked up.
-            staleness = staleness or Staleness(instance, definitions.resolve_asset_graph())
-            reasons = {key: staleness.reasons(key, wanted, settings) for key in selection}
-            # What depends on a stale asset of this stage runs after it in the same run (an
-            # output rebuilt only because it was missing keeps its data version: not needed).
-            stale = {key for key, why in reasons.items() if why and why[0] != "output missing"}
+        if staleness is not None:
+            staleness.evaluate()  # what the earlier stages built is seen
+            reasons = {key: staleness.reasons(key, wanted) for key in selection}
+            # What depends on an asset of this stage that runs comes after it in the same run
+            # (an output rebuilt only because it was missing keeps its data version).
+            stale = {key for key, why in reasons.items() if why and why[0] != OUTPUT_MISSING}
             for key in downstream_of(stale, ALL_ASSETS) & set(selection):
                 if not reasons[key]:
                     reasons[key] = ["an input is rebuilt in this run"]
@@ -313,14 +320,13 @@ def _run_stages(
             status = {TABLE_STATUS: json.dumps(
                 table_status(definitions, summary, stopped, out_of_scope, full)
             )}  # fmt: skip
-        if open_launcher is not None:
-            active = active or open_launcher()  # one code server for the whole run
+        if launched is not None:
             per_run = (
                 [{**tags, **status, **r} for r in ranges]
                 if partition_tags
                 else [{**tags, **status}]
             )
-            result = active.run_all(stage.job, selection, per_run, run_config)
+            result = launched.run_all(stage.job, selection, per_run, run_config)
         else:
             result = execute_stage(
                 definitions,
@@ -332,7 +338,6 @@ def _run_stages(
                 processes=step_processes(settings) if stage.parallel else 1,
             )
         summary.run_ids += result.run_id.split(",")
-        staleness = None  # materializations changed: ask afresh
         stopped |= _record(result, selection, summary)
         summary.published = summary.published or (
             WAREHOUSE in selection and WAREHOUSE not in stopped

@@ -1,93 +1,128 @@
-"""What Dagster says is out of date: the one test `pedw run` and the sensors use.
+"""What a run materializes: what Dagster's declarative automation requests, and outputs that
+pedw's store has lost or that changed outside pedw.
 
-An asset (or partition) runs when Dagster reports it missing or stale (its code version, or
-the data version of an input, differs from its last materialization), when its recorded
-output is no longer in the store, or when its blocking checks failed last time.
+Dagster decides through the public `dg.evaluate_automation_conditions`, on the conditions the
+daemon evaluates (pipelines/automation.py), with a cursor kept in the instance per warehouse:
+`pedw run`, the daemon and the UI decide alike. The store is pedw's, and Dagster cannot see
+it: an output deleted, or edited by hand, is rebuilt too (the seals of pedw/seal.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 import dagster as dg
-from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
-from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
 
-from assets.metadata import BLOCKING_FAILURES, OUTPUTS
+from assets.metadata import OUTPUTS
 from pedw.briefs.published import brief_problems, missing_briefs
 from pedw.release import degraded_publication, published_changed, published_ok
 from pedw.settings import Settings
 from pedw.store import Store
+from pipelines.automation import REASONS
 from pipelines.jobs import PUBLIC_RELEASE, WAREHOUSE
 
 BRIEFS = dg.AssetKey(["briefs", "country_brief"])
+CURSOR = "pedw/automation_cursor:"  # + the warehouse path: the instance's key of the cursor
+OUTPUT_MISSING = "output missing"
 
 
 class Staleness:
-    """Stale-status answers for one moment of an instance (make a new one after a run)."""
+    """Dagster's automation evaluated for one warehouse; `evaluate()` again after a run."""
 
-    def __init__(self, instance: dg.DagsterInstance, graph):
-        """`graph`: the asset graph (Definitions.resolve_asset_graph(), or a sensor's
-        context.repository_def.asset_graph)."""
-        self.instance = instance
-        self.graph = graph
-        view = AssetGraphView(
-            temporal_context=TemporalContext(
-                effective_dt=dt.datetime.now(dt.UTC), last_event_id=None
-            ),
-            instance=instance,
-            asset_graph=self.graph,
+    def __init__(self, definitions: dg.Definitions, instance: dg.DagsterInstance, settings):
+        self.definitions, self.instance, self.settings = definitions, instance, settings
+        self._key = CURSOR + str(settings.warehouse_path)
+        self._requested: dict[dg.AssetKey, set[str | None]] = {}
+        self._why: dict[dg.AssetKey, str] = {}
+        self.evaluations = 0
+
+    def evaluate(self) -> None:
+        """One evaluation of the automation conditions, as a daemon tick makes it; its cursor
+        is stored in the instance, so the next evaluation (this run or the next) sees only
+        what changed since."""
+        stored = self.instance.run_storage.get_cursor_values({self._key}).get(self._key)
+        result = dg.evaluate_automation_conditions(
+            defs=self.definitions,
+            instance=self.instance,
+            cursor=dg.deserialize_value(stored) if stored else None,
         )
-        self.resolver = CachingStaleStatusResolver(instance, self.graph, loading_context=view)
+        self.instance.run_storage.set_cursor_values({self._key: dg.serialize_value(result.cursor)})
+        self.evaluations += 1
+        self._requested = {}
+        for outcome in result.results:
+            if outcome.true_subset.size:
+                key = outcome.key
+                self._requested[key] = set(result.get_requested_partitions(key))
+                # Why, in the run summary's words; kept from the evaluation that first saw it.
+                self._why[key] = self._why.get(key) or _why(outcome)
+        if stored is None and self._has_history():
+            # Nothing on record of an earlier evaluation: what is stale cannot be told apart.
+            for key in self.definitions.resolve_asset_graph().materializable_asset_keys:
+                self._requested.setdefault(key, {None})
+                self._why.setdefault(key, "no earlier automation evaluation on record")
 
-    def reasons(
-        self, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
-    ) -> list[str]:
+    def _has_history(self) -> bool:
+        return self.instance.get_latest_materialization_event(WAREHOUSE) is not None
+
+    def reasons(self, key: dg.AssetKey, partitions: Iterable[str] | None) -> list[str]:
         """Why `key` (or one of its `partitions`) must run; empty when it is current."""
-        declared = self.graph.get(key).metadata.get(OUTPUTS)
-        if not _outputs_present(declared, key, partitions, settings):
-            return ["output missing"]
-        changed = _outputs_changed(declared, settings)
-        if changed:
-            return [f"output changed outside pedw ({changed[0]})"]
-        if key == WAREHOUSE and (
-            why := published_changed(settings.warehouse_path) or degraded_publication(settings)
-        ):
+        graph = self.definitions.resolve_asset_graph()
+        why = output_problem(key, graph.get(key).metadata.get(OUTPUTS), partitions, self.settings)
+        if why:
             return [why]
-        if key == PUBLIC_RELEASE and (
-            why := published_changed(
-                settings.public_dir / "public.duckdb", "the public extract", settings.public_seal
-            )
-        ):
-            return [why]
-        if key == BRIEFS:
-            problems = brief_problems(Store(settings.store_dir), settings, partitions, False)
-            if problems:
-                country, why = sorted(problems.items())[0]
-                return [f"briefs do not match the tables ({len(problems)} economies; {country}: "
-                        f"{why})"]  # fmt: skip
-        for partition in partitions or [None]:
-            where = f" [{partition}]" if partition else ""
-            status = self.resolver.get_status(key, partition)
-            if status == StaleStatus.MISSING:
-                return [f"never materialized{where}"]
-            if status == StaleStatus.STALE:
-                causes = self.resolver.get_stale_root_causes(key, partition)
-                return [_describe(cause) + where for cause in causes] or [f"stale{where}"]
-            record = self.instance.get_latest_data_version_record(key, partition_key=partition)
-            event = record.asset_materialization if record else None
-            if event and event.metadata.get(BLOCKING_FAILURES, dg.IntMetadataValue(0)).value:
-                return [f"blocking checks failed last time{where}"]
-        return []
+        requested = self._requested.get(key, set())
+        if partitions is not None and None not in requested:
+            hit = sorted(requested & set(partitions))
+            return [f"{self._why[key]} [{hit[0]}]"] if hit else []
+        return [self._why[key]] if requested else []
 
 
-def _describe(cause) -> str:
-    """A stale cause in the words of the run summary."""
-    category = getattr(cause.category, "name", str(cause.category))
-    if category == "CODE":
-        return f"code changed ({cause.key.asset_key.to_user_string()})"
-    return f"inputs changed ({cause.key.asset_key.to_user_string()}: {cause.reason})"
+def _why(outcome) -> str:
+    """The first labelled cause (pipelines.automation.REASONS) true in an evaluation's tree."""
+    pending = [outcome]
+    while pending:
+        node = pending.pop(0)
+        label = node.condition.get_label()
+        if label in REASONS and node.true_subset.size:
+            if label == REASONS[1]:  # inputs changed: name them
+                inputs = [
+                    f"{dep.condition.key.to_user_string()}: {_input_change(dep)}"
+                    for dep in node.child_results
+                    if dep.true_subset.size and hasattr(dep.condition, "key")
+                ]
+                return f"{label} ({', '.join(inputs)})" if inputs else label
+            return label
+        pending += node.child_results
+    return "out of date since an earlier evaluation (not rebuilt since)"
+
+
+def _input_change(dep) -> str:
+    changed = [c for c in dep.child_results[0].child_results if c.true_subset.size]
+    names = {type(c.condition).__name__ for c in changed}
+    return "has a new data version" if "DataVersionChangedCondition" in names else "rebuilt first"
+
+
+def output_problem(
+    key: dg.AssetKey, declared, partitions: Iterable[str] | None, settings: Settings
+) -> str:
+    """Why the store does not hold `key`'s outputs as pedw wrote them, or "" when it does."""
+    if not _outputs_present(declared, key, partitions, settings):
+        return OUTPUT_MISSING
+    changed = _outputs_changed(declared, settings)
+    if changed:
+        return f"output changed outside pedw ({changed[0]})"
+    if key == WAREHOUSE:
+        return published_changed(settings.warehouse_path) or degraded_publication(settings) or ""
+    if key == PUBLIC_RELEASE:
+        return published_changed(
+            settings.public_dir / "public.duckdb", "the public extract", settings.public_seal
+        ) or ""  # fmt: skip
+    if key == BRIEFS:
+        problems = brief_problems(Store(settings.store_dir), settings, partitions, False)
+        if problems:
+            country, why = sorted(problems.items())[0]
+            return f"briefs do not match the tables ({len(problems)} economies; {country}: {why})"
+    return ""
 
 
 def declared_outputs(declared) -> list[tuple[str, str, str]]:

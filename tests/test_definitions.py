@@ -84,3 +84,26 @@ def test_a_brief_template_is_code_of_the_briefs_only():
     for ingest in (["pedw.raw"], ["pedw.staging.contracted"], ["pedw.models.national"]):
         assert "pedw.briefs.render" not in module_closure(ingest)
     assert MODULE_DATA_FILES["pedw.briefs.render"] == ("pedw/briefs/template.html",)
+
+
+def test_runs_started_from_the_ui_or_automation_carry_the_warehouse_tags(tmp_path):
+    """A run launched from the UI, a sensor or automation names its catalog and warehouse,
+    like a `pedw run` stage: the UI filters by them and a killed run is recovered by them."""
+    from pedw.settings import resolve_settings
+    from pipelines.automation import OUT_OF_DATE
+
+    settings = resolve_settings("catalogs/demo.yml", tmp_path / "w" / "pedw.duckdb")
+    definitions = build_definitions(settings)
+    expected = {"pedw/catalog": str(settings.catalog_path),
+                "pedw/warehouse": str(settings.warehouse_path)}  # fmt: skip
+    stage_jobs = [j for j in definitions.resolve_all_job_defs() if "pedw/stage" in j.tags]
+    assert len(stage_jobs) == 6
+    for job in stage_jobs:
+        assert expected.items() <= dict(job.tags).items(), job.name
+    sensor = definitions.get_sensor_def("pedw_automation")
+    assert expected.items() <= sensor.run_tags.items()
+    assert "(not )" not in str(sensor.asset_selection)  # how the UI shows its target
+    # Daemon and `pedw run` evaluate one condition on every asset that is built.
+    graph = definitions.resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        assert graph.get(key).automation_condition == OUT_OF_DATE, key
