@@ -3,7 +3,7 @@ read raw, and staged through the dataset's contract."""
 
 import dagster as dg
 
-from assets.metadata import BLOCKING_FAILURES, outputs_metadata, table_metadata
+from assets.metadata import BLOCKING_FAILURES, SLICES, outputs_metadata, table_metadata
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.datasets import Dataset
@@ -16,7 +16,7 @@ from pedw.quality.validation import (
     split_referential,
     validate_and_record,
 )
-from pedw.raw import raw_partitions, write_raw
+from pedw.raw import raw_partitions, slice_fingerprints, write_raw
 from pedw.sources.registry import kept_files, refresh_snapshots
 from pedw.staging.contracted import stage_through_contract
 from pedw.versions import FileDigests, source_version
@@ -137,6 +137,11 @@ def raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
             )
             log(f"source {issue['kind']}: {issue['message']}")
         context.log.info(f"raw.{table}: {load.rows} rows from {load.rows_by_source or 'no source'}")
+        slices = (
+            {"countries": raw_partitions(store, table), SLICES: slice_fingerprints(store, table)}
+            if by_country
+            else {}
+        )
         return dg.MaterializeResult(
             metadata=table_metadata(
                 store,
@@ -145,7 +150,7 @@ def raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 rows_by_source=load.rows_by_source,
                 refused_files=[i["message"] for i in load.refused],
                 warnings=[i["message"] for i in load.issues if i["kind"] == "warning"],
-                **({"countries": raw_partitions(store, table)} if by_country else {}),
+                **slices,
             )
         )
 
@@ -213,6 +218,7 @@ def staged_asset(
                 rows_loaded=result.rows_loaded,
                 rows_quarantined=result.rows_quarantined,
                 violations_by_rule=result.violations,
+                **({SLICES: slice_fingerprints(store, raw_table, keys)} if keys else {}),
                 **{
                     BLOCKING_FAILURES: sum(
                         1 for o in outcomes if not o.success and o.severity == "block"

@@ -17,6 +17,9 @@ OUTPUTS = "pedw/outputs"
 # Run tag of a `pedw run`'s publication: JSON list of what became of each asset's tables.
 TABLE_STATUS = "pedw/table_status"
 PUBLICATION = "pedw/publication"  # tags every run of one `pedw run`
+# The fingerprint of each country slice a raw load wrote, or a staged partition was built
+# from (pedw.raw.slice_fingerprints): what tells automation which country changed.
+SLICES = "pedw/slice_fingerprints"
 
 
 def publication_id(context: dg.AssetExecutionContext) -> str:

@@ -7,8 +7,10 @@ Each size gets its own demo (generated once) and warehouse. `pedw run --full` ru
 process on the project's persistent instance; its progress lines mark the stages and a
 sampler reads the resident memory of its whole process tree (brief workers included) every
 0.2 s. Then `pedw run` again with nothing changed, answered from the clean run's record, and
-once more without the record (as after a touched source file), through Dagster. The plain
-script runs in a fresh interpreter too, so both pay their imports.
+once more without the record (as after a touched source file), through Dagster; then with one
+sales value of one firm changed (Dagster restages that country's partition alone), beside the
+full run as a ratio. The plain script runs in a fresh interpreter too, so both pay their
+imports.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from pedw.clean_run import record_path
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
 
-STAGE_START = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \(\d+ countries\))?: \d+ assets")
-STAGE_DONE = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \(\d+ countries\))?: done in ([\d.]+)s")
+STAGE_START = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: \d+ assets")
+STAGE_DONE = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: done in ([\d.]+)s")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -103,6 +105,15 @@ def main() -> None:
         # The same, through Dagster: as after a touched source file (the record is gone).
         record_path(resolve_settings(demo / "catalog.yml", warehouse)).unlink()
         stages["no-change, via Dagster"] = run_measured(rerun, env)[1]["whole run (wall)"]
+        # One sales value of one firm-year of one country changed: only that country's
+        # partition is restaged (then the pooled marts, models, briefs and the publication).
+        firms_file = demo / "enterprise" / "firms.csv"
+        original = firms_file.read_text()
+        firms_file.write_text(_one_value_changed(original))
+        try:
+            stages["one firm value changed"] = run_measured(rerun, env)[1]["whole run (wall)"]
+        finally:
+            firms_file.write_text(original)
         plain_wall, plain, _ = run_measured(
             [sys.executable, str(PROJECT_ROOT / "bench" / "plain_script.py"), str(demo)], env
         )
@@ -114,9 +125,19 @@ def main() -> None:
         plain_peak = plain["whole run (wall)"][1]
         print(f"{firms:>8,} {'plain script (DuckDB+pyfixest)':<30} {plain_wall:>8.1f} "
               f"{plain_peak / 2**20:>8.0f}")  # fmt: skip
+        one_country = stages["one firm value changed"][0] / stages["whole run (wall)"][0]
+        print(f"{firms:>8,} {'ratio one-firm change / full':<30} {one_country:>8.2f}")
         print(f"{firms:>8,} {'ratio pedw / plain script':<30} "
               f"{stages['whole run (wall)'][0] / plain_wall:>8.1f}", flush=True)  # fmt: skip
         previous = stages
+
+
+def _one_value_changed(csv_text: str) -> str:
+    """The firm file with the sales of its first firm-year raised by one (no line moves)."""
+    header, first, rest = csv_text.split("\n", 2)
+    fields = first.split(",")
+    fields[5] = str(int(fields[5]) + 1)
+    return "\n".join([header, ",".join(fields), rest])
 
 
 if __name__ == "__main__":

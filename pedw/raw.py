@@ -230,6 +230,33 @@ def raw_partitions(store: Store, table: str = "enterprise_firms") -> list[str]:
     return sorted(raw_partition_files(store, table))
 
 
+# Columns that change with every load, not with the data: left out of a slice's fingerprint.
+LOAD_COLUMNS = ("loaded_at", "run_id")
+
+
+def slice_fingerprints(
+    store: Store, table: str = "enterprise_firms", keys: list[str] | None = None
+) -> dict[str, str]:
+    """A fingerprint of each country slice of a partitioned raw table (of `keys`, or all): a
+    hash of every row's values, file and line, so a changed value, or a row added before it
+    in its file (its line moves), changes the slice's fingerprint and nothing else's."""
+    files = raw_partition_files(store, table)
+    wanted = [k for k in (keys if keys is not None else files) if k in files]
+    if not wanted:
+        return {}
+    con = store.connect()
+    try:
+        rows = con.execute(
+            f"SELECT partition_key, bit_xor(hash(*COLUMNS(* EXCLUDE ({', '.join(LOAD_COLUMNS)}))))"
+            "::VARCHAR || ':' || count(*) FROM read_parquet(?, union_by_name = true) "
+            "GROUP BY partition_key",
+            [[str(path) for key in wanted for path in files[key]]],
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(sorted(rows))
+
+
 def raw_partition_files(store: Store, table: str = "enterprise_firms") -> dict[str, list[Path]]:
     """The Parquet files of each partition of a partitioned raw table (`<key>.parquet`, and
     `<key>~<n>.parquet` for its rows from further source files)."""

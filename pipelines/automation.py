@@ -18,39 +18,106 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from assets.metadata import SLICES
+
 MONTHLY = "0 5 1 * *"  # 05:00 UTC on the first day of every month
 AC = dg.AutomationCondition
 
 # The causes, in the words of `pedw run`'s summary (their labels name them in the UI too).
 REASONS = ("never materialized", "inputs changed", "code changed", "blocking checks failed")
 OBSERVE_MONTHLY = AC.on_cron(MONTHLY)
-OUT_OF_DATE = (
-    (
+
+
+def out_of_date(inputs_changed: dg.AutomationCondition) -> dg.AutomationCondition:
+    """Out of date from going missing, `inputs_changed` or a new code version until built
+    again, and while one of its blocking checks fails; never while it or an input is built."""
+    return (
         (
-            AC.newly_missing().with_label(REASONS[0])
-            | AC.any_deps_match(AC.data_version_changed() | AC.will_be_requested()).with_label(
-                REASONS[1]
-            )
-            | AC.code_version_changed().with_label(REASONS[2])
-        ).since(AC.newly_updated())
-        | AC.any_checks_match(AC.check_failed(), blocking_only=True).with_label(REASONS[3])
-    )
-    & ~AC.any_deps_in_progress()
-    & ~AC.in_progress()
-    & AC.all_deps_blocking_checks_passed()
-).with_label("out of date")
+            (
+                AC.newly_missing().with_label(REASONS[0])
+                | inputs_changed.with_label(REASONS[1])
+                | AC.code_version_changed().with_label(REASONS[2])
+            ).since(AC.newly_updated())
+            | AC.any_checks_match(AC.check_failed(), blocking_only=True).with_label(REASONS[3])
+        )
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+        & AC.all_deps_blocking_checks_passed()
+    ).with_label("out of date")
+
+
+INPUTS_CHANGED = AC.any_deps_match(AC.data_version_changed() | AC.will_be_requested())
+OUT_OF_DATE = out_of_date(INPUTS_CHANGED)
+
+
+class SliceChanged(dg.AutomationCondition):
+    """The country partitions whose slice of the raw table changed since they were built.
+
+    The raw firm table is one asset read whole, so its new data version says nothing of which
+    country changed; its materialization records each slice's fingerprint (SLICES metadata,
+    pedw.raw.slice_fingerprints) and each staged partition the fingerprint it was built
+    from: a changed firm value restages its own country only.
+    """
+
+    def __init__(self, raw: dg.AssetKey):
+        self.raw = raw
+
+    @property
+    def requires_cursor(self) -> bool:
+        return False
+
+    @property
+    def name(self) -> str:
+        return "slice_changed"
+
+    @property
+    def description(self) -> str:
+        return f"its slice of {self.raw.to_user_string()} changed"
+
+    def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        instance = context.asset_graph_view.instance
+        event = instance.get_latest_materialization_event(self.raw)
+        current = _slices(event.asset_materialization if event else None)
+        changed = set()
+        for key in context.candidate_subset.expensively_compute_partition_keys():
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=context.key, asset_partitions=[key]), limit=1
+            ).records
+            built = _slices(records[0].asset_materialization if records else None)
+            if built.get(key) != current.get(key):
+                changed.add(key)
+        return dg.AutomationResult(
+            context, context.candidate_subset.compute_intersection_with_partition_keys(changed)
+        )
+
+
+def _slices(materialization) -> dict:
+    value = materialization.metadata.get(SLICES) if materialization else None
+    return dict(value.value) if value is not None else {}
 
 
 def with_automation(
-    sources: Sequence[dg.AssetsDefinition], assets: Sequence[dg.AssetsDefinition]
+    sources: Sequence[dg.AssetsDefinition],
+    assets: Sequence[dg.AssetsDefinition],
+    by_slice: dict[dg.AssetKey, dg.AssetKey],
 ) -> list[dg.AssetsDefinition]:
-    """The same assets with their automation conditions: sources monthly, the rest on change."""
+    """The same assets with their automation conditions: sources monthly, the rest on change;
+    an asset of `by_slice` (staged partitions -> the raw table they are sliced from) judges
+    that raw table by its own slice."""
+
+    def condition(spec: dg.AssetSpec) -> dg.AutomationCondition:
+        raw = by_slice.get(spec.key)
+        if raw is None:
+            return OUT_OF_DATE
+        others = INPUTS_CHANGED.ignore(dg.AssetSelection.assets(raw))
+        return out_of_date(others | SliceChanged(raw))
+
     return [
         *dg.map_asset_specs(
             lambda s: s.replace_attributes(automation_condition=OBSERVE_MONTHLY), sources
         ),
         *dg.map_asset_specs(
-            lambda s: s.replace_attributes(automation_condition=OUT_OF_DATE), assets
+            lambda s: s.replace_attributes(automation_condition=condition(s)), assets
         ),
     ]
 

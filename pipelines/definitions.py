@@ -13,6 +13,7 @@ from assets.disclosure import DISCLOSURE_ASSETS
 from assets.enterprise import (
     ENTERPRISE_ASSETS,
     ENTERPRISE_SOURCES,
+    enterprise_firms,
     enterprise_firms_references,
     raw_enterprise_firms,
 )
@@ -86,7 +87,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         automated -= dg.AssetSelection.assets(*absent)
     tags = settings_tags(settings)
     return dg.Definitions(
-        assets=with_automation(SOURCE_ASSETS, ALL_ASSETS),
+        assets=with_automation(
+            SOURCE_ASSETS, ALL_ASSETS, {enterprise_firms.key: raw_enterprise_firms.key}
+        ),
         executor=step_executor(settings.executor),
         jobs=[observe_job(SOURCE_ASSETS, tags), *stage_jobs(ALL_ASSETS, tags)],
         sensors=[

@@ -288,7 +288,8 @@ def _run_stages(
             ordered = instance.get_dynamic_partitions(name)
             ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
             partition_tags = ranges[0]
-            step = f"{step} ({len(wanted)} countries)"
+            label = step
+            step = f"{label} ({len(wanted)} countries)"
         if staleness is not None:
             staleness.evaluate()  # what the earlier stages built is seen
             reasons = {key: staleness.reasons(key, wanted) for key in selection}
@@ -308,6 +309,13 @@ def _run_stages(
             if not selection:
                 progress(f"{step}: unchanged, nothing to run")
                 continue
+            if wanted is not None:  # only the partitions Dagster finds out of date
+                needed = set().union(*(staleness.partitions(key, wanted) for key in selection))
+                ordered = covering_span(ordered, needed)
+                ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
+                partition_tags = ranges[0]
+                if len(needed) < len(wanted):
+                    step = f"{label} ({len(needed)} of {len(wanted)} countries out of date)"
         skipped = len(stage.keys) - len(selection)
         progress(
             f"{step}: {len(selection)} assets"
@@ -407,6 +415,13 @@ def table_status(
 # Launched (deployment) runs split a partitioned stage into this many runs of consecutive
 # partitions, so the queue and the Celery workers process them side by side.
 LAUNCHED_RANGES = 8
+
+
+def covering_span(ordered: list[str], needed: set[str]) -> list[str]:
+    """The consecutive partitions of `ordered` from the first to the last one `needed` (one
+    run covers a range of partitions)."""
+    at = [i for i, key in enumerate(ordered) if key in needed]
+    return ordered[at[0] : at[-1] + 1] if at else ordered
 
 
 def partition_ranges(ordered: list[str], parts: int) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ from pedw.briefs.published import brief_problems, missing_briefs
 from pedw.release import degraded_publication, published_changed, published_ok
 from pedw.settings import Settings
 from pedw.store import Store
-from pipelines.automation import REASONS
+from pipelines.automation import REASONS, SliceChanged
 from pipelines.jobs import PUBLIC_RELEASE, WAREHOUSE
 
 BRIEFS = dg.AssetKey(["briefs", "country_brief"])
@@ -34,6 +34,7 @@ class Staleness:
         self._key = CURSOR + str(settings.warehouse_path)
         self._requested: dict[dg.AssetKey, set[str | None]] = {}
         self._why: dict[dg.AssetKey, str] = {}
+        self._problems: dict[dg.AssetKey, str] = {}
         self.evaluations = 0
 
     def evaluate(self) -> None:
@@ -68,6 +69,7 @@ class Staleness:
         """Why `key` (or one of its `partitions`) must run; empty when it is current."""
         graph = self.definitions.resolve_asset_graph()
         why = output_problem(key, graph.get(key).metadata.get(OUTPUTS), partitions, self.settings)
+        self._problems[key] = why
         if why:
             return [why]
         requested = self._requested.get(key, set())
@@ -75,6 +77,15 @@ class Staleness:
             hit = sorted(requested & set(partitions))
             return [f"{self._why[key]} [{hit[0]}]"] if hit else []
         return [self._why[key]] if requested else []
+
+    def partitions(self, key: dg.AssetKey, partitions: Iterable[str]) -> set[str]:
+        """Which of `partitions` of `key` to build, after `reasons`: those Dagster requested;
+        all when the store lost or changed its outputs, or Dagster requested it whole."""
+        wanted = set(partitions)
+        requested = self._requested.get(key, set())
+        if self._problems.get(key) or None in requested:
+            return wanted
+        return requested & wanted or wanted
 
 
 def _why(outcome) -> str:
@@ -84,22 +95,31 @@ def _why(outcome) -> str:
         node = pending.pop(0)
         label = node.condition.get_label()
         if label in REASONS and node.true_subset.size:
-            if label == REASONS[1]:  # inputs changed: name them
-                inputs = [
-                    f"{dep.condition.key.to_user_string()}: {_input_change(dep)}"
-                    for dep in node.child_results
-                    if dep.true_subset.size and hasattr(dep.condition, "key")
-                ]
-                return f"{label} ({', '.join(inputs)})" if inputs else label
-            return label
+            inputs = _changed_inputs(node) if label == REASONS[1] else []
+            return f"{label} ({', '.join(inputs)})" if inputs else label
         pending += node.child_results
     return "out of date since an earlier evaluation (not rebuilt since)"
 
 
-def _input_change(dep) -> str:
-    changed = [c for c in dep.child_results[0].child_results if c.true_subset.size]
-    names = {type(c.condition).__name__ for c in changed}
-    return "has a new data version" if "DataVersionChangedCondition" in names else "rebuilt first"
+def _changed_inputs(node) -> list[str]:
+    """Each input an "inputs changed" node found changed, and how."""
+    found, pending = [], list(node.child_results)
+    while pending:
+        child = pending.pop(0)
+        if not child.true_subset.size:
+            continue
+        condition = child.condition
+        if isinstance(condition, SliceChanged):
+            found.append(f"{condition.raw.to_user_string()}: its slice changed")
+        elif hasattr(condition, "key"):  # one input of any_deps_match
+            kinds = {type(c.condition).__name__ for c in child.child_results[0].child_results
+                     if c.true_subset.size}  # fmt: skip
+            how = "has a new data version" if "DataVersionChangedCondition" in kinds else (
+                "rebuilt first")  # fmt: skip
+            found.append(f"{condition.key.to_user_string()}: {how}")
+        else:
+            pending += child.child_results
+    return found
 
 
 def output_problem(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -166,6 +167,47 @@ def test_pedw_run_and_a_daemon_tick_choose_the_same_assets(small_run):
     finally:
         pwt.write_bytes(original)
     _run(settings, instance)
+
+
+def test_one_changed_firm_value_restages_only_its_country(small_run):
+    """A firm file is read whole, but Dagster rebuilds only the country partition whose slice
+    changed (pipelines.automation.SliceChanged), then the pooled marts and models."""
+    demo, settings, instance, _first = small_run
+    _run(settings, instance)  # whatever earlier tests left out of date is rebuilt first
+    firms = demo / "enterprise" / "firms.csv"
+    original = firms.read_text()
+    lines = original.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.split(",")[1] == "KEN")
+    fields = lines[at].split(",")
+    fields[5] = str(int(fields[5]) + 1)  # one sales value of one Kenyan firm-year
+    lines[at] = ",".join(fields)
+    firms.write_text("".join(lines))
+    started = time.time()
+    try:
+        changed = _run(settings, instance)
+        staged = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=ENTERPRISE_STAGED, after_timestamp=started),
+            limit=1000,
+        ).records
+        assert sorted(r.partition_key for r in staged) == ["KEN"]
+        assert changed.rebuilt["staging/enterprise_firms"] == (
+            "inputs changed (raw/enterprise_firms: its slice changed) [KEN]"
+        )
+        assert {"raw/enterprise_firms", "marts/enterprise_panel", "warehouse"} <= set(
+            changed.rebuilt
+        )
+        assert "marts/national_panel" in changed.unchanged
+    finally:
+        firms.write_text(original)
+    restored = _run(settings, instance)
+    staged = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=ENTERPRISE_STAGED, after_timestamp=started), limit=1000
+    ).records
+    assert sorted(r.partition_key for r in staged) == ["KEN", "KEN"]
+    assert restored.rebuilt["staging/enterprise_firms"].endswith("[KEN]")
+
+
+ENTERPRISE_STAGED = dg.AssetKey(["staging", "enterprise_firms"])
 
 
 def test_full_run_rebuilds_everything(small_run):
