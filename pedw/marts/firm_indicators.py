@@ -6,7 +6,8 @@ share of SMEs of the *sample* is not that of the economy's firms. Each indicator
 weighted mean Σwy/Σw over the firms of a country-year (a share when y is 0/1), with its
 linearised standard error between PSUs within strata (pedw.models.survey.design_estimates).
 An economy whose firm file carries no sampling weight counts each firm once (weight 1, each
-firm its own PSU, one stratum: the usual s/√n), and its rows say `unweighted`.
+firm its own PSU, one stratum: the usual s/√n when every firm has a value; a firm without one
+stays a PSU of the design, as in R's survey), and its rows say `unweighted`.
 
 The cells then go through the disclosure rules (`protect_indicators`): contributor counts
 (firms, never weighted), dominance of weighted contributions for means, both sides of a share
