@@ -107,3 +107,36 @@ def test_score_models_are_weighted_and_unweighted_estimators_say_why(sample):
     multilevel = multilevel_models(sample)
     note = json.loads(multilevel["fit"].iloc[0])["weighting"]
     assert note.startswith("unweighted: MixedLM takes no sampling weights")
+
+
+def test_the_weighted_event_study_averages_cohorts_by_their_weighted_firm_years(sample):
+    from dataclasses import replace
+
+    from pedw.models.event_study import interaction_weighted
+    from pedw.models.score import SCORE_DESIGN
+
+    frame = add_model_columns(sample)
+    design = replace(SCORE_DESIGN, weights="sampling_weight")
+    rows, info = interaction_weighted(frame, "log_labour_productivity", design, by_cohort=True)
+    assert info["weights"] == "sampling_weight"
+    table = rows.set_index("term")["estimate"]
+    cells = table[table.index.str.startswith("cohort:")]
+    parts = cells.index.str.split(":")
+    cohort = parts.str[1].astype(int).to_numpy()
+    event = parts.str[3].astype(int).to_numpy()
+    used = frame.dropna(subset=["log_labour_productivity", "country_year", "size_year"])
+    mass = (
+        used.assign(e=used["year"] - used["score_start_year"])
+        .groupby(["score_start_year", "e"])["sampling_weight"]
+        .sum()
+    )
+    weights = np.array([mass[(g, e)] for g, e in zip(cohort, event, strict=True)])
+    post = event >= 0
+    expected = (weights[post] * cells.to_numpy()[post]).sum() / weights[post].sum()
+    assert table["att_post"] == pytest.approx(expected, rel=1e-10)
+    # Weights that are all equal change nothing.
+    flat = replace(SCORE_DESIGN, weights="one")
+    rows_flat, _ = interaction_weighted(frame.assign(one=3.0), "log_labour_productivity", flat)
+    rows_plain, _ = interaction_weighted(frame, "log_labour_productivity", SCORE_DESIGN)
+    np.testing.assert_allclose(rows_flat["estimate"], rows_plain["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(rows_flat["std_error"], rows_plain["std_error"], rtol=1e-9)
