@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.marts import enterprise_panel
+from assets.marts import enterprise_panel, firm_indicators
 from assets.metadata import outputs_metadata, table_metadata
 from assets.models import (
     cross_level_estimates,
@@ -67,4 +67,37 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
     )
 
 
-DISCLOSURE_ASSETS = [firm_figures]
+@dg.asset(
+    key=["disclosure", "firm_indicators"],
+    deps=[enterprise_panel, firm_indicators],
+    group_name="models",
+    kinds={"duckdb"},
+    code_version=code_version(["pedw.marts.firm_indicators"]),
+    metadata=outputs_metadata("disclosure.firm_indicators"),
+    description="The firm indicators (weighted means and shares per country and year) that "
+    "may leave the warehouse: the primary rules on their contributing firms (both sides of a "
+    "share; dominance of weighted contributions for means), secondary suppression against "
+    "differencing over years; values rounded as shown (docs/disclosure.md).",
+)
+def released_firm_indicators(
+    context: dg.AssetExecutionContext, pedw: PedwResource
+) -> dg.MaterializeResult:
+    from pedw.marts.firm_indicators import protect_indicators, released_indicators
+
+    store, rule = pedw.store(), pedw.disclosure_rule()
+    protected = protect_indicators(read_table(store, "marts", "firm_indicators"),
+                                   read_table(store, "marts", "enterprise_panel"), rule)  # fmt: skip
+    write_frame(store, "disclosure", "firm_indicators", released_indicators(protected, rule),
+                context.run_id)  # fmt: skip
+    outcomes = protected.groupby("status").size()
+    context.log.info(f"disclosure.firm_indicators: {outcomes.to_dict()}")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(store, "disclosure", "firm_indicators"),
+            "rule": rule.describe(),
+            "outcomes": dg.MetadataValue.md(outcomes.rename("cells").to_markdown()),
+        }
+    )
+
+
+DISCLOSURE_ASSETS = [firm_figures, released_firm_indicators]

@@ -11,6 +11,7 @@ from assets.resources import PedwResource
 from assets.sector import sector_series
 from pedw.code_versions import code_version
 from pedw.marts.enterprise_panel import write_enterprise_panel
+from pedw.marts.firm_indicators import write_firm_indicators
 from pedw.marts.national_panel import write_national_panel
 from pedw.marts.sector_panel import write_sector_panel
 from pedw.store import Store
@@ -69,6 +70,16 @@ enterprise_panel = mart_asset(
     "productivity, wages, practices, SCORE timing, shock exposure, and the firm's sector and "
     "national context.",
 )
+firm_indicators = mart_asset(
+    "firm_indicators",
+    [enterprise_panel],
+    write_firm_indicators,
+    "Weighted means and shares of firm indicators per country and year (mean log labour "
+    "productivity and log wage; shares of SMEs, formal, training and exporting firms) with "
+    "design-based standard errors (strata and PSUs), as Stata's svy: mean and svy: "
+    "proportion; unweighted where an economy's firm file has no sampling weight (the "
+    "weighting column says which). Internal: released through disclosure.firm_indicators.",
+)
 
 
-MART_ASSETS = [national_panel, sector_panel, enterprise_panel]
+MART_ASSETS = [national_panel, sector_panel, enterprise_panel, firm_indicators]

@@ -55,6 +55,7 @@ PUBLIC_TABLES = {
     "firms.effect_terms": "SELECT * EXCLUDE (run_id) FROM disclosure.effect_terms",
     "firms.sme_gap_cells": "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_cells",
     "firms.sme_gap_trend": "SELECT * EXCLUDE (run_id) FROM disclosure.sme_gap_trend",
+    "firms.indicators": "SELECT * EXCLUDE (run_id) FROM disclosure.firm_indicators",
     "firms.disclosure_outcomes": "SELECT figure, measure, country, year, size_class, model_id, "
     "term, status, reason FROM disclosure.audit",
 }
@@ -64,6 +65,7 @@ FIRM_COLUMNS = {"firm_id", "firm_name", "establishment_id", "idstd"}
 GUARDED = {
     "firms.sme_gap_cells": ("country", "year", "size_class"),
     "firms.sme_gap_trend": ("country", "outcome", "size_class"),
+    "firms.indicators": ("country", "year", "indicator", "statistic"),
     "firms.effects": ("model_id",),
     "firms.effect_terms": ("model_id", "term"),
 }
@@ -72,6 +74,7 @@ CONTRIBUTORS = {
     "firms.sme_gap_cells": {"productivity_contributors": "min_contributors",
                             "wage_contributors": "min_contributors"},
     "firms.sme_gap_trend": {"contributors": "min_contributors"},
+    "firms.indicators": {"contributors": "min_contributors"},
     "firms.effects": {"treated_firms": "min_treated"},
     "firms.effect_terms": {"treated_firms": "min_treated"},
 }  # fmt: skip

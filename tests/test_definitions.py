@@ -21,13 +21,13 @@ EXPECTED_GROUPS = {
         "sources/score_monitoring", "staging/enterprise_firms", "staging/score_monitoring",
     ],
     "marts": [
-        "marts/enterprise_panel", "marts/national_panel", "marts/score_kpi_change",
-        "marts/sector_panel",
+        "marts/enterprise_panel", "marts/firm_indicators", "marts/national_panel",
+        "marts/score_kpi_change", "marts/sector_panel",
     ],
     "publish": ["public_release", "warehouse"],
     "briefs": ["briefs/country_brief"],
     "models": [
-        "disclosure/firm_figures", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
+        "disclosure/firm_figures", "disclosure/firm_indicators", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
         "models/national", "models/resilience", "models/score_impact", "models/sector",
         "models/shift_share", "models/sme_gap",
     ],

@@ -142,7 +142,7 @@ def generate_demo_data(
         national_frames["country_metadata"], out / "wdi" / "Metadata_Country_demo.csv"
     )
     if survey_sample:
-        from pedw.demo.survey_sample import draw_survey_sample
+        from pedw.demo.survey_sample import draw_survey_sample, population_indicators
 
         sample = draw_survey_sample(firms, np.random.default_rng([seed, 1]))
         write_enterprise_csv(sample.drop(columns="size_class"), out / "enterprise" / "firms.csv")
@@ -164,7 +164,14 @@ def generate_demo_data(
         "sme_gap": truth.SME_GAP,
         "score_effect_by_event_time": truth.SCORE_EFFECT_BY_EVENT_TIME,
         "score_effects": score_effects,
-        "survey_sample": {"firm_years": len(sample)} if survey_sample else False,
+        # The population's firm indicators per country-year: what the weighted means and
+        # shares of marts.firm_indicators estimate from the sample.
+        "survey_sample": {
+            "firm_years": len(sample),
+            "population_indicators": population_indicators(firms),
+        }
+        if survey_sample
+        else False,
         "score_heterogeneous_slope": truth.SCORE_HETEROGENEOUS_SLOPE,
         "national_error_ar1": truth.NATIONAL_ERROR_AR1,
         "score_kpi_effects": truth.SCORE_KPI_EFFECTS,

@@ -54,3 +54,32 @@ def draw_survey_sample(
     frame = frame.assign(sampling_weight=(population / wanted).to_numpy(), stratum=stratum,
                          psu=frame["firm_id"])  # fmt: skip
     return frame.loc[taken].reset_index(drop=True)
+
+
+def population_indicators(firms: pd.DataFrame) -> list[dict]:
+    """The population's value of each firm indicator of marts.firm_indicators, per country
+    and year, over every firm of the demo (what a weighted sample estimates): mean log labour
+    productivity and log mean wage (firms with value added, or wage bill, above 0), and the
+    shares of SMEs (the year's size class), formal, training and exporting firms."""
+    frame = pd.DataFrame(
+        {
+            "country": firms["country"],
+            "year": firms["year"],
+            "log_labour_productivity": np.log(
+                (firms["value_added"] / firms["employees"]).where(firms["value_added"] > 0)
+            ),
+            "log_mean_wage": np.log(
+                (firms["wage_bill"] / firms["employees"]).where(firms["wage_bill"] > 0)
+            ),
+            "sme": (size_classes(firms["employees"]) != "large").astype(float),
+            "formal": firms["formal"].astype(float),
+            "training": firms["training"].astype(float),
+            "exporter": firms["exporter"].astype(float),
+        }
+    )
+    means = frame.groupby(["country", "year"]).mean().reset_index()
+    long = means.melt(["country", "year"], var_name="indicator", value_name="value")
+    return [
+        {"country": c, "year": int(y), "indicator": i, "value": float(v)}
+        for c, y, i, v in long.itertuples(index=False)
+    ]

@@ -18,6 +18,7 @@ CONTEXT_DRIVERS = ["national_human_capital", "sector_log_labour_productivity"]
 SCORE_EVENT_BINS = ["score_participant", "score_e0", "score_e1", "score_e2", "score_e3plus"]
 GAP_OUTCOMES = ["log_labour_productivity", "log_mean_wage"]
 SME_GAP_TREND_COLUMNS = {"country": "string", "outcome": "string", "size_class": "string",
+                         "weighting": "string",
                          "gap_first_year": float, "gap_first_year_se": float,
                          "trend_per_year": float, "trend_se": float, "trend_ci_low": float,
                          "trend_ci_high": float, "widening": bool, "narrowing": bool,
@@ -27,6 +28,40 @@ SME_GAP_TREND_COLUMNS = {"country": "string", "outcome": "string", "size_class":
                          "large_top2_share": float, "trend_origin_year": "int64"}  # fmt: skip
 # The variable a gap outcome aggregates, in levels: what its dominance is measured on.
 AGGREGATED = {"log_labour_productivity": "labour_productivity", "log_mean_wage": "wage_bill"}
+# The column of the sampling weights a firm-level model is fitted with (weight 1 for the firms
+# of an economy whose survey has none), and how each fit records its weighting.
+SURVEY_WEIGHT = "survey_weight"
+WEIGHTED, UNWEIGHTED = "sampling weights", "unweighted"
+
+
+def with_survey_weights(panel: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """`panel` with the `survey_weight` column and its name when the firm data carry a
+    sampling weight; otherwise `panel` and None (every firm-year counts alike)."""
+    if not has_values(panel, "sampling_weight"):
+        return panel, None
+    return panel.assign(**{SURVEY_WEIGHT: _self_weighted(panel)}), SURVEY_WEIGHT
+
+
+def unweighted_note(panel: pd.DataFrame, estimator: str) -> str:
+    """The weighting a model that takes no weights records: unweighted, and why when the
+    firm data carry sampling weights it leaves aside."""
+    if has_values(panel, "sampling_weight"):
+        return (
+            f"{UNWEIGHTED}: {estimator} takes no sampling weights (the sample's firms count alike)"
+        )
+    return UNWEIGHTED
+
+
+def estimator_text(weights: str | None, vcov: str = "CRV1") -> str:
+    """models.estimates.estimator of an absorbed fixed-effects fit, naming its weighting."""
+    if weights is None:
+        return (
+            f"OLS, absorbed fixed effects, {vcov}; unweighted (no sampling weight in the firm data)"
+        )
+    return (
+        f"WLS with the survey's sampling weights (1 for firms of economies without), absorbed "
+        f"fixed effects, {vcov}"
+    )
 
 
 def add_model_columns(panel: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +89,7 @@ def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -
     Country effects absorb everything constant about a country, so the national driver is
     identified from its changes within countries over time.
     """
-    frame = add_model_columns(panel)
+    frame, weights = with_survey_weights(add_model_columns(panel))
     regressors = [*FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
     wage_regressors = ["log_labour_productivity", *FIRM_DRIVERS, *SIZE_DUMMIES, *CONTEXT_DRIVERS]
     frames = []
@@ -63,9 +98,13 @@ def cross_level_models(panel: pd.DataFrame, ledger: ModelLedger | None = None) -
         model_id = f"enterprise_cross_level_{outcome}"
         if not estimable(frame, model_id, [outcome, *drivers], ledger):
             continue
-        fit = fe_ols(frame, outcome, drivers, ["country", "year"], "country", wild_bootstrap=True)
+        fit = fe_ols(frame, outcome, drivers, ["country", "year"], "country", wild_bootstrap=True,
+                     weights=weights)  # fmt: skip
+        fit.extra["weighting"] = WEIGHTED if weights else UNWEIGHTED
         frames.append(tidy_fit(fit, model_id, "enterprise", outcome,
-                               fingerprint(frame[["firm_id", "year", outcome, *drivers]])))  # fmt: skip
+                               fingerprint(frame[["firm_id", "year", outcome, *drivers,
+                                                  *([weights] if weights else [])]]),
+                               estimator_text(weights)))  # fmt: skip
     return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
 
 
@@ -76,7 +115,8 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
               + SCORE event-time bins | country x year + sector, clustered by country.
     A negative trend_k with a confidence interval below zero means the gap is widening.
     """
-    frame = add_model_columns(panel)
+    frame, weights = with_survey_weights(add_model_columns(panel))
+    weighted_by = [weights] if weights else []
     regressors = [
         *SIZE_DUMMIES,
         *(f"{s}_x_trend" for s in SIZE_DUMMIES),
@@ -89,15 +129,17 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
                          [outcome, *regressors, "sector"], ledger):  # fmt: skip
             continue
         fit = fe_ols(frame, outcome, regressors, ["country_year", "sector"], "country",
-                     wild_bootstrap=True)  # fmt: skip
+                     wild_bootstrap=True, weights=weights)  # fmt: skip
         fit.extra["trend_origin_year"] = int(frame["year"].min())
+        fit.extra["weighting"] = WEIGHTED if weights else UNWEIGHTED
         frames.append(
             tidy_fit(
                 fit,
                 f"enterprise_sme_gap_{outcome}",
                 "enterprise",
                 outcome,
-                fingerprint(frame[["firm_id", "year", outcome, *regressors]]),
+                fingerprint(frame[["firm_id", "year", outcome, *regressors, *weighted_by]]),
+                estimator_text(weights),
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
@@ -105,7 +147,7 @@ def sme_gap_trend_models(panel: pd.DataFrame, ledger: ModelLedger | None = None)
 
 def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.DataFrame:
     """The same gap-and-trend regression country by country (| year + sector, clustered by firm)."""
-    frame = add_model_columns(panel)
+    frame, weights = with_survey_weights(add_model_columns(panel))
     origin = int(frame["year"].min()) if len(frame) else 0  # year where `trend` is 0
     rows = []
     for country, data in frame.groupby("country"):
@@ -116,7 +158,10 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
             continue
         regressors = [*present, *(f"{s}_x_trend" for s in present), *FIRM_DRIVERS]
         for outcome in GAP_OUTCOMES:
-            fit = fe_ols(data, outcome, regressors, ["year", "sector"], "firm_id")
+            # A country's firms are weighted when its survey has weights.
+            weighted = weights is not None and bool(data["sampling_weight"].notna().any())
+            fit = fe_ols(data, outcome, regressors, ["year", "sector"], "firm_id",
+                         weights=weights if weighted else None)  # fmt: skip
             table = fit.table().set_index("term")
             for size in present:
                 if size in fit.dropped or f"{size}_x_trend" in fit.dropped:
@@ -127,6 +172,7 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
                         "country": country,
                         "outcome": outcome,
                         "size_class": size,
+                        "weighting": WEIGHTED if weighted else UNWEIGHTED,
                         "gap_first_year": level.estimate,
                         "gap_first_year_se": level.std_error,
                         "trend_per_year": trend.estimate,
@@ -243,6 +289,13 @@ def sme_gap_cells(panel: pd.DataFrame, design: SurveyDesign | None = None) -> pd
     if design is None and has_values(panel, "sampling_weight"):
         # Economies surveyed without weights (a census, the demo panel) count each firm once.
         panel = panel.assign(sampling_weight=_self_weighted(panel))
+        # Their firms have no stratum or PSU either: one stratum, each firm its own PSU
+        # (left empty they would form a single PSU and be refused).
+        if has_values(panel, "stratum"):
+            panel = panel.assign(stratum=panel["stratum"].astype("string").fillna(""))
+        if has_values(panel, "psu"):
+            firm = panel["firm_id"].astype("string")
+            panel = panel.assign(psu=panel["psu"].astype("string").fillna(firm))
         design = SurveyDesign(
             "sampling_weight",
             "stratum" if has_values(panel, "stratum") else None,

@@ -33,6 +33,9 @@ class StaggeredDesign:
     cohort: str
     absorb: tuple[str, ...] | None = None
     cluster: str | None = None
+    # Sampling weights (a column name): the fit is weighted least squares and each cohort's
+    # share at an event time is its weighted count of firm-years.
+    weights: str | None = None
 
     @property
     def effects(self) -> list[str]:
@@ -64,7 +67,8 @@ def _check_coding(frame: pd.DataFrame, design: StaggeredDesign) -> None:
 
 def _prepare(frame: pd.DataFrame, design: StaggeredDesign, outcome: str) -> pd.DataFrame:
     _check_coding(frame, design)
-    columns = list(dict.fromkeys([design.time, design.cohort, outcome, *design.effects]))
+    weights = [design.weights] if design.weights else []
+    columns = list(dict.fromkeys([design.time, design.cohort, outcome, *design.effects, *weights]))
     data = (
         frame[columns]
         .dropna(subset=[c for c in columns if c != design.cohort])
@@ -94,11 +98,12 @@ def interaction_weighted(
     """
     data = _prepare(frame, design, outcome)
     treated = data[design.cohort].notna()
+    in_cells = data.loc[treated & (data["_event_time"] != reference)]
     cells = (
-        data.loc[treated & (data["_event_time"] != reference), [design.cohort, "_event_time"]]
-        .value_counts()
-        .sort_index()
-    )
+        in_cells.groupby([design.cohort, "_event_time"])[design.weights].sum()
+        if design.weights
+        else in_cells[[design.cohort, "_event_time"]].value_counts()
+    ).sort_index()
     names = []
     for (cohort, event), _ in cells.items():
         name = f"c{int(cohort)}_e{int(event)}".replace("-", "m")
@@ -107,7 +112,7 @@ def interaction_weighted(
         )
         names.append(name)
     fit = fe_ols(data, outcome, names, design.effects, design.cluster or design.unit,
-                 wild_bootstrap=True)  # fmt: skip
+                 wild_bootstrap=True, weights=design.weights)  # fmt: skip
     # Cells the fixed effects absorb (e.g. a cohort observed only at one event time) are
     # dropped from the fit and from the averages; the fit lists them.
     identified = [name in fit.params.index for name in names]
@@ -144,6 +149,7 @@ def interaction_weighted(
         f"{' + '.join(design.effects)}, cluster({design.cluster or design.unit})",
         "r2_within": fit.r2_within,
         "dropped_terms": fit.dropped,
+        "weights": design.weights,
     }
     return pd.DataFrame(rows), info
 
@@ -168,7 +174,7 @@ def classic_twfe(
     data = _prepare(frame, design, outcome)
     data["treated_post"] = (data["_event_time"] >= 0).astype(float)
     fit = fe_ols(data, outcome, ["treated_post"], design.effects, design.cluster or design.unit,
-                 wild_bootstrap=True)  # fmt: skip
+                 wild_bootstrap=True, weights=design.weights)  # fmt: skip
     table = fit.table()
     table["term"] = "twfe_treated_post"
     return table, {
@@ -176,4 +182,5 @@ def classic_twfe(
         "n_clusters": fit.n_clusters,
         "specification": fit.formula,
         "r2_within": fit.r2_within,
+        "weights": design.weights,
     }

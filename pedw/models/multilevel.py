@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from pedw.models.enterprise import unweighted_note
 from pedw.models.frames import query_frames
 from pedw.models.ledger import ModelLedger
 from pedw.models.needs import estimable
@@ -125,6 +126,7 @@ def variance_shares(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
         "firms": n_firms,
         "firm_years": n_obs,
         "sector_cells": int(data.groupby(["country", "sector"]).ngroups),
+        "weighting": unweighted_note(panel, "MixedLM"),
     }
     return tidy_rows(
         rows,

@@ -15,6 +15,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from pedw.models.enterprise import unweighted_note
 from pedw.models.frames import query_frames
 from pedw.models.ledger import ModelLedger
 from pedw.models.needs import estimable
@@ -143,13 +144,18 @@ def resilience_models(
                 fingerprint(changes),
                 len(drops),
                 int(changes["country"].nunique()),
-                {"shocked_firms": len(drops), "firms_with_a_drop": len(spells)},
+                {
+                    "shocked_firms": len(drops),
+                    "firms_with_a_drop": len(spells),
+                    "weighting": unweighted_note(panel, "the peer-netted mean change"),
+                },
             )
         )
         if outcome == "log_sales":
             firms = (frame.sort_values("year").groupby("firm_id")
                      [["country", *HAZARD_DRIVERS]].last().reset_index())  # fmt: skip
-            estimates.append(_hazard(periods.merge(firms.drop(columns="country"), on="firm_id")))
+            estimates.append(_hazard(periods.merge(firms.drop(columns="country"), on="firm_id"),
+                                     unweighted_note(panel, "the logit hazard")))  # fmt: skip
             summary = spells.merge(firms[["firm_id", "country"]], on="firm_id")
             summaries.append(
                 summary.groupby("country")
@@ -165,7 +171,7 @@ def resilience_models(
     return (pd.concat(estimates, ignore_index=True) if estimates else empty_estimates()), summary
 
 
-def _hazard(at_risk: pd.DataFrame) -> pd.DataFrame:
+def _hazard(at_risk: pd.DataFrame, weighting: str) -> pd.DataFrame:
     formula = "recovers ~ " + " + ".join(HAZARD_DRIVERS)
     data = at_risk.dropna(subset=HAZARD_DRIVERS).reset_index(drop=True)
     result = smf.logit(formula, data).fit(
@@ -186,5 +192,6 @@ def _hazard(at_risk: pd.DataFrame) -> pd.DataFrame:
             "converged": bool(result.mle_retvals.get("converged", True)),
             "events": int(data["recovers"].sum()),
             "pseudo_r2": float(result.prsquared),
+            "weighting": weighting,
         },
     )

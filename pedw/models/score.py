@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
 
 from pedw.models.absorb import InsufficientDataError
-from pedw.models.enterprise import add_model_columns
+from pedw.models.enterprise import UNWEIGHTED, WEIGHTED, add_model_columns, with_survey_weights
 from pedw.models.event_study import StaggeredDesign, classic_twfe, interaction_weighted
 from pedw.models.ledger import ModelLedger
 from pedw.models.tidy import empty_estimates, fingerprint, tidy_rows
@@ -35,11 +36,26 @@ def score_impact(
     estimate: both models are recorded in `ledger` as not run, with the reason.
     """
     ledger = ledger if ledger is not None else ModelLedger("enterprise")
-    frame = add_model_columns(panel)
+    frame, weights = with_survey_weights(add_model_columns(panel))
+    if weights is not None and design.weights is None:
+        design = dataclasses.replace(design, weights=weights)
+    weighting = WEIGHTED if design.weights else UNWEIGHTED
+    by = f", {weighting}"
+    weighted_by = [design.weights] if design.weights else []
     frames = []
     for outcome in SCORE_OUTCOMES:
         stamp = fingerprint(
-            frame[["firm_id", "year", outcome, "score_start_year", "country", "size_class"]]
+            frame[
+                [
+                    "firm_id",
+                    "year",
+                    outcome,
+                    "score_start_year",
+                    "country",
+                    "size_class",
+                    *weighted_by,
+                ]
+            ]
         )
         try:
             rows, info = interaction_weighted(frame, outcome, design)
@@ -52,13 +68,14 @@ def score_impact(
                 rows.to_dict("records"),
                 f"score_event_study_{outcome}",
                 "enterprise",
-                "Sun-Abraham interaction-weighted event study, never-treated controls, CRV1 by firm",
+                "Sun-Abraham interaction-weighted event study, never-treated controls, CRV1 by "
+                f"firm{by}",
                 info.pop("specification"),
                 outcome,
                 stamp,
                 info.pop("n_obs"),
                 info.pop("n_clusters"),
-                json.loads(json.dumps(info)),
+                json.loads(json.dumps({**info, "weighting": weighting})),
             )
         )
         rows, info = classic_twfe(frame, outcome, design)
@@ -67,13 +84,14 @@ def score_impact(
                 rows.to_dict("records"),
                 f"score_twfe_{outcome}",
                 "enterprise",
-                "Classic static two-way fixed effects DiD (biased under dynamic effects), CRV1 by firm",
+                "Classic static two-way fixed effects DiD (biased under dynamic effects), CRV1 by "
+                f"firm{by}",
                 info.pop("specification"),
                 outcome,
                 stamp,
                 info.pop("n_obs"),
                 info.pop("n_clusters"),
-                info,
+                {**info, "weighting": weighting},
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else empty_estimates()
