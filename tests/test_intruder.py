@@ -4,9 +4,9 @@ values (to show it is real: it recovers the firm exactly) and then on what discl
 releases, where it must not place any firm within the protection of docs/disclosure.md
 (`DisclosureRule.protection`, 0.1 log units).
 
-The demo: `generate_demo_data` with 1,500 firms, the 1,000 or so observed every year kept, their
-40 economies folded into 5 so that its cells are small but publishable (10-90 firms). Releases are built by `disclose`, the function
-the `disclosure/firm_figures` asset runs, with one fixed store secret; a second publication is
+The demo: `generate_demo_data` with 1,500 firms, the 996 observed every year kept, their 40
+economies folded into 5 so that its cells are small but publishable (10-94 firms). Releases
+are built by `disclose`, the function the `disclosure/firm_figures` asset runs, with one fixed store secret; a second publication is
 the same panel with planted changes (revised values, late responses).
 """
 
@@ -88,7 +88,7 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("intruder_demo")
     generate_demo_data(root, n_firms=1_500, with_catalog=False)
     panel = build_panel(root)
-    # A balanced panel (the firms observed every year: about 1,000), so that the planted
+    # A balanced panel (the 996 firms observed every year), so that the planted
     # changes below are the only ones between two years.
     years = panel.groupby("firm_id")["year"].transform("nunique")
     panel = panel[years == panel["year"].nunique()].reset_index(drop=True)
