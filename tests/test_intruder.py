@@ -510,3 +510,15 @@ def test_no_released_reason_tells_how_many_firms_a_figure_rests_on(demo, one_fir
     assert len(withheld) and withheld["treated_firms"].isna().all()
     hidden = first.cells[first.cells["productivity_status"] != "published"]
     assert len(hidden) and hidden["productivity_contributors"].isna().all()
+
+
+def test_the_store_secret_is_drawn_once_and_kept(tmp_path):
+    """The first disclosure run on a store draws its secret; every later one reads it (the
+    firms' keys stay the same from release to release)."""
+    from pedw.disclosure.cellkey import SALT_FILE, cell_key_salt
+
+    first = cell_key_salt(tmp_path)
+    assert len(first) == 64 and cell_key_salt(tmp_path) == first
+    assert (tmp_path / SALT_FILE).stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in (tmp_path / SALT_FILE).parent.iterdir()] == [SALT_FILE.name]
+    assert cell_key_salt(tmp_path / "other") != first  # another store, other keys
