@@ -25,7 +25,9 @@ value (evenly spread over (-1, 1), zero on average) and s the largest contributo
 the cell's weight (1 / contributors when unweighted): one firm's value then moves by at most
 `noise_bound` log units under the noise, the same scale as its own influence on the mean.
 Standard errors get an independent draw of `noise_bound * p * s ** 1.5` (the size that hides
-one firm's squared distance from the mean, which a change of variance would show).
+one firm's squared distance from the mean, which a change of variance would show), and the
+released standard error includes the noise's own variance over cell keys, so intervals and
+claims built on it stay valid.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from pedw.models.frames import query_frames
 KEY_SPACE = 2**32
 TABLE_ROWS = 64  # rows of the perturbation table: cell keys in [i/64, (i+1)/64)
 SALT_FILE = Path("_keys") / "cell_key_salt"
+TABLE_VARIANCE = (1 - 1 / TABLE_ROWS**2) / 3  # of p over uniform cell keys
 
 
 def perturbation_table(rows: int = TABLE_ROWS) -> pd.DataFrame:
@@ -109,11 +112,26 @@ CELL_NOISE_SQL = """
         SELECT {groups}, max(firm_weight) / sum(firm_weight) AS largest_share
         FROM (SELECT {groups}, firm_id, sum(weight) AS firm_weight FROM keyed GROUP BY ALL)
         GROUP BY ALL
+    ),
+    centred AS (
+        SELECT {groups}, weight, year - sum(weight * year) OVER (PARTITION BY {groups})
+                                       / sum(weight) OVER (PARTITION BY {groups}) AS t
+        FROM keyed
+    ),
+    leverage AS (  -- the most a slope over the years moves per unit of one firm-year's value
+        SELECT {groups},
+               coalesce(max(weight * abs(t)) / nullif(sum(weight * t * t), 0), 0) AS leverage
+        FROM centred GROUP BY ALL
     )
     SELECT {groups}, contributors, cell_key / {space} AS cell_key,
            {bound} * {mean_lookup} * largest_share AS noise,
-           {bound} * {spread_lookup} * largest_share ** 1.5 AS se_noise
-    FROM cells JOIN shares USING ({groups})
+           {bound} * {spread_lookup} * largest_share ** 1.5 AS se_noise,
+           {bound} * {mean_lookup} * leverage AS slope_noise,
+           {bound} * {spread_lookup} * leverage * sqrt(largest_share) AS slope_se_noise,
+           -- the noise's variance over cell keys, for standard errors that account for it
+           {variance} * ({bound} * largest_share) ** 2 AS noise_var,
+           {variance} * ({bound} * leverage) ** 2 AS slope_noise_var
+    FROM cells JOIN shares USING ({groups}) JOIN leverage USING ({groups})
 """
 
 
@@ -121,8 +139,11 @@ def cell_noise(
     contributions: pd.DataFrame, groups: list[str], figure: str, salt: str, bound: float
 ) -> pd.DataFrame:
     """Per cell (`groups`): contributors, the cell key in [0, 1), the noise of its mean and of
-    its standard error. `contributions` has one row per firm-year feeding a cell: the
-    `groups` columns, firm_id, year, value and an optional weight."""
+    its standard error, and of a slope over its years and of that slope's standard error
+    (scaled by the largest leverage of one firm-year on a least-squares slope,
+    max w|t - mean t| / sum w (t - mean t)^2, in place of the largest share).
+    `contributions` has one row per firm-year feeding a cell: the `groups` columns, firm_id,
+    year, value and an optional weight."""
     frame = contributions.copy()
     if "weight" not in frame.columns:
         frame["weight"] = 1.0
@@ -138,5 +159,6 @@ def cell_noise(
         bound=float(bound),
         mean_lookup=_lookup("cell_key"),
         spread_lookup=_lookup("spread_cell_key"),
+        variance=TABLE_VARIANCE,
     )
     return query_frames(sql, contributions_in=frame)

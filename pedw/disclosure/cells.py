@@ -153,12 +153,13 @@ def cell_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> p
                            rule.noise_bound)  # fmt: skip
         mean = noise.set_index(KEYS)
         large = noise[noise["size_class"] == "large"].set_index(["country", "year"])
-        pairs = mean.join(large[["noise", "se_noise"]], on=["country", "year"],
+        pairs = mean.join(large[["noise", "se_noise", "noise_var"]], on=["country", "year"],
                           rsuffix="_large").reset_index()  # fmt: skip
         pairs = pairs[pairs["size_class"] != "large"]
         pairs[f"{measure}_noise"] = pairs["noise"] - pairs["noise_large"]
         pairs[f"{measure}_se_noise"] = pairs["se_noise"] + pairs["se_noise_large"]
-        pairs = pairs[[*KEYS, f"{measure}_noise", f"{measure}_se_noise"]]
+        pairs[f"{measure}_noise_var"] = pairs["noise_var"] + pairs["noise_var_large"]
+        pairs = pairs[[*KEYS, f"{measure}_noise", f"{measure}_se_noise", f"{measure}_noise_var"]]
         out = pairs if out is None else out.merge(pairs, on=KEYS, how="outer")
     return out
 
@@ -167,7 +168,8 @@ def released_cells(
     protected: pd.DataFrame, rule: DisclosureRule, perturbation: pd.DataFrame
 ) -> pd.DataFrame:
     """What may leave the warehouse: published values with their cell-key noise
-    (`cell_perturbation`), rounded as shown, contributor counts of published cells; every
+    (`cell_perturbation`; standard errors with their own draw and the noise's variance),
+    rounded as shown, contributor counts of published cells; every
     value, count and share of a suppressed cell blank."""
     noise = protected[KEYS].merge(perturbation.astype({"year": protected["year"].dtype}),
                                   on=KEYS, how="left")  # fmt: skip
@@ -175,7 +177,10 @@ def released_cells(
     for measure, (gap, se, _log, prefix) in MEASURES.items():
         shown = (protected[f"{measure}_status"] == PUBLISHED).to_numpy()
         value = protected[gap] + noise[f"{measure}_noise"].to_numpy()
-        error = (protected[se] + noise[f"{measure}_se_noise"].to_numpy()).abs()
+        error = np.sqrt(
+            (protected[se] + noise[f"{measure}_se_noise"].to_numpy()) ** 2
+            + noise[f"{measure}_noise_var"].to_numpy()
+        )
         rows[gap] = value.round(rule.gap_decimals).where(shown)
         rows[se] = error.round(rule.gap_decimals).where(shown)
         rows[f"{measure}_contributors"] = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from pedw.disclosure.audit import PublishedTrend, feasible_intervals
@@ -129,35 +130,37 @@ TREND_NOISE = ["gap_noise", "gap_se_noise", "slope_noise", "slope_se_noise"]
 def trend_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> pd.DataFrame:
     """Per trend (country, outcome, class), the cell-key noise of its released values. The
     first-year gap is perturbed like a cell's gap, from the keys of every firm-year the trend
-    rests on (class and large firms); the slope by an independent draw divided by half the
-    span of years (one firm's value at the last year moves a slope by about its move on the
-    mean over that half-span); the standard errors by their own draws likewise."""
+    rests on (class and large firms); the slope by an independent draw scaled by the largest
+    leverage of one firm-year on a slope over the years (what one firm-year's value moves it
+    by); the standard errors by their own draws likewise."""
     frames = []
     for outcome in OUTCOME_MEASURE:
         if outcome not in panel.columns:
             continue
         feeding = contributions(panel, outcome, ["country", "size_class"])
-        span = feeding.groupby("country")["year"].agg(lambda y: max((y.max() - y.min()) / 2, 1))
         draws = None
-        for part in ("level", "slope"):
+        for part, mean, spread, var in (("level", "noise", "se_noise", "noise_var"),
+                                        ("slope", "slope_noise", "slope_se_noise",
+                                         "slope_noise_var")):  # fmt: skip
             noise = cell_noise(feeding, ["country", "size_class"], f"trend_{part}:{outcome}",
                                salt, rule.noise_bound)  # fmt: skip
             large = noise[noise["size_class"] == "large"]
             pairs = noise[noise["size_class"] != "large"].merge(
-                large[["country", "noise", "se_noise"]], on="country", suffixes=("", "_large")
+                large[["country", mean, spread, var]], on="country", suffixes=("", "_large")
             )  # a trend compares a class with the large firms: none without them
-            pairs[f"{part}_noise"] = pairs["noise"] - pairs["noise_large"]
-            pairs[f"{part}_se_noise"] = pairs["se_noise"] + pairs["se_noise_large"]
-            pairs = pairs[["country", "size_class", f"{part}_noise", f"{part}_se_noise"]]
+            pairs[f"{part}_noise"] = pairs[mean] - pairs[f"{mean}_large"]
+            pairs[f"{part}_se_noise"] = pairs[spread] + pairs[f"{spread}_large"]
+            pairs[f"{part}_var"] = pairs[var] + pairs[f"{var}_large"]
+            pairs = pairs[["country", "size_class", f"{part}_noise", f"{part}_se_noise",
+                           f"{part}_var"]]  # fmt: skip
             draws = pairs if draws is None else draws.merge(pairs, on=["country", "size_class"])
-        half_span = draws["country"].map(span).to_numpy()
         frames.append(pd.DataFrame({
             "country": draws["country"], "outcome": outcome, "size_class": draws["size_class"],
             "gap_noise": draws["level_noise"], "gap_se_noise": draws["level_se_noise"],
-            "slope_noise": draws["slope_noise"] / half_span,
-            "slope_se_noise": draws["slope_se_noise"] / half_span,
+            "slope_noise": draws["slope_noise"], "slope_se_noise": draws["slope_se_noise"],
+            "gap_var": draws["level_var"], "slope_var": draws["slope_var"],
         }))  # fmt: skip
-    columns = [*TREND_KEYS, "gap_noise", "gap_se_noise", "slope_noise", "slope_se_noise"]
+    columns = [*TREND_KEYS, *TREND_NOISE, "gap_var", "slope_var"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
         columns=columns)  # fmt: skip
 
@@ -165,22 +168,29 @@ def trend_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> 
 def released_trends(
     protected: pd.DataFrame, rule: DisclosureRule, perturbation: pd.DataFrame
 ) -> pd.DataFrame:
-    """Published trends with their cell-key noise (`trend_perturbation`: the interval moves
-    with the slope, the widening and narrowing flags are read from the released interval),
-    rounded as shown; suppressed ones keep only their key and reason."""
+    """Published trends with their cell-key noise (`trend_perturbation`; the interval is the
+    released slope +- the fit's critical value x the released standard error, the widening
+    and narrowing flags are read from it), rounded as shown; suppressed ones keep only their
+    key and reason."""
     shown = (protected["status"] == PUBLISHED).to_numpy()
     noise = protected[TREND_KEYS].merge(perturbation, on=TREND_KEYS, how="left").fillna(0.0)
     values = {
         "gap_first_year": protected["gap_first_year"] + noise["gap_noise"].to_numpy(),
-        "gap_first_year_se": (protected["gap_first_year_se"]
-                              + noise["gap_se_noise"].to_numpy()).abs(),
+        "gap_first_year_se": np.sqrt((protected["gap_first_year_se"]
+                                      + noise["gap_se_noise"].to_numpy()) ** 2
+                                     + noise["gap_var"].to_numpy()),
         "trend_per_year": protected["trend_per_year"] + noise["slope_noise"].to_numpy(),
-        "trend_se": (protected["trend_se"] + noise["slope_se_noise"].to_numpy()).abs(),
+        "trend_se": np.sqrt((protected["trend_se"] + noise["slope_se_noise"].to_numpy()) ** 2
+                            + noise["slope_var"].to_numpy()),
     }  # fmt: skip
-    # The interval keeps its width around the released slope (the width is a multiple of the
-    # standard error; moving it with the slope keeps the two consistent).
-    values["trend_ci_low"] = protected["trend_ci_low"] + noise["slope_noise"].to_numpy()
-    values["trend_ci_high"] = protected["trend_ci_high"] + noise["slope_noise"].to_numpy()
+    # The interval is drawn again around the released slope with the released standard
+    # error and the fit's own critical value (a function of its degrees of freedom only): an
+    # interval of the true width would give the true standard error back.
+    critical = (protected["trend_ci_high"] - protected["trend_ci_low"]) / (
+        2 * protected["trend_se"]
+    )
+    values["trend_ci_low"] = values["trend_per_year"] - critical * values["trend_se"]
+    values["trend_ci_high"] = values["trend_per_year"] + critical * values["trend_se"]
     rows = protected[TREND_KEYS].copy()
     for column in TREND_VALUES:
         decimals = rule.gap_decimals if column.startswith("gap_first") else rule.trend_decimals
