@@ -38,9 +38,12 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
     "secondary suppression against differencing over years and an LP audit against "
     "bracketing by the trend, model effects with enough treated and control firms, and "
     "each term estimated from a subset of the treated firms with enough of them on its own; "
-    "values rounded as shown; and the audit of every decision (docs/disclosure.md).",
+    "released cells and trends perturbed by the cell-key method (noise keyed by their "
+    "contributors, the same in every release for the same contributors) and rounded as "
+    "shown; and the audit of every decision (docs/disclosure.md).",
 )
 def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    from pedw.disclosure.cellkey import cell_key_salt
     from pedw.disclosure.report import disclose  # scipy's LP solver: loaded here only
 
     store, rule = pedw.store(), pedw.disclosure_rule()
@@ -51,6 +54,7 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
         read_table(store, "models", "sme_gap_trend"),
         read_table(store, "models", "estimates"),
         rule,
+        cell_key_salt(store.root),
     )
     for table, frame in [("sme_gap_cells", disclosed.cells), ("sme_gap_trend", disclosed.trends),
                          ("effects", disclosed.effects), ("effect_terms", disclosed.terms),

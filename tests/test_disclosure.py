@@ -21,6 +21,7 @@ from pedw.models.enterprise import sme_gap_cells, sme_gap_trend_by_country
 from pedw.warehouse import connect_read_only
 
 RULE = DisclosureRule()
+SALT = "test-salt-" + "0" * 54  # the store's cell-key secret, fixed for these panels
 
 
 def firms(country: str, size: str, years: list[int], ids: list[str], lp: np.ndarray,
@@ -48,7 +49,7 @@ def ids(prefix: str, n: int) -> list[str]:
 def released(panel: pd.DataFrame, rule: DisclosureRule = RULE):
     estimates = pd.DataFrame(columns=["model_id", "level", "outcome", "term"])
     trend = sme_gap_trend_by_country(panel, min_firms=1)
-    return disclose(panel, sme_gap_cells(panel), trend, estimates, rule)
+    return disclose(panel, sme_gap_cells(panel), trend, estimates, rule, SALT)
 
 
 def test_a_cell_of_46_firms_with_3_contributors_is_suppressed():
@@ -212,7 +213,7 @@ def test_a_term_resting_on_one_firm_is_withheld_though_its_model_rests_on_many()
                               "outcome": "log_labour_productivity",
                               "term": ["att_post", "event_time:0", "event_time:3", "event_time:5"]})  # fmt: skip
     decided = disclose(panel, sme_gap_cells(panel), sme_gap_trend_by_country(panel, min_firms=1),
-                       estimates, RULE)  # fmt: skip
+                       estimates, RULE, SALT)  # fmt: skip
     effect = decided.effects.set_index("model_id").loc[model]
     assert (effect["status"], effect["treated_firms"], effect["treated_countries"]) == (
         "published", 31, 5)  # fmt: skip

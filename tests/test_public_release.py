@@ -136,3 +136,35 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
     con.close()
     with pytest.raises(PublicReleaseError, match=r"table firms\.panel is not on the public list"):
         check_public_release(release, firm_ids, rule)
+
+
+def test_the_cell_key_secret_stays_in_the_store_and_the_released_cells_carry_its_noise(public):
+    """The pipeline's disclosure step drew the store's secret once (owner-readable, outside
+    every table); no published file, internal or public, holds it; the released gaps are the
+    model's gaps plus bounded noise of zero mean (docs/disclosure.md, cell-key method)."""
+    from pedw.disclosure.cellkey import SALT_FILE, cell_key_salt
+
+    settings, _, _ = public
+    secret_file = settings.store_dir / SALT_FILE
+    secret = secret_file.read_text().strip()
+    assert len(secret) == 64 and secret_file.stat().st_mode & 0o077 == 0
+    assert cell_key_salt(settings.store_dir) == secret  # drawn once, then kept
+    published = [settings.warehouse_path.resolve(), *(
+        p for p in (settings.public_dir / "current").resolve().rglob("*") if p.is_file())]  # fmt: skip
+    for path in published:
+        assert secret.encode() not in path.read_bytes(), path
+    con = connect_read_only(settings.warehouse_path)
+    try:
+        moved = con.execute(
+            "SELECT d.productivity_gap - m.productivity_gap AS noise, m.lp_contributors AS n, "
+            "m.large_lp_contributors AS n_large FROM disclosure.sme_gap_cells d "
+            "JOIN models.sme_gap_cells m USING (country, year, size_class) "
+            "WHERE d.productivity_status = 'published'"
+        ).df()
+    finally:
+        con.close()
+    rule = DisclosureRule()
+    bound = rule.noise_bound * (1 / moved["n"] + 1 / moved["n_large"]) + 0.0005
+    assert len(moved) > 50 and (moved["noise"].abs() <= bound).all()
+    assert (moved["noise"].abs() > 0.0005).mean() > 0.5  # noise, not rounding alone
+    assert abs(moved["noise"].mean()) < 3 * moved["noise"].std() / len(moved) ** 0.5

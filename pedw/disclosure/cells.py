@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pedw.disclosure.cellkey import cell_noise
 from pedw.disclosure.rules import DisclosureRule
 
 # measure -> (gap column, its standard error, log column of the panel, contributor prefix)
@@ -127,14 +128,61 @@ def protect_cells(cells: pd.DataFrame, panel: pd.DataFrame, rule: DisclosureRule
     return result
 
 
-def released_cells(protected: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
-    """What may leave the warehouse: published values rounded as shown, contributor counts of
-    published cells; every value, count and share of a suppressed cell blank."""
-    rows = protected[["country", "year", "size_class"]].copy()
+KEYS = ["country", "year", "size_class"]
+
+
+def contributions(panel: pd.DataFrame, log_column: str, keys: list[str] = KEYS) -> pd.DataFrame:
+    """The firm-years feeding a mean of `log_column` (the value and, in a weighted survey,
+    the firm's weight; 1 in an economy surveyed without weights), for the cell-key method."""
+    frame = panel[list(dict.fromkeys([*keys, "firm_id", "year"]))].copy()
+    frame["value"] = panel[log_column].to_numpy()
+    if "sampling_weight" in panel.columns:
+        weighted = panel.groupby("country")["sampling_weight"].transform(lambda w: w.notna().any())
+        frame["weight"] = panel["sampling_weight"].where(weighted, 1.0).to_numpy()
+    return frame[frame["value"].notna()].reset_index(drop=True)
+
+
+def cell_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> pd.DataFrame:
+    """Per cell and measure, the noise of its released gap and standard error: the perturbed
+    mean of the class less the perturbed mean of its large firms (each mean's noise looked up
+    by its own contributors' cell key, so the large firms' noise is one and the same in the
+    three gaps of a country-year), and the two means' standard-error draws."""
+    out = None
+    for measure, (_gap, _se, log_column, _prefix) in MEASURES.items():
+        noise = cell_noise(contributions(panel, log_column), KEYS, measure, salt,
+                           rule.noise_bound)  # fmt: skip
+        mean = noise.set_index(KEYS)
+        large = noise[noise["size_class"] == "large"].set_index(["country", "year"])
+        pairs = mean.join(large[["noise", "se_noise", "noise_var"]], on=["country", "year"],
+                          rsuffix="_large").reset_index()  # fmt: skip
+        pairs = pairs[pairs["size_class"] != "large"]
+        pairs[f"{measure}_noise"] = pairs["noise"] - pairs["noise_large"]
+        pairs[f"{measure}_se_noise"] = pairs["se_noise"] + pairs["se_noise_large"]
+        pairs[f"{measure}_noise_var"] = pairs["noise_var"] + pairs["noise_var_large"]
+        pairs = pairs[[*KEYS, f"{measure}_noise", f"{measure}_se_noise", f"{measure}_noise_var"]]
+        out = pairs if out is None else out.merge(pairs, on=KEYS, how="outer")
+    return out
+
+
+def released_cells(
+    protected: pd.DataFrame, rule: DisclosureRule, perturbation: pd.DataFrame
+) -> pd.DataFrame:
+    """What may leave the warehouse: published values with their cell-key noise
+    (`cell_perturbation`; standard errors with their own draw and the noise's variance),
+    rounded as shown, contributor counts of published cells; every
+    value, count and share of a suppressed cell blank."""
+    noise = protected[KEYS].merge(perturbation.astype({"year": protected["year"].dtype}),
+                                  on=KEYS, how="left")  # fmt: skip
+    rows = protected[KEYS].copy()
     for measure, (gap, se, _log, prefix) in MEASURES.items():
         shown = (protected[f"{measure}_status"] == PUBLISHED).to_numpy()
-        rows[gap] = protected[gap].round(rule.gap_decimals).where(shown)
-        rows[se] = protected[se].round(rule.gap_decimals).where(shown)
+        value = protected[gap] + noise[f"{measure}_noise"].to_numpy()
+        error = np.sqrt(
+            (protected[se] + noise[f"{measure}_se_noise"].to_numpy()) ** 2
+            + noise[f"{measure}_noise_var"].to_numpy()
+        )
+        rows[gap] = value.round(rule.gap_decimals).where(shown)
+        rows[se] = error.round(rule.gap_decimals).where(shown)
         rows[f"{measure}_contributors"] = (
             protected[f"{prefix}_contributors"].astype("Int64").where(shown)
         )

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from pedw.disclosure.audit import PublishedTrend
-from pedw.disclosure.cells import MEASURES, PUBLISHED, protect_cells, released_cells
+from pedw.disclosure.cells import (
+    MEASURES,
+    PUBLISHED,
+    cell_perturbation,
+    protect_cells,
+    released_cells,
+)
 from pedw.disclosure.effects import effect_units, protect_effects
 from pedw.disclosure.rules import DisclosureRule
 from pedw.disclosure.terms import protect_terms, released_terms, term_support
@@ -18,6 +24,7 @@ from pedw.disclosure.trends import (
     class_cells,
     protect_trends,
     released_trends,
+    trend_perturbation,
 )
 
 AUDIT_COLUMNS = {"figure": "string", "measure": "string", "country": "string", "year": "Int64",
@@ -48,10 +55,17 @@ def disclose(
     trends: pd.DataFrame,
     estimates: pd.DataFrame,
     rule: DisclosureRule,
+    salt: str,
 ) -> DisclosedFigures:
-    """Apply the primary and secondary rules to every firm-derived figure."""
+    """Apply the primary and secondary rules to every firm-derived figure, and the cell-key
+    noise of `salt` (the store's secret, pedw.disclosure.cellkey) to the released values."""
     protected = protect_cells(cells, panel, rule)
-    protected_trends = protect_trends(trends, protected, rule)
+    cell_noise, trend_noise = (
+        cell_perturbation(panel, salt, rule),
+        trend_perturbation(panel, salt, rule),
+    )
+    released = released_cells(protected, rule, cell_noise)
+    protected_trends = protect_trends(trends, protected, rule, released, trend_noise)
     units = protect_effects(effect_units(panel, estimates), rule)
     terms = protect_terms(term_support(panel, estimates), rule)
     audit = pd.concat(
@@ -64,8 +78,8 @@ def disclose(
         ignore_index=True,
     )
     return DisclosedFigures(
-        released_cells(protected, rule),
-        released_trends(protected_trends, rule),
+        released,
+        released_trends(protected_trends, rule, trend_noise),
         units,
         released_terms(terms),
         audit.reindex(columns=list(AUDIT_COLUMNS)).astype(AUDIT_COLUMNS),

@@ -31,12 +31,18 @@ class DisclosureRule:
     # decimal: 0.001 log units; trends per year with two: 0.0001).
     gap_decimals: int = 3
     trend_decimals: int = 4
+    # The cell-key method (pedw.disclosure.cellkey): one firm's value moves by at most this
+    # many log units under the noise of a released mean (noise_bound / contributors on the
+    # mean); 0 releases values unperturbed (only for studies inside the warehouse).
+    noise_bound: float = 2.0
 
     def __post_init__(self) -> None:
         if self.dominance_n not in (1, 2):
             raise ValueError("dominance_n must be 1 or 2")
         if not 0 < self.dominance_k <= 1:
             raise ValueError("dominance_k must be a share in (0, 1]")
+        if self.noise_bound < 0:
+            raise ValueError("noise_bound must be 0 or more")
 
     def describe(self) -> str:
         text = (

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from pedw.disclosure.audit import PublishedTrend, feasible_intervals
-from pedw.disclosure.cells import MEASURES, PRIMARY, PUBLISHED, SECONDARY, primary_reasons
+from pedw.disclosure.cellkey import cell_noise
+from pedw.disclosure.cells import (
+    MEASURES,
+    PRIMARY,
+    PUBLISHED,
+    SECONDARY,
+    contributions,
+    primary_reasons,
+)
 from pedw.disclosure.rules import DisclosureRule
 
 OUTCOME_MEASURE = {log: measure for measure, (_g, _s, log, _p) in MEASURES.items()}
@@ -38,10 +47,30 @@ def cell_intervals(
     )
 
 
-def protect_trends(trend: pd.DataFrame, cells: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+def protect_trends(
+    trend: pd.DataFrame,
+    cells: pd.DataFrame,
+    rule: DisclosureRule,
+    seen_cells: pd.DataFrame | None = None,
+    noise: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """`trend` with `status`, `reason` and `audit_half_width` (the narrowest half-width to
-    which, with this trend published, an adversary could bring a suppressed cell)."""
+    which, with this trend published, an adversary could bring a suppressed cell).
+
+    With the cell-key noise, the audit runs twice: on the true values, and on what an
+    adversary actually sees (`seen_cells`: the cells as released, `noise`: this trend's
+    perturbation), taking the released values as exact. Noisy values can make the LP's
+    constraints tighter than the true ones; the narrower interval of the two counts."""
     result = trend.reset_index(drop=True).copy()
+    seen = cells
+    if seen_cells is not None:
+        seen = cells.copy()
+        for gap, _se, _log, _prefix in MEASURES.values():
+            seen[gap] = seen_cells[gap].to_numpy()
+    moved = result[TREND_KEYS].merge(
+        noise if noise is not None else pd.DataFrame(columns=TREND_KEYS), on=TREND_KEYS,
+        how="left",
+    ).reindex(columns=[*TREND_KEYS, *TREND_NOISE]).fillna(dict.fromkeys(TREND_NOISE, 0.0))  # fmt: skip
     primary = pd.Series("", index=result.index, dtype=object)
     for _gap, _se, log_column, prefix in MEASURES.values():
         mine = result["outcome"] == log_column
@@ -65,7 +94,19 @@ def protect_trends(trend: pd.DataFrame, cells: pd.DataFrame, rule: DisclosureRul
                                    row.gap_first_year_se, int(row.trend_origin_year))  # fmt: skip
         intervals = cell_intervals(class_cells(cells, row.country, row.size_class, measure),
                                    measure, rule, published)  # fmt: skip
-        width = min(((high - low) / 2 for low, high in intervals.values()), default=math.nan)
+        widths_seen = []
+        if seen is not cells:
+            m = moved.iloc[i]
+            released = PublishedTrend(row.trend_per_year + m.slope_noise,
+                                      abs(row.trend_se + m.slope_se_noise),
+                                      row.gap_first_year + m.gap_noise,
+                                      abs(row.gap_first_year_se + m.gap_se_noise),
+                                      int(row.trend_origin_year))  # fmt: skip
+            widths_seen = [(high - low) / 2 for low, high in cell_intervals(
+                class_cells(seen, row.country, row.size_class, measure), measure, rule,
+                released).values()]  # fmt: skip
+        width = min([*((high - low) / 2 for low, high in intervals.values()), *widths_seen],
+                    default=math.nan)  # fmt: skip
         widths.append(width)
         if intervals and width < rule.protection:
             status.append(SECONDARY)
@@ -82,17 +123,80 @@ def protect_trends(trend: pd.DataFrame, cells: pd.DataFrame, rule: DisclosureRul
 
 TREND_VALUES = ["gap_first_year", "gap_first_year_se", "trend_per_year", "trend_se",
                 "trend_ci_low", "trend_ci_high"]  # fmt: skip
+TREND_KEYS = ["country", "outcome", "size_class"]
+TREND_NOISE = ["gap_noise", "gap_se_noise", "slope_noise", "slope_se_noise"]
 
 
-def released_trends(protected: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
-    """Published trends rounded as shown; suppressed ones keep only their key and reason."""
+def trend_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> pd.DataFrame:
+    """Per trend (country, outcome, class), the cell-key noise of its released values. The
+    first-year gap is perturbed like a cell's gap, from the keys of every firm-year the trend
+    rests on (class and large firms); the slope by an independent draw scaled by the largest
+    leverage of one firm-year on a slope over the years (what one firm-year's value moves it
+    by); the standard errors by their own draws likewise."""
+    frames = []
+    for outcome in OUTCOME_MEASURE:
+        if outcome not in panel.columns:
+            continue
+        feeding = contributions(panel, outcome, ["country", "size_class"])
+        draws = None
+        for part, mean, spread, var in (("level", "noise", "se_noise", "noise_var"),
+                                        ("slope", "slope_noise", "slope_se_noise",
+                                         "slope_noise_var")):  # fmt: skip
+            noise = cell_noise(feeding, ["country", "size_class"], f"trend_{part}:{outcome}",
+                               salt, rule.noise_bound)  # fmt: skip
+            large = noise[noise["size_class"] == "large"]
+            pairs = noise[noise["size_class"] != "large"].merge(
+                large[["country", mean, spread, var]], on="country", suffixes=("", "_large")
+            )  # a trend compares a class with the large firms: none without them
+            pairs[f"{part}_noise"] = pairs[mean] - pairs[f"{mean}_large"]
+            pairs[f"{part}_se_noise"] = pairs[spread] + pairs[f"{spread}_large"]
+            pairs[f"{part}_var"] = pairs[var] + pairs[f"{var}_large"]
+            pairs = pairs[["country", "size_class", f"{part}_noise", f"{part}_se_noise",
+                           f"{part}_var"]]  # fmt: skip
+            draws = pairs if draws is None else draws.merge(pairs, on=["country", "size_class"])
+        frames.append(pd.DataFrame({
+            "country": draws["country"], "outcome": outcome, "size_class": draws["size_class"],
+            "gap_noise": draws["level_noise"], "gap_se_noise": draws["level_se_noise"],
+            "slope_noise": draws["slope_noise"], "slope_se_noise": draws["slope_se_noise"],
+            "gap_var": draws["level_var"], "slope_var": draws["slope_var"],
+        }))  # fmt: skip
+    columns = [*TREND_KEYS, *TREND_NOISE, "gap_var", "slope_var"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(
+        columns=columns)  # fmt: skip
+
+
+def released_trends(
+    protected: pd.DataFrame, rule: DisclosureRule, perturbation: pd.DataFrame
+) -> pd.DataFrame:
+    """Published trends with their cell-key noise (`trend_perturbation`; the interval is the
+    released slope +- the fit's critical value x the released standard error, the widening
+    and narrowing flags are read from it), rounded as shown; suppressed ones keep only their
+    key and reason."""
     shown = (protected["status"] == PUBLISHED).to_numpy()
-    rows = protected[["country", "outcome", "size_class"]].copy()
+    noise = protected[TREND_KEYS].merge(perturbation, on=TREND_KEYS, how="left").fillna(0.0)
+    values = {
+        "gap_first_year": protected["gap_first_year"] + noise["gap_noise"].to_numpy(),
+        "gap_first_year_se": np.sqrt((protected["gap_first_year_se"]
+                                      + noise["gap_se_noise"].to_numpy()) ** 2
+                                     + noise["gap_var"].to_numpy()),
+        "trend_per_year": protected["trend_per_year"] + noise["slope_noise"].to_numpy(),
+        "trend_se": np.sqrt((protected["trend_se"] + noise["slope_se_noise"].to_numpy()) ** 2
+                            + noise["slope_var"].to_numpy()),
+    }  # fmt: skip
+    # The interval is drawn again around the released slope with the released standard
+    # error and the fit's own critical value (a function of its degrees of freedom only): an
+    # interval of the true width would give the true standard error back.
+    critical = (protected["trend_ci_high"] - protected["trend_ci_low"]) / (
+        2 * protected["trend_se"]
+    )
+    values["trend_ci_low"] = values["trend_per_year"] - critical * values["trend_se"]
+    values["trend_ci_high"] = values["trend_per_year"] + critical * values["trend_se"]
+    rows = protected[TREND_KEYS].copy()
     for column in TREND_VALUES:
         decimals = rule.gap_decimals if column.startswith("gap_first") else rule.trend_decimals
-        rows[column] = protected[column].round(decimals).where(shown)
-    rows["widening"] = protected["widening"].where(shown)
-    rows["narrowing"] = protected["narrowing"].where(shown)
+        rows[column] = values[column].round(decimals).where(shown)
+    rows["widening"] = (rows["trend_ci_high"] < 0).where(shown)
+    rows["narrowing"] = (rows["trend_ci_low"] > 0).where(shown)
     rows["contributors"] = protected["contributors_in_class"].astype("Int64").where(shown)
     rows["status"], rows["reason"] = protected["status"], protected["reason"]
     return rows
