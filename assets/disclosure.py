@@ -81,18 +81,25 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
     description="The firm indicators (weighted means and shares per country and year) that "
     "may leave the warehouse: the primary rules on their contributing firms (both sides of a "
     "share; dominance of weighted contributions for means), secondary suppression against "
-    "differencing over years; values rounded as shown (docs/disclosure.md).",
+    "differencing over years; values perturbed by the cell-key method like the SME-gap cells "
+    "and rounded as shown (docs/disclosure.md).",
 )
 def released_firm_indicators(
     context: dg.AssetExecutionContext, pedw: PedwResource
 ) -> dg.MaterializeResult:
-    from pedw.marts.firm_indicators import protect_indicators, released_indicators
+    from pedw.disclosure.cellkey import cell_key_salt
+    from pedw.marts.firm_indicators import (
+        indicator_perturbation,
+        protect_indicators,
+        released_indicators,
+    )
 
     store, rule = pedw.store(), pedw.disclosure_rule()
-    protected = protect_indicators(read_table(store, "marts", "firm_indicators"),
-                                   read_table(store, "marts", "enterprise_panel"), rule)  # fmt: skip
-    write_frame(store, "disclosure", "firm_indicators", released_indicators(protected, rule),
-                context.run_id)  # fmt: skip
+    panel = read_table(store, "marts", "enterprise_panel")
+    protected = protect_indicators(read_table(store, "marts", "firm_indicators"), panel, rule)
+    noise = indicator_perturbation(panel, cell_key_salt(store.root), rule)
+    write_frame(store, "disclosure", "firm_indicators",
+                released_indicators(protected, rule, noise), context.run_id)  # fmt: skip
     outcomes = protected.groupby("status").size()
     context.log.info(f"disclosure.firm_indicators: {outcomes.to_dict()}")
     return dg.MaterializeResult(

@@ -16,6 +16,7 @@ from pedw.demo.sector import draw_sector
 from pedw.demo.survey_sample import draw_survey_sample, population_indicators, size_classes
 from pedw.disclosure.rules import DisclosureRule
 from pedw.marts.firm_indicators import (
+    indicator_perturbation,
     indicator_rows,
     protect_indicators,
     released_indicators,
@@ -207,11 +208,31 @@ def test_indicator_cells_go_through_the_disclosure_rules():
     formal = protected.xs("formal", level="indicator")
     assert (formal["status"] == "primary").all()  # 3 formal firms at most
     assert "have the attribute" in formal.loc[("KEN", 2019), "reason"]
-    released = released_indicators(protected.reset_index(), rule)
+    noise = indicator_perturbation(panel, "a secret", rule)
+    released = released_indicators(protected.reset_index(), rule, noise)
     hidden = released[released["status"] != "published"]
     assert hidden[["estimate", "std_error", "ci_low", "ci_high", "contributors",
                    "weighting"]].isna().all().all()  # fmt: skip
     shown = released[released["status"] == "published"]
-    assert len(shown) == 1 and shown["estimate"].iloc[0] == round(
-        cells.set_index(KEYS).loc[("KEN", 2019, "log_labour_productivity"), "estimate"], 3
+    cell = ("KEN", 2019, "log_labour_productivity")
+    drawn = noise.set_index(KEYS).loc[cell, "noise"]
+    # The released mean carries its cell-key noise, within noise_bound x 1/20 firms.
+    assert 0 < abs(drawn) <= rule.noise_bound / 20
+    assert len(shown) == 1
+    assert shown["estimate"].iloc[0] == round(
+        cells.set_index(KEYS).loc[cell, "estimate"] + drawn, 3
+    )
+    # Its standard error: its own draw, and the noise's variance so intervals stay valid.
+    drawn_se, variance = noise.set_index(KEYS).loc[cell, ["se_noise", "noise_var"]]
+    true_se = cells.set_index(KEYS).loc[cell, "std_error"]
+    assert shown["std_error"].iloc[0] == round(np.hypot(true_se + drawn_se, np.sqrt(variance)), 3)
+    # The same firms and values: the same noise in every release, whatever the row order;
+    # one revised value: a fresh draw, so differencing the releases does not give the firm.
+    shuffled = indicator_perturbation(panel.sample(frac=1, random_state=3), "a secret", rule)
+    assert shuffled.set_index(KEYS).loc[cell, "noise"] == drawn
+    revised = panel.copy()
+    revised.loc[revised["year"] == 2019, "log_labour_productivity"] += [0.5] + [0.0] * 19
+    assert (
+        indicator_perturbation(revised, "a secret", rule).set_index(KEYS).loc[cell, "noise"]
+        != drawn
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pedw.disclosure.cellkey import cell_noise
 from pedw.disclosure.cells import PRIMARY, PUBLISHED, SECONDARY, differencing_error
 from pedw.disclosure.rules import DisclosureRule
 from pedw.models.frames import query_frames
@@ -229,15 +230,52 @@ def protect_indicators(
 
 
 RELEASED_VALUES = ["estimate", "std_error", "ci_low", "ci_high"]
+CELL = ["country", "year", "indicator"]
 
 
-def released_indicators(protected: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
-    """What may leave the warehouse: published values rounded as shown with their firm
-    count and weighting; a suppressed cell keeps only its key, status and reason."""
+def indicator_perturbation(panel: pd.DataFrame, salt: str, rule: DisclosureRule) -> pd.DataFrame:
+    """Per indicator cell, the cell-key noise of its released estimate and standard error
+    (pedw.disclosure.cellkey, as for the SME-gap cells): keyed by its contributing firm-years
+    and their values, so the same firms give the same noise in every release, and a release
+    that differs by one firm or one revised value gives a fresh draw, not the firm."""
+    long = query_frames(_long_sql(set(panel.columns)), panel=panel)
+    long = long[long["y"].notna()].rename(columns={"y": "value", "w": "weight"})
+    parts = [
+        cell_noise(cells[["country", "year", "firm_id", "value", "weight"]], ["country", "year"],
+                   f"indicator:{indicator}", salt, rule.noise_bound).assign(indicator=indicator)
+        for indicator, cells in long.groupby("indicator")
+    ]  # fmt: skip
+    columns = [*CELL, "noise", "se_noise", "noise_var"]
+    return pd.concat(parts)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def released_indicators(
+    protected: pd.DataFrame, rule: DisclosureRule, perturbation: pd.DataFrame
+) -> pd.DataFrame:
+    """What may leave the warehouse: published values with their cell-key noise
+    (`indicator_perturbation`; the standard error with its own draw and the noise's variance,
+    the interval redrawn around the released value), rounded as shown, with their firm count
+    and weighting; a suppressed cell keeps only its key, status and reason."""
     shown = (protected["status"] == PUBLISHED).to_numpy()
+    noise = protected[CELL].merge(
+        perturbation.astype({"year": protected["year"].dtype}), on=CELL, how="left"
+    )
+    estimate = protected["estimate"] + noise["noise"].fillna(0).to_numpy()
+    share = (protected["statistic"] == "share").to_numpy()
+    estimate = estimate.where(~share, estimate.clip(0, 1))
+    error = np.sqrt(
+        (protected["std_error"] + noise["se_noise"].fillna(0).to_numpy()) ** 2
+        + noise["noise_var"].fillna(0).to_numpy()
+    )
+    # An interval of the true width around the released value would give the true SE back.
+    half = stats.t.ppf(0.975, protected["df"].clip(lower=1).astype(float)) * error
+    released = {"estimate": estimate, "std_error": error, "ci_low": estimate - half,
+                "ci_high": estimate + half}  # fmt: skip
+    released["ci_low"] = released["ci_low"].where(~share, released["ci_low"].clip(0, 1))
+    released["ci_high"] = released["ci_high"].where(~share, released["ci_high"].clip(0, 1))
     rows = protected[["country", "year", "indicator", "statistic"]].copy()
     for column in RELEASED_VALUES:
-        rows[column] = protected[column].round(rule.gap_decimals).where(shown)
+        rows[column] = released[column].round(rule.gap_decimals).where(shown)
     rows["contributors"] = protected["contributors"].astype("Int64").where(shown)
     rows["weighting"] = protected["weighting"].where(shown)
     rows["status"], rows["reason"] = protected["status"], protected["reason"]
