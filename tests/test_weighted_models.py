@@ -140,3 +140,21 @@ def test_the_weighted_event_study_averages_cohorts_by_their_weighted_firm_years(
     rows_plain, _ = interaction_weighted(frame, "log_labour_productivity", SCORE_DESIGN)
     np.testing.assert_allclose(rows_flat["estimate"], rows_plain["estimate"], rtol=1e-9)
     np.testing.assert_allclose(rows_flat["std_error"], rows_plain["std_error"], rtol=1e-9)
+
+
+def test_trend_dominance_counts_weighted_contributions():
+    """A trend's dominance measure counts each firm-year with its sampling weight, as the
+    cells do: a small firm that stands for many firms of the economy dominates."""
+    from pedw.models.enterprise import AGGREGATED, _pooled_dominance
+
+    outcome = "log_labour_productivity"
+    level = AGGREGATED[outcome]
+    data = pd.DataFrame({"firm_id": ["A", "A", "B", "B", "C", "C"], "year": [1, 2] * 3,
+                         outcome: 1.0, level: [100.0, 100.0, 10.0, 10.0, 5.0, 5.0],
+                         "sampling_weight": [1.0, 1.0, 50.0, 50.0, 2.0, 2.0]})  # fmt: skip
+    members = pd.Series(True, index=data.index)
+    weighted = _pooled_dominance(data, members, outcome, "")
+    assert weighted["top1_share"] == pytest.approx(1000 / (200 + 1000 + 20))
+    assert weighted["top2_share"] == pytest.approx(1200 / 1220)
+    unweighted = _pooled_dominance(data.drop(columns="sampling_weight"), members, outcome, "")
+    assert unweighted["top1_share"] == pytest.approx(200 / 230)

@@ -203,9 +203,14 @@ def sme_gap_trend_by_country(panel: pd.DataFrame, min_firms: int = 10) -> pd.Dat
 
 def _pooled_dominance(data: pd.DataFrame, members: pd.Series, outcome: str, side: str) -> dict:
     """Shares of the aggregated variable, summed over the trend's years, held by the largest
-    one and two contributing firms of a group (the trend's own dominance measure)."""
+    one and two contributing firms of a group (the trend's own dominance measure); in a
+    weighted survey each firm-year counts with its sampling weight, as in the cells
+    (statistical offices measure dominance on weighted contributions)."""
     feeding = data.loc[members & data[outcome].notna()]
-    per_firm = feeding.groupby("firm_id")[AGGREGATED[outcome]].sum().clip(lower=0)
+    level = feeding[AGGREGATED[outcome]]
+    if "sampling_weight" in feeding.columns and feeding["sampling_weight"].notna().any():
+        level = level * feeding["sampling_weight"].fillna(1.0)
+    per_firm = level.groupby(feeding["firm_id"]).sum().clip(lower=0)
     total = float(per_firm.sum())
     top = per_firm.nlargest(2).to_numpy()
     if total <= 0 or len(top) == 0:
