@@ -35,7 +35,7 @@ class Staleness:
         self._requested: dict[dg.AssetKey, set[str | None]] = {}
         self._why: dict[dg.AssetKey, str] = {}
         self._problems: dict[dg.AssetKey, str] = {}
-        self.evaluations = 0
+        self._no_record = False  # no earlier evaluation on record, but a history: rebuild all
 
     def evaluate(self) -> None:
         """One evaluation of the automation conditions, as a daemon tick makes it; its cursor
@@ -48,7 +48,6 @@ class Staleness:
             cursor=dg.deserialize_value(stored) if stored else None,
         )
         self.instance.run_storage.set_cursor_values({self._key: dg.serialize_value(result.cursor)})
-        self.evaluations += 1
         self._requested = {}
         for outcome in result.results:
             if outcome.true_subset.size:
@@ -56,8 +55,10 @@ class Staleness:
                 self._requested[key] = set(result.get_requested_partitions(key))
                 # Why, in the run summary's words; kept from the evaluation that first saw it.
                 self._why[key] = self._why.get(key) or _why(outcome)
-        if stored is None and self._has_history():
-            # Nothing on record of an earlier evaluation: what is stale cannot be told apart.
+        # Nothing on record of an earlier evaluation (a new instance cursor, an older pedw)
+        # while assets were built: what is out of date cannot be told apart, so all of it is.
+        self._no_record = self._no_record or (stored is None and self._has_history())
+        if self._no_record:
             for key in self.definitions.resolve_asset_graph().materializable_asset_keys:
                 self._requested.setdefault(key, {None})
                 self._why.setdefault(key, "no earlier automation evaluation on record")
