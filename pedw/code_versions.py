@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 import tomllib
 from collections.abc import Iterable
 from functools import cache
@@ -18,6 +19,9 @@ from pathlib import Path
 from pedw.settings import PROJECT_ROOT
 
 PACKAGES = ("pedw",)
+# A function named by reference ("pedw.sources.pwt:load_pwt", as pedw/formats.py names its
+# loaders) is imported when it is first called: its module counts as imported.
+REFERENCE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):[A-Za-z_]\w*")
 # Files a module reads when it runs: part of the code of every asset whose closure holds it.
 MODULE_DATA_FILES = {
     "pedw.harmonise": ("pedw/staging/country_names.yml",),
@@ -40,7 +44,7 @@ def module_path(module: str) -> Path | None:
 @cache
 def imported_modules(module: str, packages: tuple[str, ...] = PACKAGES) -> frozenset[str]:
     """Modules of `packages` that `module` imports anywhere in its file (top level or in
-    functions)."""
+    functions), or names in a "module:function" reference it imports on first use."""
     path = module_path(module)
     if path is None:
         return frozenset()
@@ -55,6 +59,11 @@ def imported_modules(module: str, packages: tuple[str, ...] = PACKAGES) -> froze
                 parts = package.split(".")
                 base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            reference = REFERENCE.fullmatch(node.value)
+            if reference is None:
+                continue
+            names = [reference.group(1)]
         else:
             continue
         found |= {n for n in names if n.split(".")[0] in packages and module_path(n)}
