@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 import tomllib
 from collections.abc import Iterable
 from functools import cache
@@ -19,9 +18,6 @@ from pathlib import Path
 from pedw.settings import PROJECT_ROOT
 
 PACKAGES = ("pedw",)
-# A function named by reference ("pedw.sources.pwt:load_pwt", as pedw/formats.py names its
-# loaders) is imported when it is first called: its module counts as imported.
-REFERENCE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):[A-Za-z_]\w*")
 # Files a module reads when it runs: part of the code of every asset whose closure holds it.
 MODULE_DATA_FILES = {
     "pedw.harmonise": ("pedw/staging/country_names.yml",),
@@ -30,6 +26,17 @@ MODULE_DATA_FILES = {
     "pedw.briefs.render": ("pedw/briefs/template.html",),
     "pedw.warehouse_docs": ("pedw/warehouse_docs.yml",),
 }
+
+
+def _loader_modules() -> frozenset[str]:
+    from pedw.formats import FORMATS
+
+    return frozenset(entry.module for entry in FORMATS.values())
+
+
+# Modules a module imports by name when it runs, which no import statement shows:
+# pedw.sources.registry imports the loaders pedw/formats.py names ("module:function").
+MODULE_REFERENCES = {"pedw.sources.registry": _loader_modules}
 
 
 def module_path(module: str) -> Path | None:
@@ -44,11 +51,12 @@ def module_path(module: str) -> Path | None:
 @cache
 def imported_modules(module: str, packages: tuple[str, ...] = PACKAGES) -> frozenset[str]:
     """Modules of `packages` that `module` imports anywhere in its file (top level or in
-    functions), or names in a "module:function" reference it imports on first use."""
+    functions), and those it imports by name (MODULE_REFERENCES)."""
     path = module_path(module)
     if path is None:
         return frozenset()
-    found = set()
+    named = MODULE_REFERENCES.get(module, frozenset)()
+    found = {n for n in named if n.split(".")[0] in packages and module_path(n)}
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -59,11 +67,6 @@ def imported_modules(module: str, packages: tuple[str, ...] = PACKAGES) -> froze
                 parts = package.split(".")
                 base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            reference = REFERENCE.fullmatch(node.value)
-            if reference is None:
-                continue
-            names = [reference.group(1)]
         else:
             continue
         found |= {n for n in names if n.split(".")[0] in packages and module_path(n)}

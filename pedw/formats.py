@@ -8,18 +8,16 @@ feeds. Catalog validation (pedw.catalog), routing (pedw.datasets), the raw loads
 docs/data_dictionary.md all read this table; tests/test_formats.py ties it to the loaders,
 the contracts and the docs.
 
-The loader is named as "module:function" and imported on first use, so that checking a
-catalog does not import the loaders and what they import (pandas, pyarrow, sdmx1, ...:
-about 1.7 s against a few milliseconds for this module). pedw.code_versions counts such a
-reference as an import, so editing a loader still changes the raw assets' code version.
+The loader is named as "module:function" and imported on first use by the raw loads
+(pedw.sources.registry.loader), so that checking a catalog does not import the loaders and
+what they import (pandas, pyarrow, sdmx1, ...: about 1.7 s against a few milliseconds for
+this module). pedw.code_versions counts the registry as importing them, so editing a loader
+still changes the raw assets' code version, and only theirs.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 # The options of `read:` (the text reader), and `fetch:` (pedw.sources.fetch.FetchPolicy),
 # which every format takes for a URL source.
@@ -40,18 +38,8 @@ class Format:
 
     @property
     def module(self) -> str:
+        """The loader's module (imported by pedw.sources.registry.loader on first use)."""
         return self.loader.partition(":")[0]
-
-    def load(self) -> Callable:
-        """The loader function: function(source, path) returns one raw Arrow table, or an
-        iterator of tables when the format streams."""
-        return _resolve(self.loader)
-
-
-@cache
-def _resolve(reference: str) -> Callable:
-    module, _, function = reference.partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 _OBSERVATIONS = ("national_observations", "sector_observations")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,6 +16,15 @@ from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, red
 
 # The format names (pedw.formats holds each one's loader, options and publisher).
 FORMATS = frozenset(FORMAT_TABLE)
+
+
+@cache
+def loader(format_name: str) -> Callable:
+    """The loader of a format, imported on first use: loader(source, path) returns one raw
+    Arrow table, or an iterator of bounded tables when the format streams. pedw.code_versions
+    counts this module as importing every loader module."""
+    module, _, function = FORMAT_TABLE[format_name].loader.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _issue(source: Source, where, kind: str, message: str) -> dict:
@@ -88,11 +99,11 @@ def iter_source(
         return
     for path in files:
         try:
-            entry = FORMAT_TABLE[source.format]
-            if entry.streams:
-                blocks = entry.load()(source, path)
+            read = loader(source.format)
+            if FORMAT_TABLE[source.format].streams:
+                blocks = read(source, path)
             else:
-                blocks = iter([entry.load()(source, path)])
+                blocks = iter([read(source, path)])
             for number, table in enumerate(blocks):
                 notes = table.schema.metadata or {}
                 extra = notes.get(b"pedw_extra_columns")
