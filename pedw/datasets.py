@@ -22,7 +22,7 @@ class Dataset:
     level: str  # national, sector or enterprise (also the Dagster group)
     contract: str  # data_contracts/<contract>.yml
     staged: str  # staging.<staged>
-    raw_description: str
+    raw_description: str  # the table's text: Dagster asset, COMMENT ON, data dictionary
     staged_description: str
     partitioned: bool = False  # raw stored by country; staged as country partitions
 
@@ -33,33 +33,33 @@ class Dataset:
 
 
 DATASETS: tuple[Dataset, ...] = (
-    Dataset("national_observations", "national", "ilostat_observations",
-            "national_observations",
-            "Country-year observations (ILOSTAT, WDI) exactly as published (text), one row per "
-            "published value, with file and line.",
-            "Typed national observations that passed the ilostat_observations contract."),
+    Dataset("national_observations", "national", "ilostat_observations", "national_observations",
+            "Country-year observations (ILOSTAT, WDI) exactly as published (text), one "
+            "row per published value, with file and line, before any contract check.",
+            "National observations that passed the ilostat_observations contract, "
+            "typed, with canonical codes."),
     Dataset("pwt", "national", "pwt_drivers", "pwt_drivers",
             "Penn World Table rows as published (text).",
-            "Typed Penn World Table driver series that passed their contract."),
-    Dataset("country_metadata", "national", "country_metadata",
-            "country_metadata",
-            "World Bank country metadata (region, income group) as published.",
-            "Economy region and income group (aggregates kept apart)."),
-    Dataset("sector_observations", "sector", "ilostat_observations",
-            "sector_observations",
-            "Observations by economic activity (ILOSTAT, GGDC ETD) exactly as published (text), "
-            "with file and line.",
-            "Typed sector observations that passed the ilostat_observations contract."),
-    Dataset("enterprise_firms", "enterprise", "enterprise_firms",
-            "enterprise_firms",
-            "Firm-year rows as published (text), stored one file per country code found in the "
-            "files (those countries are the partitions of staging.enterprise_firms).",
-            "Typed firm-year rows that passed the enterprise_firms contract, by country.",
+            "Typed Penn World Table driver series that passed the pwt_drivers contract."),
+    Dataset("country_metadata", "national", "country_metadata", "country_metadata",
+            "World Bank country metadata rows (region, income group) as published (text).",
+            "Region and income group of each economy (World Bank; aggregates kept "
+            "apart), checked by the country_metadata contract."),
+    Dataset("sector_observations", "sector", "ilostat_observations", "sector_observations",
+            "Observations by economic activity (ILOSTAT, GGDC) exactly as published "
+            "(text), with file and line, before any contract check.",
+            "Sector observations that passed the ilostat_observations contract, typed, "
+            "with canonical codes."),
+    Dataset("enterprise_firms", "enterprise", "enterprise_firms", "enterprise_firms",
+            "Firm-year rows as published (text), stored one file per country code found in "
+            "the files (those countries are the partitions of staging.enterprise_firms). "
+            "Microdata.",
+            "Typed firm-year rows that passed the enterprise_firms contract, by "
+            "country. Microdata.",
             partitioned=True),
-    Dataset("score_monitoring", "enterprise", "score_monitoring",
-            "score_monitoring",
-            "SCORE monitoring workbooks as published: one row per enterprise, module and KPI "
-            "pair (text), with the spreadsheet row.",
+    Dataset("score_monitoring", "enterprise", "score_monitoring", "score_monitoring",
+            "SCORE monitoring workbooks as published: one row per enterprise, module "
+            "and KPI pair (text), with the spreadsheet row.",
             "Typed SCORE KPIs (baseline, follow-up) that passed the score_monitoring contract."),
 )  # fmt: skip
 
