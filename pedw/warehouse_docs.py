@@ -1,10 +1,11 @@
 """What every published table and column means, from one place.
 
-`pedw/warehouse_docs.yml` names every table and column, but for the raw and staged table of
-each dataset, which come from its row in pedw/datasets.py (text) and its contract (columns,
-then the provenance columns below); texts left empty come from the table's data contract,
-then the canonical series definitions (`pedw/staging/series.yml`), then the common columns. The same text becomes the warehouse's COMMENT ON, the Dagster UI's column
-descriptions and docs/data_dictionary.md.
+`pedw/warehouse_docs.yml` names every table and column but the raw and staged tables of the
+datasets, which follow from their row in pedw/datasets.py (the table's text) and their
+contract (its columns, then the provenance columns below). Texts left empty come from the
+table's data contract, then the canonical series definitions (`pedw/staging/series.yml`),
+then the common columns. The same text becomes the warehouse's COMMENT ON, the Dagster UI's
+column descriptions and docs/data_dictionary.md.
 """
 
 from __future__ import annotations
@@ -113,11 +114,12 @@ def dataset_tables() -> dict[str, dict]:
         for dataset in DATASETS:
             columns = (*load_contract(dataset.contract).column_names, *provenance,
                        *(PARTITION_COLUMNS if dataset.partitioned else ()))  # fmt: skip
-            name = dataset.name if schema == "raw" else dataset.staged
+            if schema == "raw":
+                name, text = dataset.name, dataset.raw_description
+            else:
+                name, text = dataset.staged, dataset.staged_description
             tables[f"{schema}.{name}"] = {
-                "description": dataset.raw_description
-                if schema == "raw"
-                else dataset.staged_description,
+                "description": text,
                 "contract": dataset.contract,
                 "columns": dict.fromkeys(columns),
             }
