@@ -3,62 +3,20 @@
 from __future__ import annotations
 
 import functools
-import glob
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from pedw.datasets import (
-    DATASETS,
-    ENTERPRISE_FORMATS,
-    FORMAT_OPTIONS,
-    READ_OPTIONS,
-    dataset_for,
-)
+from pedw.datasets import DATASETS, dataset, dataset_for
+from pedw.formats import READ_OPTIONS, valid_options
+from pedw.source import Source
 
 LEVELS = ("national", "sector", "enterprise")
 
 
 class CatalogError(ValueError):
     """A catalog file that cannot be used, with the file and entry named."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """One dataset of a catalog: where it is, in which published layout, for which level."""
-
-    name: str
-    level: str
-    format: str
-    path: str | None = None
-    url: str | None = None
-    contract: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    # Firm files laid out otherwise: contract column -> column as published, and contract
-    # columns one value fills for the whole file (a single-country or single-year survey).
-    columns: dict[str, str] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
-    # Firm files: contract columns computed from published ones (`wage_bill: wage * workers`),
-    # and the file's units (currency, price_year, scale: amounts are multiplied by it).
-    derive: dict[str, str] = field(default_factory=dict)
-    units: dict[str, Any] = field(default_factory=dict)
-    # Who published it and which release this is, as a reader should see it under a figure
-    # (default: the format's publisher; the release the file states, see pedw.briefs.sources).
-    publisher: str | None = None
-    release: str | None = None
-    base_dir: Path = Path(".")
-
-    def files(self) -> list[Path]:
-        """Local files of the source (a glob pattern expands to its sorted matches)."""
-        if self.path is None:
-            return []
-        pattern = Path(self.path)
-        pattern = pattern if pattern.is_absolute() else self.base_dir / pattern
-        if any(ch in str(pattern) for ch in "*?["):
-            return [Path(p) for p in sorted(glob.glob(str(pattern)))]
-        return [pattern]
 
 
 @dataclass(frozen=True)
@@ -106,7 +64,7 @@ def _check_options(entry: dict, where: str) -> None:
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise CatalogError(f"{where} ({entry['name']}): options must be a mapping")
-    valid = (*FORMAT_OPTIONS.get(entry["format"], ()), "fetch")
+    valid = valid_options(entry["format"])
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise CatalogError(
@@ -138,10 +96,11 @@ def _check_options(entry: dict, where: str) -> None:
         given = entry.get(key)
         if given is None:
             continue
-        if entry["format"] not in ENTERPRISE_FORMATS:
+        firm_formats = dataset("enterprise_firms").formats
+        if entry["format"] not in firm_formats:
             raise CatalogError(
                 f"{where} ({entry['name']}): {key}: is read only for firm files "
-                f"(formats {', '.join(ENTERPRISE_FORMATS)})"
+                f"(formats {', '.join(firm_formats)})"
             )
         from pedw.quality.contracts import load_contract
 

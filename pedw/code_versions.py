@@ -28,6 +28,17 @@ MODULE_DATA_FILES = {
 }
 
 
+def _loader_modules() -> frozenset[str]:
+    from pedw.formats import FORMATS
+
+    return frozenset(entry.module for entry in FORMATS.values())
+
+
+# Modules a module imports by name when it runs, which no import statement shows:
+# pedw.sources.registry imports the loaders pedw/formats.py names ("module:function").
+MODULE_REFERENCES = {"pedw.sources.registry": _loader_modules}
+
+
 def module_path(module: str) -> Path | None:
     """The source file of a project module (package `__init__` for a package), or None."""
     base = PROJECT_ROOT.joinpath(*module.split("."))
@@ -40,11 +51,12 @@ def module_path(module: str) -> Path | None:
 @cache
 def imported_modules(module: str, packages: tuple[str, ...] = PACKAGES) -> frozenset[str]:
     """Modules of `packages` that `module` imports anywhere in its file (top level or in
-    functions)."""
+    functions), and those it imports by name (MODULE_REFERENCES)."""
     path = module_path(module)
     if path is None:
         return frozenset()
-    found = set()
+    named = MODULE_REFERENCES.get(module, frozenset)()
+    found = {n for n in named if n.split(".")[0] in packages and module_path(n)}
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -313,7 +313,8 @@ def add_commands(commands) -> None:
     dictionary = command(
         commands,
         "dictionary",
-        "regenerate docs/data_dictionary.md from the contracts and pedw/warehouse_docs.yml",
+        "regenerate docs/data_dictionary.md from the contracts, pedw/warehouse_docs.yml and the "
+        "format table (pedw/formats.py)",
         "pedw dictionary",
         "pedw dictionary --check   # CI: fail when it is out of date",
     )

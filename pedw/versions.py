@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from pedw.catalog import Source
 from pedw.digest import file_sha256
+from pedw.source import Source
 
 
 def combine(*parts: object) -> str:

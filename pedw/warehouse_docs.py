@@ -1,9 +1,11 @@
 """What every published table and column means, from one place.
 
-`pedw/warehouse_docs.yml` names every table and column; texts left empty there come from the
-table's data contract, then the canonical series definitions (`pedw/staging/series.yml`), then
-the common columns. The same text becomes the warehouse's COMMENT ON, the Dagster UI's column
-descriptions and docs/data_dictionary.md.
+`pedw/warehouse_docs.yml` names every table and column but the raw and staged tables of the
+datasets, which follow from their row in pedw/datasets.py (the table's text) and their
+contract (its columns, then the provenance columns below). Texts left empty come from the
+table's data contract, then the canonical series definitions (`pedw/staging/series.yml`),
+then the common columns. The same text becomes the warehouse's COMMENT ON, the Dagster UI's
+column descriptions and docs/data_dictionary.md.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import cache
 
 import yaml
 
+from pedw.datasets import DATASETS
 from pedw.quality.contracts import load_contract
 from pedw.settings import PROJECT_ROOT
 from pedw.staging.series import PWT_SERIES, pwt_unit_text, series_definitions
@@ -20,6 +23,11 @@ from pedw.staging.series import PWT_SERIES, pwt_unit_text, series_definitions
 DOCS_PATH = PROJECT_ROOT / "pedw" / "warehouse_docs.yml"
 RAW_PREFIX = "As published (text): "
 UNDOCUMENTED_RAW = "Column published by the source beyond its contract, kept as text."
+# What the raw load (pedw.raw) and the staging (pedw.staging.contracted) add to a dataset's
+# contract columns; a partitioned dataset's tables also carry their partition.
+RAW_PROVENANCE = ("source_name", "source_file", "source_line", "raw_record", "loaded_at", "run_id")
+STAGED_PROVENANCE = ("source_name", "source_file", "source_line")
+PARTITION_COLUMNS = ("partition_key",)
 
 
 @dataclass(frozen=True)
@@ -99,13 +107,40 @@ def _resolve(name: str, spec: object, table: dict, common: dict, schema: str) ->
     return None
 
 
+def dataset_tables() -> dict[str, dict]:
+    """The raw and staged table of every dataset, as warehouse_docs.yml would spell them."""
+    tables = {}
+    for schema, provenance in (("raw", RAW_PROVENANCE), ("staging", STAGED_PROVENANCE)):
+        for dataset in DATASETS:
+            columns = (*load_contract(dataset.contract).column_names, *provenance,
+                       *(PARTITION_COLUMNS if dataset.partitioned else ()))  # fmt: skip
+            if schema == "raw":
+                name, text = dataset.name, dataset.raw_description
+            else:
+                name, text = dataset.staged, dataset.staged_description
+            tables[f"{schema}.{name}"] = {
+                "description": text,
+                "contract": dataset.contract,
+                "columns": dict.fromkeys(columns),
+            }
+    return tables
+
+
 @cache
 def warehouse_docs() -> dict[str, TableDoc]:
-    """Every documented table by `schema.table`, its columns in order."""
+    """Every documented table by `schema.table`, its columns in order: the datasets' raw and
+    staged tables first, then the tables of warehouse_docs.yml."""
     document = yaml.safe_load(DOCS_PATH.read_text(encoding="utf-8"))
     common = document["common"]
+    generated = dataset_tables()
+    again = sorted(set(generated) & set(document["tables"]))
+    if again:
+        raise ValueError(
+            f"{DOCS_PATH.name}: {', '.join(again)} come from pedw/datasets.py and their "
+            "contracts; remove them from the file"
+        )
     tables = {}
-    for qualified, table in document["tables"].items():
+    for qualified, table in {**generated, **document["tables"]}.items():
         schema, name = qualified.split(".")
         columns = []
         for column, spec in table["columns"].items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pedw.catalog import Catalog
-from pedw.datasets import FORMAT_PUBLISHERS
+from pedw.formats import FORMAT_PUBLISHERS
 
 RELEASE_MESSAGE = re.compile(r": release (.+)$")
 SYNTHETIC = "synthetic, not a published release"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pedw.catalog import Source
 from pedw.quality.contracts import load_contract
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.firm_units import apply_firm_units
 from pedw.sources.raw_table import raw_arrow, require_columns

@@ -39,8 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pedw.catalog import Source
 from pedw.harmonise import country_codes
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.raw_table import frame_as_text, raw_arrow
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pedw.catalog import Source
+from pedw.source import Source
 from pedw.sources.ilostat_csv import RAW_COLUMNS
 from pedw.sources.raw_table import raw_arrow, read_data_file, require_columns, with_release
 from pedw.sources.text_table import TextTable

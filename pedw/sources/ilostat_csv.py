@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pedw.catalog import Source
+from pedw.source import Source
 from pedw.sources.ilostat_labels import codes_from_labels, is_label_layout
 from pedw.sources.raw_table import raw_arrow, require_columns, with_release
 from pedw.sources.text_table import TextTable, read_text_table

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pedw.catalog import Source
 from pedw.harmonise import country_codes, ilo_aggregate_code
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
 from pedw.sources.ilostat_labels import classif_code, indicator_from_file_name

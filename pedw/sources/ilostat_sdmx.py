@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pedw.catalog import Source
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.ilostat_csv import RAW_COLUMNS
 from pedw.sources.raw_table import raw_arrow

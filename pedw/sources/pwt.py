@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from pedw.catalog import Source
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.raw_table import raw_arrow, read_data_file, require_columns
 from pedw.sources.text_table import TextTable

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pedw.catalog import Source
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.text_table import TextTable, read_text_table
 

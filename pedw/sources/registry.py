@@ -1,46 +1,30 @@
-"""Catalog `format` name -> loader of one file, and reading every file of a source."""
+"""Reading every file of a source with its format's loader (pedw.formats)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
 
-from pedw.catalog import Source
-from pedw.sources.enterprise_csv import iter_enterprise_csv
-from pedw.sources.enterprise_survey import load_enterprise_survey
+from pedw.formats import FORMATS as FORMAT_TABLE
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
 from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot, redact, snapshot_dir
-from pedw.sources.ggdc_10sd import load_ggdc_10sd
-from pedw.sources.ggdc_etd import load_ggdc_etd
-from pedw.sources.ilostat_csv import load_ilostat_csv
-from pedw.sources.ilostat_excel import load_ilostat_excel
-from pedw.sources.ilostat_sdmx import load_ilostat_sdmx
-from pedw.sources.pwt import load_pwt
-from pedw.sources.score_monitoring import load_score_monitoring
-from pedw.sources.wdi import load_wdi, load_wdi_country_metadata
 
-LOADERS: dict[str, Callable[[Source, Path], pa.Table]] = {
-    "ilostat_csv": load_ilostat_csv,
-    "ilostat_excel": load_ilostat_excel,
-    "ilostat_sdmx": load_ilostat_sdmx,
-    "pwt": load_pwt,
-    "wdi_country_metadata": load_wdi_country_metadata,
-    "wdi": load_wdi,  # API JSON or bulk CSV, told apart by content
-    "ggdc_etd": load_ggdc_etd,
-    "ggdc_10sd": load_ggdc_10sd,
-    "enterprise_survey": load_enterprise_survey,
-    "score_monitoring": load_score_monitoring,
-}
-
-# Formats read block by block: a file of any size is loaded in bounded memory.
-STREAMING_LOADERS: dict[str, Callable[[Source, Path], Iterator[pa.Table]]] = {
-    "enterprise_csv": iter_enterprise_csv,
-}
+# The format names (pedw.formats holds each one's loader, options and publisher).
+FORMATS = frozenset(FORMAT_TABLE)
 
 
-FORMATS = frozenset({*LOADERS, *STREAMING_LOADERS})
+@cache
+def loader(format_name: str) -> Callable:
+    """The loader of a format, imported on first use: loader(source, path) returns one raw
+    Arrow table, or an iterator of bounded tables when the format streams. pedw.code_versions
+    counts this module as importing every loader module."""
+    module, _, function = FORMAT_TABLE[format_name].loader.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _issue(source: Source, where, kind: str, message: str) -> dict:
@@ -115,10 +99,11 @@ def iter_source(
         return
     for path in files:
         try:
-            if source.format in STREAMING_LOADERS:
-                blocks = STREAMING_LOADERS[source.format](source, path)
+            read = loader(source.format)
+            if FORMAT_TABLE[source.format].streams:
+                blocks = read(source, path)
             else:
-                blocks = iter([LOADERS[source.format](source, path)])
+                blocks = iter([read(source, path)])
             for number, table in enumerate(blocks):
                 notes = table.schema.metadata or {}
                 extra = notes.get(b"pedw_extra_columns")
