@@ -1,4 +1,5 @@
-"""Policy briefs: one HTML page and one PDF per country, from materialized marts and models only."""
+"""Policy briefs: one HTML page and one PDF per country, and one cross-country annex they all
+link to, from materialized marts and models only."""
 
 import dagster as dg
 import pandas as pd
@@ -6,8 +7,9 @@ import pandas as pd
 from assets.disclosure import DISCLOSURE_ASSETS
 from assets.marts import national_panel
 from assets.metadata import outputs_metadata, publication_id, table_metadata
-from assets.models import MODEL_ASSETS
+from assets.models import MODEL_ASSETS, national_estimates, shift_share_decomposition
 from assets.resources import PedwResource
+from pedw.briefs.published import ANNEX
 from pedw.code_versions import code_version
 
 brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
@@ -18,14 +20,18 @@ brief_countries = dg.DynamicPartitionsDefinition(name="brief_country")
     group_name="briefs",
     partitions_def=brief_countries,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[national_panel, *MODEL_ASSETS, *DISCLOSURE_ASSETS],
+    # The economy's own figures (national panel, sector decomposition, SME gaps as released)
+    # and the national models' status (which estimation samples it is in): not the other
+    # models' results, which are the annex's.
+    deps=[national_panel, national_estimates, shift_share_decomposition, *DISCLOSURE_ASSETS],
     kinds={"html", "pdf"},
     code_version=code_version(["pedw.briefs.build"]),
     metadata=outputs_metadata("briefs.index", "briefs.claims"),
     description="A policy brief per economy with enough national data (HTML, the A4 PDF "
     "printed from it, and the CSV data of its charts): key messages, productivity against "
     "peers, a decent-work scorecard, and where the catalog has them structural change and "
-    "the SME-large gap (under disclosure control); cross-country findings apart; units, "
+    "the SME-large gap (under disclosure control); a link to the cross-country annex and "
+    "whether the economy is in each national model's estimation sample; its own data quality; units, "
     "sources and releases under every figure; the publication id. Built under "
     "<store>/_briefs/<run id>/ and published with the warehouse built from the same tables "
     "(<warehouse folder>/briefs/); index, with each file's SHA-256, in briefs.index; every "
@@ -80,4 +86,44 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
     )
 
 
-BRIEF_ASSETS = [country_brief]
+@dg.asset(
+    key=["briefs", "cross_country_annex"],
+    group_name="briefs",
+    deps=[*MODEL_ASSETS, *DISCLOSURE_ASSETS],
+    kinds={"html", "pdf"},
+    code_version=code_version(["pedw.briefs.annex"]),
+    metadata=outputs_metadata(f"briefs.index/{ANNEX}"),
+    description="The cross-country annex every country brief links to, built once per "
+    "publication (HTML and the A4 PDF printed from it): the model results over all the "
+    "economies, each a finding only when its 95% interval excludes no effect (otherwise "
+    "'no clear association'), firm-level results only as disclosure control released them. "
+    f"Built under <store>/_briefs/<run id>/ as {ANNEX}.html and .pdf and published with the "
+    f"briefs; its row in briefs.index (country '{ANNEX}') holds each file's SHA-256.",
+)
+def cross_country_annex(
+    context: dg.AssetExecutionContext, pedw: PedwResource
+) -> dg.MaterializeResult:
+    from pedw.briefs.annex import build_annex  # PDFs: loaded here only
+    from pedw.briefs.published import brief_run_dir
+
+    store, settings = pedw.store(), pedw.settings()
+    out_dir = brief_run_dir(settings, context.run_id)
+    row = build_annex(
+        store, out_dir, publication_id(context), context.run_id, pedw.load_catalog().synthetic
+    )
+    con = store.connect()
+    try:
+        con.register("_annex", row)
+        store.write(
+            con, "briefs", "index", "SELECT * FROM _annex", partition_column="country",
+            partitions=[ANNEX],
+        )  # fmt: skip
+    finally:
+        con.close()
+    context.log.info(f"cross-country annex built in {out_dir}")
+    return dg.MaterializeResult(
+        metadata={"briefs_build_dir": str(out_dir), "files_sha256": row["files_sha256"].iloc[0]}
+    )
+
+
+BRIEF_ASSETS = [cross_country_annex, country_brief]

@@ -54,7 +54,7 @@ def main() -> None:
         t2 = time.perf_counter()
         page = render_html(content, charts, data_files(content, charts))
         t3 = time.perf_counter()
-        render_pdf(page, out / f"{country}.pdf", out)
+        render_pdf(page, out / f"{country}.pdf")
         t4 = time.perf_counter()
         for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             parts[name].append(seconds)

@@ -28,8 +28,8 @@ from pedw.clean_run import record_path
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
 
-STAGE_START = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: \d+ assets")
-STAGE_DONE = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: done in ([\d.]+)s")
+STAGE_START = re.compile(r"\[(\d)/\d\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: \d+ assets")
+STAGE_DONE = re.compile(r"\[(\d)/\d\] ([a-z ]+?)(?: \([^)]*countries[^)]*\))?: done in ([\d.]+)s")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

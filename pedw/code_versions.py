@@ -24,6 +24,8 @@ MODULE_DATA_FILES = {
     "pedw.staging.series": ("pedw/staging/series.yml",),
     "pedw.marts.series_choice": ("pedw/marts/observation_status.yml",),
     "pedw.briefs.render": ("pedw/briefs/template.html",),
+    "pedw.briefs.annex": ("pedw/briefs/annex.html",),
+    "pedw.briefs.printing": ("pedw/briefs/styles.html",),
     "pedw.warehouse_docs": ("pedw/warehouse_docs.yml",),
 }
 

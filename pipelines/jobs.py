@@ -1,9 +1,10 @@
 """The named jobs a pedw run is made of, one per stage of the graph, in dependency order.
 
 Dagster cannot run assets with different partitions in one run, so a catalog is
-materialized in five: everything unpartitioned that the firm partitions do not feed
+materialized in six: everything unpartitioned that the firm partitions do not feed
 (sources, national and sector levels, raw firm files, SCORE); the country partitions of
-the firm panel; the enterprise marts and models; the country briefs; the publication. Each
+the firm panel; the enterprise marts and models; the cross-country annex (built once); the
+country briefs; the publication. Each
 job is named, so the UI shows which stage a run was and can re-execute it.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from assets.briefs import BRIEF_ASSETS, brief_countries
+from assets.briefs import BRIEF_ASSETS, brief_countries, cross_country_annex
 from assets.enterprise import ENTERPRISE_ASSETS, enterprise_countries
 from pedw.settings import Settings
 
@@ -62,7 +63,9 @@ def stages(assets: Sequence[dg.AssetsDefinition]) -> list[Stage]:
               enterprise_countries),
         Stage("enterprise_models", "enterprise marts and models", frozenset(after_enterprise),
               parallel=True),
-        Stage("country_briefs", "country briefs", frozenset(briefs), brief_countries),
+        Stage("cross_country_annex", "cross-country annex", frozenset({cross_country_annex.key})),
+        Stage("country_briefs", "country briefs", frozenset(briefs - {cross_country_annex.key}),
+              brief_countries),
         Stage("publish", "warehouse publication", PUBLICATION),
     ]  # fmt: skip
 

@@ -159,7 +159,7 @@ def test_a_brief_prints_only_claims_that_pass_every_check():
 def test_a_cross_country_result_is_a_finding_only_when_its_interval_excludes_zero():
     import pandas as pd
 
-    from pedw.briefs.content import _findings
+    from pedw.briefs.findings import cross_country_findings
 
     def estimate(low: float, high: float) -> dict:
         return {"model_id": "national_pass_through_informality_rate",
@@ -168,8 +168,37 @@ def test_a_cross_country_result_is_a_finding_only_when_its_interval_excludes_zer
                 "specification": "twfe"}  # fmt: skip
 
     for (low, high), clear in [((-2.0, 1.5), False), ((-2.0, -0.5), True), ((0.1, 0.4), True)]:
-        content = BriefContent(country="DEU", country_name="Germany", region=None,
-                               income_group=None, latest_year=None)  # fmt: skip
-        _findings(content, pd.DataFrame([estimate(low, high)]), pd.DataFrame())
-        assert content.findings[0]["excludes_zero"] is clear
-        assert not content.findings[0]["firms"]
+        findings, withheld = cross_country_findings(
+            pd.DataFrame([estimate(low, high)]), pd.DataFrame()
+        )
+        assert findings[0]["excludes_zero"] is clear and not withheld
+        assert not findings[0]["firms"]
+        assert findings[0]["basis"] == "868 observations, 111 economies"
+    # A 10% higher output per worker: the coefficient times log(1.1), interval on that scale.
+    assert findings[0]["text"] == (
+        "a 10% higher output per worker goes with informality +0.02 percentage points"
+    )
+    assert findings[0]["interval"] == "95% interval +0.01 to +0.04"
+
+
+def test_a_firm_level_result_withheld_by_disclosure_control_stays_withheld():
+    import pandas as pd
+
+    from pedw.briefs.findings import cross_country_findings
+
+    estimates = pd.DataFrame([{
+        "model_id": "score_event_study_log_labour_productivity", "term": "att_post",
+        "level": "enterprise", "estimate": 0.08, "ci_low": 0.06, "ci_high": 0.1, "n_obs": 900,
+        "n_groups": 12, "specification": "sun-abraham"}])  # fmt: skip
+    effects = pd.DataFrame([{
+        "model_id": "score_event_study_log_labour_productivity", "status": "primary",
+        "reason": "fewer than 10 treated firms", "treated_firms": 4, "treated_countries": 1,
+        "control_firms": 300}])  # fmt: skip
+    findings, withheld = cross_country_findings(estimates, effects)
+    assert findings == []
+    assert withheld == [
+        "The result on the SCORE programme is withheld by disclosure control: fewer than 10 "
+        "treated firms."
+    ]
+    # No disclosure decision at all: never published, not even as withheld.
+    assert cross_country_findings(estimates, effects.iloc[:0]) == ([], [])

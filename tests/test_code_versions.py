@@ -57,7 +57,7 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publications(
     keys, jobs = materialized_by_last_run_of_pedw(settings, monkeypatch)
     assert keys == {"briefs/country_brief", "warehouse", "public_release"}
     assert jobs == {"observe_sources", "country_briefs", "publish"}
-    assert "[1/5] national and sector: unchanged" in output
+    assert "[1/6] national and sector: unchanged" in output
     assert "an editor's change" in (settings.briefs_dir / "KEN.html").read_text()
     assert "an editor's change" in (settings.public_dir / "briefs" / "KEN.html").read_text()
 
@@ -86,6 +86,6 @@ def test_a_run_with_nothing_changed_answers_without_starting_dagster(tmp_path, m
     (demo / "pwt" / "pwt_demo.csv").touch()
     output = pedw_run(settings)
     assert "nothing changed" not in output
-    assert "[1/5] national and sector: unchanged" in output
+    assert "[1/6] national and sector: unchanged" in output
     assert dagster_runs() > runs  # the sources were observed again
     assert "nothing changed since the last clean run" in pedw_run(settings)

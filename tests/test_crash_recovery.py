@@ -82,7 +82,7 @@ def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(clean
     settings = resolve_settings(clean.catalog_path, tmp_path / "wh" / "pedw.duckdb")
     first = start_pedw(settings)
     try:
-        read_until(first, "[1/5]")
+        read_until(first, "[1/6]")
         second = run_pedw(settings, timeout=120)
         assert second.returncode == 2
         assert f"is being built by another pedw run (process {first.pid})" in second.stderr
@@ -100,7 +100,7 @@ def test_a_second_run_is_refused_and_a_killed_run_is_recovered_by_the_next(clean
     third = run_pedw(settings)
     assert third.returncode == 0, third.stderr[-3000:]
     assert "cleaned up after a killed run: 1 dead runs marked failed" in third.stdout
-    assert "[1/5] national and sector: unchanged" in third.stdout  # finished work is kept
+    assert "[1/6] national and sector: unchanged" in third.stdout  # finished work is kept
     assert_publishes_as_clean(settings, clean)
 
 
@@ -193,7 +193,7 @@ def test_a_damaged_warehouse_file_is_one_line_and_the_next_run_publishes_it_agai
     )
     again = run_pedw(settings)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "[5/5] warehouse publication: 1 assets" in again.stdout  # republished, not "unchanged"
+    assert "[6/6] warehouse publication: 1 assets" in again.stdout  # republished, not "unchanged"
     assert_publishes_as_clean(settings, clean)
 
 

@@ -25,7 +25,7 @@ EXPECTED_GROUPS = {
         "marts/score_kpi_change", "marts/sector_panel",
     ],
     "publish": ["public_release", "warehouse"],
-    "briefs": ["briefs/country_brief"],
+    "briefs": ["briefs/country_brief", "briefs/cross_country_annex"],
     "models": [
         "disclosure/firm_figures", "disclosure/firm_indicators", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
         "models/national", "models/resilience", "models/score_impact", "models/sector",
@@ -73,7 +73,7 @@ def test_every_asset_has_a_code_version_and_the_stages_are_named_jobs():
         assert graph.get(key).code_version, key
     jobs = {job.name for job in defs.resolve_all_job_defs()}
     assert {"observe_sources", "load_and_stage", "enterprise_countries", "enterprise_models",
-            "country_briefs", "publish"} <= jobs  # fmt: skip
+            "cross_country_annex", "country_briefs", "publish"} <= jobs  # fmt: skip
 
 
 def test_a_brief_template_is_code_of_the_briefs_only():
@@ -84,6 +84,11 @@ def test_a_brief_template_is_code_of_the_briefs_only():
     for ingest in (["pedw.raw"], ["pedw.staging.contracted"], ["pedw.models.national"]):
         assert "pedw.briefs.render" not in module_closure(ingest)
     assert MODULE_DATA_FILES["pedw.briefs.render"] == ("pedw/briefs/template.html",)
+    # The annex and the country briefs share their page styles, not their templates: editing
+    # one template rebuilds its own documents only.
+    annex = module_closure(["pedw.briefs.annex"])
+    assert "pedw.briefs.printing" in annex and "pedw.briefs.printing" in briefs
+    assert "pedw.briefs.render" not in annex and "pedw.briefs.annex" not in briefs
 
 
 def test_runs_started_from_the_ui_or_automation_carry_the_warehouse_tags(tmp_path):
@@ -99,7 +104,7 @@ def test_runs_started_from_the_ui_or_automation_carry_the_warehouse_tags(tmp_pat
     expected = {"pedw/catalog": str(settings.catalog_path),
                 "pedw/warehouse": str(settings.warehouse_path)}  # fmt: skip
     stage_jobs = [j for j in definitions.resolve_all_job_defs() if "pedw/stage" in j.tags]
-    assert len(stage_jobs) == 6
+    assert len(stage_jobs) == 7
     for job in stage_jobs:
         assert expected.items() <= dict(job.tags).items(), job.name
     sensor = definitions.get_sensor_def("pedw_automation")

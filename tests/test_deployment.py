@@ -19,8 +19,8 @@ from pipelines.run import run_catalog
 
 pytestmark = [pytest.mark.slow, pytest.mark.deployment]
 FIRMS = 600
-STAGES = {"load_and_stage", "enterprise_countries", "enterprise_models", "country_briefs",
-          "publish"}  # fmt: skip
+STAGES = {"load_and_stage", "enterprise_countries", "enterprise_models", "cross_country_annex",
+          "country_briefs", "publish"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,7 @@ def test_no_change_run_of_the_full_demo_skips_every_brief(pipeline_run):
     again = run_catalog(settings, instance, progress=lambda _m: None)
     assert again.success and again.rebuilt == {}
     assert "briefs/country_brief" in again.unchanged and "warehouse" in again.unchanged
+    assert "briefs/cross_country_annex" in again.unchanged
     assert again.brief_countries == first.brief_countries
 
 

@@ -23,8 +23,8 @@ from published_runs import (
     warehouse_instance,
 )
 
-from pedw.briefs.inputs import BRIEF_TABLES, table_fingerprint
-from pedw.briefs.published import pack, unpack
+from pedw.briefs.inputs import ANNEX_TABLES, BRIEF_TABLES, table_fingerprint
+from pedw.briefs.published import ANNEX, pack, unpack
 from pedw.digest import file_sha256
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
@@ -58,20 +58,23 @@ def assert_briefs_belong_to_the_warehouse(settings) -> None:
         ).fetchall()
         built = {tuple(r) for r in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}  # fmt: skip
-        tables = pack(
-            {
-                f"{schema}.{name}": table_fingerprint(con, schema, name)
-                for schema, name in BRIEF_TABLES
-                if (schema, name) in built
-            }
+        tables, annex_tables = (
+            pack(
+                {
+                    f"{schema}.{name}": table_fingerprint(con, schema, name)
+                    for schema, name in read
+                    if (schema, name) in built
+                }
+            )
+            for read in (BRIEF_TABLES, ANNEX_TABLES)
         )
     finally:
         con.close()
     published = {p.name: file_sha256(p) for p in settings.briefs_dir.iterdir()}
-    assert len(index) == 40
+    assert len(index) == 41  # 40 economies and the cross-country annex
     named = {}
     for country, stamped, files, fingerprints in index:
-        assert fingerprints == tables, country
+        assert fingerprints == (annex_tables if country == ANNEX else tables), country
         named.update(unpack(files))
         assert stamped in (settings.briefs_dir / f"{country}.html").read_text(), country
     assert published == named  # nothing more, nothing less, byte for byte
@@ -211,7 +214,7 @@ def test_a_run_that_could_read_no_source_publishes_nothing(tmp_path):
     settings = resolve_settings(tmp_path / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
     done = run_pedw(settings)
     assert done.returncode == 1, done.stderr[-3000:]
-    assert "[5/5] warehouse publication: skipped (no source of the catalog could be read" in (
+    assert "[6/6] warehouse publication: skipped (no source of the catalog could be read" in (
         done.stdout
     )
     assert "pedw: nothing published: none exists yet" in done.stderr

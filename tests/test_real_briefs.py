@@ -150,3 +150,30 @@ def test_twenty_pdfs_put_the_first_chart_on_page_one_and_end_with_content(real_b
             assert "figure-productivity" in laid_out[0], (path.name, laid_out[0])
         # The last page holds more than the technical note (the footer).
         assert laid_out[-1] - {"trace", "sources"}, (path.name, laid_out[-1])
+
+
+def test_one_annex_linked_from_every_brief_and_no_word_on_firms(real_briefs):
+    """The real files hold no firm data: no brief says anything about firms; each brief's data
+    quality section is its own; the one cross-country annex is linked from all of them."""
+    con, folder = real_briefs
+    pages = _pages(folder)
+    annex = con.execute(
+        "SELECT count(*), min(html), min(pdf) FROM briefs.index WHERE country = 'cross_country'"
+    ).fetchone()
+    assert annex == (1, "briefs/cross_country.html", "briefs/cross_country.pdf")
+    assert (folder / "cross_country.html").is_file() and (folder / "cross_country.pdf").is_file()
+    qualities = set()
+    for country, page in pages.items():
+        assert '<a href="cross_country.html">cross-country annex</a>' in page, country
+        text = re.sub(r'src="data:[^"]+"', "", page).lower()
+        assert "firm" not in text, (country, text[max(0, text.find("firm") - 200) :][:400])
+        qualities.add(page[page.index('<section id="quality">') : page.index('id="sources"')])
+    assert len(qualities) == len(pages)
+    # Its results: a finding only when the interval excludes zero.
+    document = html_text.unescape((folder / "cross_country.html").read_text(encoding="utf-8"))
+    excluding = con.execute(
+        "SELECT count(*) FROM models.estimates WHERE term = 'log_output_per_worker' "
+        "AND model_id LIKE 'national_pass_through_%' AND (ci_low > 0 OR ci_high < 0)"
+    ).fetchone()[0]
+    assert document.count("Finding: across the economies") == excluding
+    assert "firms" not in document.split("Technical note")[0]

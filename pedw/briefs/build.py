@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pandas as pd
 from pedw.briefs.content import brief_content
 from pedw.briefs.inputs import BriefInputs, load_inputs
 from pedw.briefs.messages import claims_frame
+from pedw.briefs.printing import write_atomically
 from pedw.briefs.published import pack
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import SourceRelease, source_releases
@@ -48,13 +47,6 @@ class BriefJob:
     out_dir: Path
     rule: DisclosureRule
     publication_id: str
-
-
-def _write_atomically(path: Path, write) -> None:
-    # A name of its own per write: two runs never write the same temporary file.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
 
 
 def build_briefs(
@@ -118,11 +110,11 @@ def build_brief(job: BriefJob, country: str) -> BuiltBrief:
     files = data_files(content, charts)
     out = job.out_dir
     for name, frame in files.items():
-        _write_atomically(out / name, lambda p, f=frame: f.to_csv(p, index=False))
+        write_atomically(out / name, lambda p, f=frame: f.to_csv(p, index=False))
     html, pdf = out / f"{country}.html", out / f"{country}.pdf"
     page = render_html(content, charts, files)
-    _write_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
-    _write_atomically(pdf, lambda p: render_pdf(page, p, out))
+    write_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
+    write_atomically(pdf, lambda p: render_pdf(page, p))
     written = [html, pdf, *(out / name for name in files)]
     return BuiltBrief(
         country,

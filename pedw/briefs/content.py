@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from pedw.briefs.document import BriefContent
+from pedw.briefs.findings import NATIONAL_FINDINGS
 from pedw.briefs.inputs import BriefInputs
 from pedw.briefs.messages import judge_change, key_messages
 from pedw.briefs.sources import SourceRelease, source_line
@@ -41,88 +42,15 @@ MIN_SERIES = 3
 # A median of fewer economies than this (the economy's own value among them) is not shown.
 MIN_PEERS = 5
 
-# How a coefficient reads for a person: transform of the estimate, sentence, number format.
-TRANSFORMS = {
-    "per10pct": lambda b: b * math.log(1.1),  # level change for a 10% higher output per worker
-    "pct_per10pct": lambda b: 100 * (1.1**b - 1),  # % change for a 10% higher output per worker
-    "pct": lambda b: 100 * (math.exp(b) - 1),  # log points -> %
-    "odds": math.exp,  # log-odds -> odds ratio
-}
-FINDINGS = [
-    (
-        "national_pass_through_informality_rate",
-        "log_output_per_worker",
-        "per10pct",
-        "a 10% higher output per worker goes with informality {x} percentage points",
-        "{:+.2f}",
-    ),
-    (
-        "national_pass_through_labour_income_share",
-        "log_output_per_worker",
-        "per10pct",
-        "a 10% higher output per worker goes with a labour income share {x} points",
-        "{:+.2f}",
-    ),
-    (
-        "national_pass_through_log_mean_real_earnings",
-        "log_output_per_worker",
-        "pct_per10pct",
-        "a 10% higher output per worker goes with real earnings {x}%",
-        "{:+.1f}",
-    ),
-    (
-        "national_pass_through_working_poverty_rate",
-        "log_output_per_worker",
-        "per10pct",
-        "a 10% higher output per worker goes with working poverty {x} percentage points",
-        "{:+.2f}",
-    ),
-    (
-        "national_pass_through_fatal_injury_rate",
-        "log_output_per_worker",
-        "per10pct",
-        "a 10% higher output per worker goes with {x} fatal injuries per 100,000 workers",
-        "{:+.2f}",
-    ),
-    (
-        "score_event_study_log_labour_productivity",
-        "att_post",
-        "pct",
-        "SCORE participants' labour productivity changes by {x}% after they start the programme",
-        "{:+.1f}",
-    ),
-    (
-        "score_twfe_log_labour_productivity",
-        "twfe_treated_post",
-        "pct",
-        "the classic two-way fixed-effects estimate of the SCORE effect is {x}%",
-        "{:+.1f}",
-    ),
-    (
-        "enterprise_resilience_drop_log_sales",
-        "drop:shock_year",
-        "pct",
-        "firms hit by a shock see their sales change by {x}% in the shock year",
-        "{:+.1f}",
-    ),
-    (
-        "enterprise_resilience_recovery_hazard",
-        "training",
-        "odds",
-        "firms that train their workers have {x} times the odds of recovering in a given year",
-        "{:.2f}",
-    ),
-]
-
-
 # Where every figure of a brief is found in the warehouse (the brief prints this).
 FIGURE_TABLES = {
     "productivity": "marts.national_panel (output_per_worker; medians over region / income_group)",
     "scorecard": "marts.national_panel (one column per indicator); status and flags in marts.series_choice",
     "shift_share": "models.shift_share",
     "sme_gap": "disclosure.sme_gap_cells and disclosure.sme_gap_trend (as released; audit in disclosure.audit)",
-    "findings": "models.estimates (model_id, term); firm-level units in disclosure.effects",
-    "quality": "quality.validation_results, quality.load_log, quality.model_exclusions",
+    "estimation samples": "marts.national_panel and models.status (models the annex reports)",
+    "quality": "quality.quarantine and raw.* (this economy's rows), quality.validation_results, "
+    "marts.series_choice (flags), quality.model_exclusions",
 }
 
 
@@ -161,12 +89,9 @@ def brief_content(
     _scorecard(content, panel, mine, flags)
     _sectors(content, inputs)
     _enterprise(content, inputs)
-    if len(inputs.estimates):
-        _findings(content, inputs.estimates, inputs.effects)
-    else:
-        content.missing.append("Cross-country findings: no model estimate in this warehouse.")
+    content.cross_country = _in_samples(inputs, country, len(content.sme_gap_cells) > 0)
     content.key_messages = key_messages(content)
-    content.quality = _quality(inputs, mine)
+    content.quality = _quality(inputs, mine, flags, country, cited)
     content.series = _series_shown(content, series)
     content.source_lines = _source_lines(content)
     return content
@@ -417,13 +342,16 @@ def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
     """The SME section from the released cells and trends (pedw.disclosure decided them)."""
     if not inputs.has("disclosure.sme_gap_cells"):
         content.missing.append(
-            "SMEs and large firms: this catalog has no firm-level source, so there are no "
-            "enterprise or SCORE figures."
+            "Productivity by enterprise size: the warehouse holds no enterprise survey, so "
+            "small and medium enterprises cannot be compared with large ones."
         )
         return
     cells = _rows_of(inputs.sme_gap_cells, "country", content.country)
     if cells.empty:
-        content.missing.append("SMEs and large firms: no firm data for this economy.")
+        content.missing.append(
+            "Productivity by enterprise size: no enterprise survey for this economy in the "
+            "warehouse."
+        )
         return
     content.sme_gap_cells = _with_suppression(cells, "productivity_status", "productivity_reason")
     trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
@@ -436,80 +364,91 @@ def _with_suppression(rows: pd.DataFrame, status: str, reason: str) -> pd.DataFr
     return rows.assign(suppressed=~shown, reason=(kind.fillna("") + rows[reason]).where(~shown, ""))
 
 
-def _findings(content: BriefContent, estimates: pd.DataFrame, effects: pd.DataFrame) -> None:
-    """Model results in plain language, each with its 95% interval on the same scale and the
-    units it rests on; a firm-level effect only when disclosure control released it."""
-    indexed = estimates.set_index(["model_id", "term"])
-    released = effects.set_index("model_id") if len(effects) else pd.DataFrame()
-    for model_id, term, transform, sentence, number in FINDINGS:
-        if (model_id, term) not in indexed.index:
-            continue
-        row = indexed.loc[(model_id, term)]
-        if isinstance(row, pd.DataFrame):
-            row = row.iloc[0]
-        if row["level"] == "enterprise":
-            if model_id not in released.index:
-                continue  # no disclosure decision: never published
-            units = released.loc[model_id]
-            if units["status"] != "published":
-                content.missing.append(
-                    f"Cross-country finding {model_id} withheld by disclosure control: "
-                    f"{units['reason']}."
-                )
-                continue
-            basis = (
-                f"{int(units['treated_firms']):,} treated firms in "
-                f"{int(units['treated_countries'])} economies"
-                + (
-                    f", {int(units['control_firms']):,} control firms"
-                    if pd.notna(units["control_firms"])
-                    else ""
-                )
-            )
-        else:
-            basis = f"{int(row['n_obs']):,} observations, {int(row['n_groups'])} economies"
-        scale = TRANSFORMS[transform]
-        interval = ""
-        # A finding only when the 95% interval excludes no effect (0 in the model's own
-        # scale); otherwise the estimate is printed as "no clear association".
-        clear = False
-        if not (math.isnan(row["ci_low"]) or math.isnan(row["ci_high"])):
-            low, high = sorted([scale(row["ci_low"]), scale(row["ci_high"])])
-            interval = f"95% interval {number.format(low)} to {number.format(high)}"
-            clear = bool(row["ci_low"] > 0 or row["ci_high"] < 0)
-        content.findings.append(
+def _in_samples(inputs: BriefInputs, country: str, has_firms: bool) -> dict:
+    """What the cross-country annex has to do with this economy: the national results whose
+    estimation sample holds it (two or more usable years) and those whose sample does not,
+    by topic; and whether its firms are pooled in the firm-level results (only said when it
+    has firm data)."""
+    samples = inputs.samples
+    mine = samples[samples["ref_area"] == country] if len(samples) else samples
+    rows = dict(zip(mine["model_id"], mine["rows"], strict=True)) if len(mine) else {}
+    estimated = set(samples["model_id"]) if len(samples) else set()
+    reported = [f for f in NATIONAL_FINDINGS if f.model_id in estimated]
+    return {
+        "in_sample": [f.topic for f in reported if rows.get(f.model_id, 0) >= 2],
+        "not_in_sample": [f.topic for f in reported if rows.get(f.model_id, 0) < 2],
+        "reported": len(reported),
+        "firms": has_firms,
+    }
+
+
+def _quality(
+    inputs: BriefInputs,
+    mine: pd.DataFrame,
+    flags: pd.DataFrame,
+    country: str,
+    cited: dict[str, SourceRelease],
+) -> dict:
+    """This economy's data quality: the sources with rows for it (rows read and rejected, by
+    the rule that rejected them), the contract rules of those sources' datasets, and per
+    series the years it has, how many were observed, modelled or projected, and the
+    publisher's flags on the values chosen."""
+    sources = inputs.economy_sources
+    own = sources[sources["ref_area"] == country] if len(sources) else sources
+    rejected = inputs.economy_quarantine
+    own_rejected = rejected[rejected["ref_area"] == country] if len(rejected) else rejected
+    by_source = []
+    for (name, dataset), rows in own.groupby(["source_name", "dataset"], sort=True):
+        refused = own_rejected[
+            (own_rejected["source_name"] == name) & (own_rejected["dataset"] == dataset)
+        ]
+        source = cited.get(name)
+        who = ", ".join(p for p in (source.publisher, source.dataset) if p) if source else name
+        by_source.append(
             {
-                "model_id": model_id,
-                "excludes_zero": clear,
-                "firms": bool(row["level"] == "enterprise"),
-                "term": term,
-                "text": sentence.format(x=number.format(scale(row["estimate"]))),
-                "interval": interval,
-                "basis": basis,
-                "specification": row["specification"],
+                "source": f"{who} ({rows['level'].iloc[0]} data)",
+                "rows_read": int(rows["rows_read"].sum()),
+                "rows_quarantined": int(refused["rows"].sum()) if len(refused) else 0,
+                "reasons": ", ".join(
+                    f"{r.rule.replace('_', ' ')} ({int(r.rows):,})" for r in refused.itertuples()
+                ),
             }
         )
-
-
-def _quality(inputs: BriefInputs, mine: pd.DataFrame) -> dict:
+    datasets = set(own["dataset"]) if len(own) else set()
+    failed = [r for r in inputs.failed_rules if r["dataset"] in datasets]
     quality: dict = {
-        "failed_rules": inputs.failed_rules,
-        "rules_checked": inputs.rules_checked,
-        "quarantined": inputs.quarantined,
+        "sources": by_source,
+        "rules_checked": sum(inputs.rules_checked.get(d, 0) for d in datasets),
+        "failed_rules": failed,
         "coverage": [],
     }
     for variable, label, _ in [*SCORECARD, ("output_per_worker", "Output per worker", "")]:
-        if variable in mine and mine[variable].notna().any():
-            years = mine.loc[mine[variable].notna(), "year"]
-            quality["coverage"].append(
-                {
-                    "variable": variable,
-                    "label": label,
-                    "years": len(years),
-                    "first": int(years.min()),
-                    "last": int(years.max()),
-                }
-            )
+        if variable not in mine or not mine[variable].notna().any():
+            continue
+        years = mine.loc[mine[variable].notna(), "year"]
+        chosen = flags[flags["variable"] == variable] if len(flags) else flags
+        status = chosen["status"].value_counts() if len(chosen) else pd.Series(dtype=int)
+        shown = chosen[chosen["status"] != "projected"] if len(chosen) else chosen
+        notes = (
+            shown["status_note"].dropna().value_counts().sort_index()
+            if len(shown)
+            else pd.Series(dtype=int)
+        )
+        quality["coverage"].append(
+            {
+                "variable": variable,
+                "label": label,
+                "years": len(years),
+                "first": int(years.min()),
+                "last": int(years.max()),
+                "modelled": int(status.get("modelled", 0)),
+                "projected": int(status.get("projected", 0)),
+                "breaks": int(shown["source_change"].fillna(False).astype(bool).sum())
+                if len(shown)
+                else 0,
+                "flags": ", ".join(f"{note} ({n})" for note, n in notes.items()),
+            }
+        )
     return quality
 
 

@@ -31,7 +31,8 @@ class BriefContent:
     shift_share: pd.DataFrame = field(default_factory=pd.DataFrame)  # successive periods
     shift_share_whole: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole span
     shift_share_caveats: list[dict] = field(default_factory=list)  # fragile periods
-    findings: list[dict] = field(default_factory=list)  # cross-country, not this economy's
+    # What the cross-country annex (a document of its own) has to do with this economy.
+    cross_country: dict = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # sections left out, and why
     quality: dict = field(default_factory=dict)
     series: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -9,18 +9,30 @@ import pandas as pd
 
 from pedw.store import check_identifier
 
-# The tables a brief's figures are read from, named in the brief and fingerprinted.
+# The tables a country brief's figures are read from, named in the brief and fingerprinted.
+# Not the model estimates: those are in the cross-country annex (pedw.briefs.annex), built
+# once per publication, so a new estimate does not make every country brief stale.
 BRIEF_TABLES = [
     ("marts", "national_panel"),
     ("marts", "series_choice"),
     ("marts", "sector_panel"),
-    ("models", "estimates"),
     ("disclosure", "sme_gap_cells"),
     ("disclosure", "sme_gap_trend"),
-    ("disclosure", "effects"),
     ("models", "shift_share"),
     ("staging", "series_metadata"),
 ]
+# The tables the cross-country annex reads (fingerprinted into its briefs.index row).
+ANNEX_TABLES = [("models", "estimates"), ("disclosure", "effects")]
+# The economy column of each raw table (the data quality section counts an economy's own
+# rows read and rejected, per source).
+RAW_ECONOMY_COLUMNS = {
+    "national_observations": "ref_area",
+    "sector_observations": "ref_area",
+    "pwt": "countrycode",
+    "country_metadata": "country_code",
+    "enterprise_firms": "country",
+    "score_monitoring": "country",
+}
 
 
 def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
@@ -43,16 +55,17 @@ class BriefInputs:
     table this catalog does not build (no sector or firm source): its section is left out."""
 
     panel: pd.DataFrame  # marts.national_panel with projected values left out
-    estimates: pd.DataFrame
-    effects: pd.DataFrame
     sme_gap_cells: pd.DataFrame
     sme_gap_trend: pd.DataFrame
     shift_share: pd.DataFrame
     exclusions: pd.DataFrame
     flags: pd.DataFrame  # the chosen values' status (marts.series_choice), one row a cell
     failed_rules: list[dict]
-    rules_checked: int
+    rules_checked: dict[str, int]  # contract rules checked, by dataset
     quarantined: list[dict]
+    economy_sources: pd.DataFrame  # ref_area, source_name, dataset, level, rows_read
+    economy_quarantine: pd.DataFrame  # ref_area, source_name, dataset, rule, rows
+    samples: pd.DataFrame  # ref_area, model_id, rows: usable rows in an estimated model
     series: pd.DataFrame
     release_issues: pd.DataFrame
     fingerprints: dict[str, str]
@@ -87,7 +100,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         "FROM quality.validation_results WHERE NOT success ORDER BY severity, dataset",
     )
     checked = table(
-        "quality", "validation_results", "SELECT count(*) AS n FROM quality.validation_results"
+        "quality",
+        "validation_results",
+        "SELECT dataset, count(*) AS n FROM quality.validation_results GROUP BY dataset",
     )
     flags = table(
         "marts",
@@ -97,9 +112,6 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
     )
     return BriefInputs(
         panel=without_projections(con.execute("SELECT * FROM marts.national_panel").df(), flags),
-        estimates=table("models", "estimates", "SELECT * FROM models.estimates"),
-        # Firm-derived figures only as disclosure control released them (never models.*).
-        effects=table("disclosure", "effects", "SELECT * EXCLUDE (run_id) FROM disclosure.effects"),
         sme_gap_cells=table(
             "disclosure",
             "sme_gap_cells",
@@ -128,13 +140,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         ),
         flags=flags,
         failed_rules=failed.to_dict("records"),
-        rules_checked=int(checked["n"].sum()) if len(checked) else 0,
+        rules_checked=dict(zip(checked["dataset"], checked["n"], strict=True))
+        if len(checked)
+        else {},
         quarantined=table(
             "quality",
             "load_log",
             "SELECT dataset, sum(rows_read) AS rows_read, sum(rows_quarantined) AS rows_quarantined "
             "FROM quality.load_log GROUP BY dataset ORDER BY dataset",
         ).to_dict("records"),
+        **economy_rows(con, built),
+        samples=model_samples(con, built),
         series=table(
             "staging",
             "series_metadata",
@@ -151,6 +167,80 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         fingerprints=fingerprints,
         built=built,
     )
+
+
+def economy_rows(con: duckdb.DuckDBPyConnection, built: set[str]) -> dict[str, pd.DataFrame]:
+    """Per economy and source: the raw rows read, and the quarantined values or rows by
+    dataset and rule (quality.quarantine joined to the raw row it names by source, file and
+    line). Economy codes as the staged tables have them (publisher aliases mapped)."""
+    from pedw.datasets import DATASETS
+    from pedw.harmonise import economy_code_sql
+
+    read, rejected = [], []
+    quarantine = "quality.quarantine" in built
+    for dataset in DATASETS:
+        column = RAW_ECONOMY_COLUMNS.get(dataset.name)
+        if column is None or f"raw.{dataset.name}" not in built:
+            continue
+        code = economy_code_sql(f"r.{column}")
+        read.append(
+            f"SELECT {code} AS ref_area, r.source_name, '{dataset.contract}' AS dataset, "
+            f"'{dataset.level}' AS level, count(*) AS rows_read "
+            f"FROM raw.{dataset.name} r GROUP BY ALL"
+        )
+        if quarantine:
+            rejected.append(
+                f"SELECT {code} AS ref_area, q.source_name, q.dataset, q.rule, count(*) AS rows "
+                f"FROM quality.quarantine q JOIN raw.{dataset.name} r ON "
+                "r.source_name = q.source_name AND r.source_file = q.source_file "
+                "AND r.source_line = q.source_line GROUP BY ALL"
+            )
+    empty_read = pd.DataFrame(columns=["ref_area", "source_name", "dataset", "level", "rows_read"])
+    empty_rejected = pd.DataFrame(columns=["ref_area", "source_name", "dataset", "rule", "rows"])
+    return {
+        "economy_sources": (
+            con.execute(" UNION ALL ".join(read) + " ORDER BY ALL").df() if read else empty_read
+        ),
+        "economy_quarantine": (
+            con.execute(" UNION ALL ".join(rejected) + " ORDER BY ALL").df()
+            if rejected
+            else empty_rejected
+        ),
+    }
+
+
+def model_samples(con: duckdb.DuckDBPyConnection, built: set[str]) -> pd.DataFrame:
+    """For each national model the cross-country annex reports that was estimated
+    (models.status), each economy's rows it could use: the outcome and every regressor
+    present (pedw.models.ledger.sample_exclusions' rule); one row alone is absorbed by the
+    economy's own effect, so an economy is in the sample with two or more."""
+    from pedw.briefs.findings import NATIONAL_FINDINGS
+    from pedw.models.national import PASS_THROUGH_CONTROLS
+
+    columns = ["ref_area", "model_id", "rows"]
+    if "models.status" not in built:
+        return pd.DataFrame(columns=columns)
+    estimated = {
+        r[0]
+        for r in con.execute(
+            "SELECT model_id FROM models.status WHERE status = 'estimated'"
+        ).fetchall()
+    }
+    present = {r[0] for r in con.execute("DESCRIBE marts.national_panel").fetchall()}
+    regressors = ["log_output_per_worker", *PASS_THROUGH_CONTROLS]
+    selects = []
+    for finding in NATIONAL_FINDINGS:
+        outcome = finding.model_id.removeprefix("national_pass_through_")
+        if finding.model_id not in estimated or not {outcome, *regressors} <= present:
+            continue
+        usable = " AND ".join(f"{check_identifier(v)} IS NOT NULL" for v in [outcome, *regressors])
+        selects.append(
+            f"SELECT ref_area, '{finding.model_id}' AS model_id, "
+            f"count(*) FILTER (WHERE {usable}) AS rows FROM marts.national_panel GROUP BY ALL"
+        )
+    if not selects:
+        return pd.DataFrame(columns=columns)
+    return con.execute(" UNION ALL ".join(selects)).df()
 
 
 def without_projections(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:

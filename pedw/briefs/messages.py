@@ -1,5 +1,5 @@
 """Three to five key messages for the top of a brief, each computed from the economy's own
-figures (the cross-country model findings are kept apart, further down).
+figures (the cross-country model results are a document of their own, the annex).
 
 Every message is a claim (`Claim`): its text, the indicator, years and values it rests on,
 the group it compares with and that group's size, and the checks it passed. A brief prints

@@ -6,6 +6,10 @@ then writes the economy's briefs.index row (its run, the SHA-256 of each file, t
 fingerprints of the tables it read). Files a killed or interrupted run wrote are therefore in
 a folder no index row names, and are never published; a file edited afterwards, or a brief
 whose tables have changed since, is refused at publication and rebuilt by the next run.
+
+The cross-country annex (pedw.briefs.annex) is one more row of briefs.index, key ANNEX, built
+once per publication by its own run and checked the same way against the tables it reads; the
+country briefs link to it, so none is published without it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ import duckdb
 from pedw.digest import file_sha256
 from pedw.settings import Settings
 from pedw.store import Store
+
+# The cross-country annex's key in briefs.index and the stem of its files (<ANNEX>.html,
+# <ANNEX>.pdf): never an economy code (those are three capital letters).
+ANNEX = "cross_country"
 
 
 class BriefMismatchError(RuntimeError):
@@ -68,9 +76,14 @@ def indexed_briefs(store: Store) -> dict[str, IndexedBrief]:
     }
 
 
-def current_fingerprints(store: Store) -> str:
-    """The fingerprints of the tables a brief reads, as the store holds them now."""
-    from pedw.briefs.inputs import BRIEF_TABLES, table_fingerprint  # pandas: only when checking
+def current_fingerprints(store: Store, annex: bool = False) -> str:
+    """The fingerprints of the tables a country brief (or the annex) reads, as the store holds
+    them now."""
+    from pedw.briefs.inputs import (  # pandas: only when checking
+        ANNEX_TABLES,
+        BRIEF_TABLES,
+        table_fingerprint,
+    )
 
     con = store.connect()
     try:
@@ -78,7 +91,7 @@ def current_fingerprints(store: Store) -> str:
         return pack(
             {
                 f"{schema}.{name}": table_fingerprint(con, schema, name)
-                for schema, name in BRIEF_TABLES
+                for schema, name in (ANNEX_TABLES if annex else BRIEF_TABLES)
                 if (schema, name) in built
             }
         )
@@ -107,19 +120,23 @@ def brief_problems(
     countries: list[str] | None = None,
     hash_files: bool = True,
 ) -> dict[str, str]:
-    """Why each economy's brief (of `countries`, default every indexed one) may not be
-    published with the store's tables as they are: no index row, a file missing or not as its
-    run wrote it (`hash_files`), or built from other table contents. Empty when all belong."""
+    """Why each economy's brief (of `countries`, default every indexed one, the annex among
+    them) may not be published with the store's tables as they are: no index row, a file
+    missing or not as its run wrote it (`hash_files`), or built from other table contents.
+    Empty when all belong."""
     indexed = indexed_briefs(store)
     wanted = list(indexed) if countries is None else countries
     if not wanted:
         return {}
     fingerprints = current_fingerprints(store)
+    annex_fingerprints = current_fingerprints(store, annex=True) if ANNEX in wanted else ""
     problems = {}
     for country in wanted:
         brief = indexed.get(country)
         if brief is None:
-            problems[country] = "no brief built"
+            problems[country] = (
+                "no cross-country annex built" if country == ANNEX else "no brief built"
+            )
             continue
         folder = brief_run_dir(settings, brief.run_id)
         if not brief.files:
@@ -133,10 +150,12 @@ def brief_problems(
                 f"{changed[0]} in {folder} is not the file run {brief.run_id} wrote "
                 "(its SHA-256 differs from briefs.index)"
             )
-        elif brief.fingerprints != fingerprints:
+        elif brief.fingerprints != (
+            expected := annex_fingerprints if country == ANNEX else fingerprints
+        ):
             changed = sorted(
                 name
-                for name, value in unpack(fingerprints).items()
+                for name, value in unpack(expected).items()
                 if unpack(brief.fingerprints).get(name) != value
             )
             problems[country] = (
@@ -147,16 +166,23 @@ def brief_problems(
 
 
 def verified_brief_files(store: Store, settings: Settings) -> list[Path]:
-    """Every file of the brief of every economy briefed now, each checked against briefs.index
-    and the tables being published; raises BriefMismatchError naming each economy refused and
-    why. Index rows of economies no longer briefed (too little data now) leave the store."""
+    """Every file of the brief of every economy briefed now, and of the cross-country annex
+    they link to, each checked against briefs.index and the tables being published; raises
+    BriefMismatchError naming each economy (or the annex) refused and why. Index rows of
+    economies no longer briefed (too little data now) leave the store, and so does the
+    annex's row when its files or tables do not match: its asset then has no output, and
+    the next run builds it again."""
     indexed = indexed_briefs(store)
     if not indexed:
         return []
-    briefed = set(briefed_economies(store))
+    briefed = set(briefed_economies(store)) | {ANNEX}
     for country in set(indexed) - briefed:
         Store.remove(store.table_dir("briefs", "index") / f"{country}.parquet")
-    problems = brief_problems(store, settings, sorted(briefed & set(indexed)))
+    published = briefed & set(indexed)
+    wanted = sorted(published | ({ANNEX} if published - {ANNEX} else set()))
+    problems = brief_problems(store, settings, wanted)
+    if ANNEX in problems and ANNEX in indexed:
+        Store.remove(store.table_dir("briefs", "index") / f"{ANNEX}.parquet")
     if problems:
         listed = "; ".join(f"{c}: {why}" for c, why in sorted(problems.items())[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -167,7 +193,7 @@ def verified_brief_files(store: Store, settings: Settings) -> list[Path]:
     return [
         brief_run_dir(settings, brief.run_id) / name
         for country, brief in sorted(indexed.items())
-        if country in briefed
+        if country in published
         for name in brief.files
     ]
 

@@ -4,18 +4,16 @@ embedded fonts by WeasyPrint, so the two formats carry the same content."""
 from __future__ import annotations
 
 import base64
-import functools
-import math
-from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from pedw.briefs.charts import Chart, productivity_chart, shift_share_chart, sme_gap_chart
 from pedw.briefs.content import FIGURE_TABLES
 from pedw.briefs.document import BriefContent
+from pedw.briefs.printing import render_pdf, template
+from pedw.briefs.published import ANNEX
 
-TEMPLATE = Path(__file__).with_name("template.html")
+__all__ = ["charts_for", "data_files", "render_html", "render_pdf"]
 
 
 def charts_for(content: BriefContent) -> dict[str, Chart]:
@@ -44,23 +42,10 @@ def data_files(content: BriefContent, charts: dict[str, Chart]) -> dict[str, pd.
     return files
 
 
-def _number(value, pattern: str) -> str:
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    return "–" if missing else pattern.format(value)
-
-
-@functools.cache
-def _template() -> jinja2.Template:
-    """Loaded and compiled once per process, shared by every brief it builds."""
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    environment.filters["num"] = _number
-    return environment.from_string(TEMPLATE.read_text(encoding="utf-8"))
-
-
 def render_html(
     content: BriefContent, charts: dict[str, Chart], files: dict[str, pd.DataFrame]
 ) -> str:
-    return _template().render(
+    return template("template.html").render(
         c=content,
         charts={
             name: {"src": base64.b64encode(chart.png).decode(), "alt": chart.alt}
@@ -68,16 +53,5 @@ def render_html(
         },
         csv={name.removeprefix(f"{content.country}_").removesuffix(".csv"): name for name in files},
         tables=FIGURE_TABLES,
-    )
-
-
-def render_pdf(html: str, path: Path, base_url: Path) -> None:
-    """Print the brief's HTML to an A4, tagged PDF (its @page rules: size, page numbers).
-
-    Only data: URLs are fetched (the embedded charts): printing never touches the network."""
-    import weasyprint  # a heavy import, needed only by the step that prints
-
-    offline = weasyprint.urls.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=offline).write_pdf(
-        path, pdf_tags=True
+        annex=ANNEX,
     )
