@@ -31,6 +31,7 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
         "disclosure.sme_gap_trend",
         "disclosure.effects",
         "disclosure.effect_terms",
+        "disclosure.estimates",
         "disclosure.audit",
     ),
     description="The firm-derived figures that may leave the warehouse: SME-gap cells and "
@@ -38,7 +39,8 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
     "secondary suppression against differencing over years and an LP audit against "
     "bracketing by the trend, model effects with enough treated and control firms, and "
     "each term estimated from a subset of the treated firms with enough of them on its own; "
-    "released cells and trends perturbed by the cell-key method (noise keyed by their "
+    "released cells, trends and firm-level model estimates perturbed by the cell-key method "
+    "(noise keyed by their "
     "contributors, the same in every release for the same contributors) and rounded as "
     "shown; and the audit of every decision (docs/disclosure.md).",
 )
@@ -58,7 +60,7 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
     )
     for table, frame in [("sme_gap_cells", disclosed.cells), ("sme_gap_trend", disclosed.trends),
                          ("effects", disclosed.effects), ("effect_terms", disclosed.terms),
-                         ("audit", disclosed.audit)]:  # fmt: skip
+                         ("estimates", disclosed.estimates), ("audit", disclosed.audit)]:  # fmt: skip
         write_frame(store, "disclosure", table, frame, context.run_id)
     outcomes = disclosed.audit.groupby(["figure", "status"]).size()
     context.log.info(f"disclosure: {outcomes.to_dict()}")

@@ -26,26 +26,18 @@ from pedw.store import Store, offline_connection
 
 # Every table of the public extract and the query that selects it from the store: nothing
 # else may be in a public release. Firm-derived tables come from disclosure.* only.
-# Values of firm-level model rows, rounded in the public extract like the SME-gap cells.
-ROUNDED_ESTIMATES = ("estimate", "std_error", "ci_low", "ci_high", "p_value", "wild_p_value",
-                     "wild_ci_low", "wild_ci_high")  # fmt: skip
+NATIONAL_ESTIMATES = (
+    "SELECT * EXCLUDE (run_id, input_fingerprint) FROM models.estimates WHERE level <> 'enterprise'"
+)
 PUBLIC_TABLES = {
     "national.panel": "SELECT * FROM marts.national_panel",
     "national.series_metadata": "SELECT * FROM staging.series_metadata",
     "sector.panel": "SELECT * FROM marts.sector_panel",
     "sector.shift_share": "SELECT * EXCLUDE (run_id) FROM models.shift_share",
-    # Firm-level models: only those disclosure control released, without the terms it
-    # withheld, rounded like the cells ({decimals}: the rule's gap_decimals).
-    "models.estimates": "SELECT * EXCLUDE (run_id, input_fingerprint) REPLACE ("
-    + ", ".join(
-        f"CASE WHEN level = 'enterprise' THEN round({c}, {{decimals}}) ELSE {c} END AS {c}"
-        for c in ROUNDED_ESTIMATES
-    )
-    # A firm-level fit's details (unrounded fit statistics, rows dropped) stay internal.
-    + ", CASE WHEN level = 'enterprise' THEN NULL ELSE fit END AS fit) FROM models.estimates AS e WHERE (level <> 'enterprise' OR model_id IN "
-    "(SELECT model_id FROM disclosure.effects WHERE status = 'published')) AND NOT EXISTS "
-    "(SELECT 1 FROM disclosure.effect_terms AS t WHERE t.model_id = e.model_id "
-    "AND t.term = e.term AND t.status <> 'published')",
+    # Firm-level rows as disclosure control released them (pedw.disclosure.estimates:
+    # published models and terms only, perturbed and rounded, fit details blank).
+    "models.estimates": f"{NATIONAL_ESTIMATES} UNION ALL BY NAME SELECT * EXCLUDE (run_id, "
+    "input_fingerprint) FROM disclosure.estimates",
     "firms.effects": "SELECT * EXCLUDE (run_id) REPLACE ("
     + ", ".join(
         f"CASE WHEN status = 'published' THEN {c} END AS {c}"
@@ -132,6 +124,8 @@ def _write_extract(store: Store, folder: Path, rule: DisclosureRule) -> dict[str
         for name, template in PUBLIC_TABLES.items():
             query = template.replace("{decimals}", str(int(rule.gap_decimals)))
             schema, table = name.split(".")
+            if name == "models.estimates" and not _sources_exist(con, query):
+                query = NATIONAL_ESTIMATES  # no firm data: the national and sector models
             if not _sources_exist(con, query):
                 continue  # this catalog has no such level (no firm data, no sector source)
             con.execute(f"CREATE SCHEMA IF NOT EXISTS public.{schema}")

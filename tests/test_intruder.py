@@ -404,6 +404,7 @@ def public_estimates(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFra
     """The public extract's models.estimates (pedw.public_release's own query) for `panel`,
     and its effect terms (firms.effect_terms: counts of published terms only)."""
     from pedw.disclosure.effects import effect_units, protect_effects
+    from pedw.disclosure.estimates import estimate_perturbation, released_estimates
     from pedw.disclosure.terms import protect_terms, released_terms, term_support
     from pedw.store import offline_connection
 
@@ -411,11 +412,15 @@ def public_estimates(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFra
     try:
         for schema in ("models", "disclosure"):
             con.execute(f"CREATE SCHEMA {schema}")
+        effects = protect_effects(effect_units(panel, estimates), RULE)
+        terms = protect_terms(term_support(panel, estimates), RULE)
+        noise = estimate_perturbation(panel, estimates, SALT, RULE)
         tables = {
             "models.estimates": estimates.assign(run_id="r"),
-            "disclosure.effects": protect_effects(effect_units(panel, estimates), RULE),
-            "disclosure.effect_terms": released_terms(
-                protect_terms(term_support(panel, estimates), RULE)),
+            "disclosure.effects": effects,
+            "disclosure.effect_terms": released_terms(terms),
+            "disclosure.estimates": released_estimates(estimates, effects, terms, noise, RULE)
+            .assign(run_id="r"),
         }  # fmt: skip
         for name, frame in tables.items():
             con.register("frame", frame)
@@ -466,17 +471,11 @@ def test_a_term_on_one_firm_is_withheld_and_every_published_term_rests_on_enough
                 assert cell["country"].nunique() >= RULE.min_countries, term_name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="firm-level model estimates are rounded to 0.001 but not perturbed: the pooled ATT "
-    "moves by the withheld firm's change over the post-period firm-years, which the "
-    "published term counts give (0.438 recovered against 0.5); docs/disclosure.md states "
-    "this limit; cell-key noise on model estimates is left to do (issue #31)",
-)
 def test_differencing_the_pooled_att_does_not_recover_the_withheld_firm(one_firm_term):
     """The withheld term's firm still moves the pooled ATT by 0.5 / (post-period treated
     firm-years). The intruder counts those from the published event-time terms (the
-    withheld one's count is blank: it guesses 1) and scales the ATT's move back up."""
+    withheld one's count is blank: it guesses 1) and scales the ATT's move back up: without
+    the released estimates' cell-key noise it found 0.438 against 0.5."""
     _planted, _moved, _fits, publics = one_firm_term
     att = [p.set_index(["model_id", "term"]).loc[(MODEL, "att_post"), "estimate"]
            for p, _terms in publics]  # fmt: skip
@@ -487,6 +486,30 @@ def test_differencing_the_pooled_att_does_not_recover_the_withheld_firm(one_firm
     recovered = n_post * (att[1] - att[0])
     print(f"pooled ATT: recovered {recovered:.3f} against 0.5 ({n_post} firm-years)")
     assert abs(recovered - 0.5) >= RULE.protection
+
+
+def test_released_estimates_carry_bounded_noise_and_stay_reproducible(one_firm_term):
+    """Each released firm-level estimate is the fit's plus its term's draw (within
+    noise_bound x the largest firm's share of the firm-years it rests on, summed over its
+    sides), its standard error is at least the noise's spread, and the same panel gives the
+    same release."""
+    from pedw.disclosure.estimates import estimate_perturbation
+
+    planted, _moved, fits, publics = one_firm_term
+    public = publics[0][0].set_index(["model_id", "term"])
+    fit = fits[0].set_index(["model_id", "term"])
+    noise = estimate_perturbation(planted, fits[0], SALT, RULE).set_index(["model_id", "term"])
+    att = (MODEL, "att_post")
+    assert noise.loc[att, "noise"] != 0 and abs(noise.loc[att, "noise"]) <= RULE.noise_bound
+    assert public.loc[att, "estimate"] == round(
+        fit.loc[att, "estimate"] + noise.loc[att, "noise"], 3
+    )
+    assert public.loc[att, "std_error"] >= round(noise.loc[att, "noise_var"] ** 0.5, 3)
+    assert public[["wild_p_value", "fit"]].isna().all().all()  # would give the fit back
+    again = estimate_perturbation(planted.sample(frac=1, random_state=7), fits[0], SALT, RULE)
+    pd.testing.assert_frame_equal(
+        again.set_index(["model_id", "term"]).loc[noise.index], noise, check_exact=False, rtol=1e-12
+    )
 
 
 def test_no_released_reason_tells_how_many_firms_a_figure_rests_on(demo, one_firm_term):

@@ -46,7 +46,8 @@ class AnnexContent:
 
 
 def load_annex_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """models.estimates and disclosure.effects (firm-level results only as released; never
+    """models.estimates (firm-level rows from disclosure.estimates) and disclosure.effects
+    (firm-level results only as released; never
     models.*), and their fingerprints; empty frames for a table the catalog does not build."""
     built = {
         (schema, name)
@@ -54,8 +55,14 @@ def load_annex_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.
             "SELECT table_schema, table_name FROM information_schema.tables"
         ).fetchall()
     }
+    # Firm-level rows only as disclosure control released them (perturbed, rounded): the
+    # annex is a public document.
+    released = ("disclosure", "estimates") in built
     estimates = (
-        con.execute("SELECT * FROM models.estimates").df()
+        con.execute(
+            "SELECT * FROM models.estimates WHERE level <> 'enterprise'"
+            + (" UNION ALL BY NAME SELECT * FROM disclosure.estimates" if released else "")
+        ).df()
         if ("models", "estimates") in built
         else pd.DataFrame()
     )

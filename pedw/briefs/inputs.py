@@ -22,7 +22,7 @@ BRIEF_TABLES = [
     ("staging", "series_metadata"),
 ]
 # The tables the cross-country annex reads (fingerprinted into its briefs.index row).
-ANNEX_TABLES = [("models", "estimates"), ("disclosure", "effects")]
+ANNEX_TABLES = [("models", "estimates"), ("disclosure", "effects"), ("disclosure", "estimates")]
 # The economy column of each raw table (the data quality section counts an economy's own
 # rows read and rejected, per source).
 RAW_ECONOMY_COLUMNS = {

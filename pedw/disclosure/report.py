@@ -16,6 +16,7 @@ from pedw.disclosure.cells import (
     released_cells,
 )
 from pedw.disclosure.effects import effect_units, protect_effects
+from pedw.disclosure.estimates import estimate_perturbation, released_estimates
 from pedw.disclosure.rules import DisclosureRule
 from pedw.disclosure.terms import protect_terms, released_terms, term_support
 from pedw.disclosure.trends import (
@@ -46,6 +47,7 @@ class DisclosedFigures:
     trends: pd.DataFrame
     effects: pd.DataFrame
     terms: pd.DataFrame
+    estimates: pd.DataFrame  # the firm-level model rows that may be released, perturbed
     audit: pd.DataFrame
 
 
@@ -82,6 +84,9 @@ def disclose(
         released_trends(protected_trends, rule, trend_noise),
         units,
         released_terms(terms),
+        released_estimates(
+            estimates, units, terms, estimate_perturbation(panel, estimates, salt, rule), rule
+        ),
         audit.reindex(columns=list(AUDIT_COLUMNS)).astype(AUDIT_COLUMNS),
     )
 
