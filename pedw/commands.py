@@ -167,6 +167,27 @@ def _cmd_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_package(args: argparse.Namespace) -> int:
+    from pedw.disclosure.rules import DisclosureRule
+    from pedw.federated.package import PackageError, write_package
+    from pedw.public_release import PublicReleaseError
+
+    settings = resolve_settings(args.catalog, args.warehouse)
+    rule = DisclosureRule(**({"min_contributors": args.min_firms} if args.min_firms else {}))
+    try:
+        summary = write_package(settings.warehouse_path, args.out, args.producer,
+                                settings.catalog_path, rule, args.trend_origin)  # fmt: skip
+    except (PackageError, PublicReleaseError, FileNotFoundError) as error:
+        print(f"pedw: package refused: {first_line(error)}", file=sys.stderr)
+        return 1
+    released = sum(summary.statistics.values())
+    withheld = sum(summary.withheld.values())
+    print(f"pedw: package of {len(summary.economies)} economies in {summary.path}: "
+          f"{len(summary.tables)} public tables, {released} country statistics "
+          f"({withheld} withheld by the disclosure rules) in {summary.seconds:.1f}s")  # fmt: skip
+    return 0
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Each option's default after its help (where it has one); examples kept as written."""
 
@@ -319,6 +340,27 @@ def add_commands(commands) -> None:
     )
     dictionary.add_argument("--check", action="store_true", help="fail if the file is out of date")
     dictionary.set_defaults(func=_cmd_dictionary)
+
+    package = command(
+        commands,
+        "package",
+        "write the federated aggregate package of a published warehouse: disclosure-checked "
+        "public tables, per-country sufficient statistics, a manifest (docs/federated.md)",
+        "pedw package --warehouse warehouse/pedw.duckdb --out package_ken --producer KNBS",
+    )
+    warehouse_option(package)
+    package.add_argument("--out", metavar="DIR", required=True, help="a new or empty folder")
+    package.add_argument("--producer", default="unnamed office",
+                         help="the office that produced it (recorded in the manifest)")  # fmt: skip
+    package.add_argument("--catalog", metavar="FILE",
+                         help="the catalog the warehouse was built from (its name and SHA-256 "
+                         "go in the manifest; else $PEDW_CATALOG, else catalogs/demo.yml)")  # fmt: skip
+    package.add_argument("--trend-origin", type=int, metavar="YEAR",
+                         help="year the SME-gap trend counts from, the same at every office "
+                         "(default: the first year of this office's panel)")  # fmt: skip
+    package.add_argument("--min-firms", type=int, metavar="N",
+                         help="the disclosure rule's minimum contributors (default: the rule's 10)")  # fmt: skip
+    package.set_defaults(func=_cmd_package)
 
 
 FULL_DISK_BYTES = 4 << 20  # less free space than this: call the disk full

@@ -26,7 +26,7 @@ Degrees of freedom and the small-sample factor count the fixed effects as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -119,6 +119,7 @@ class CountryStatistics:
     sum_z: np.ndarray = field(default_factory=lambda: np.empty(0))  # unswept sums of Z
     sum_zz: np.ndarray = field(default_factory=lambda: np.empty(0))  # unswept sums of squares
     units_per_term: dict[str, int] = field(default_factory=dict)  # firms where it is not 0
+    zero_units_per_term: dict[str, int] = field(default_factory=dict)  # firms where it is 0
     n_dropped: int = 0
 
     def to_dict(self) -> dict:
@@ -130,6 +131,7 @@ class CountryStatistics:
             "absorbed": self.absorbed, "nested_in_cluster": self.nested_in_cluster,
             "crossing_levels": self.crossing_levels, "sum_z": self.sum_z.tolist(),
             "sum_zz": self.sum_zz.tolist(), "units_per_term": self.units_per_term,
+            "zero_units_per_term": self.zero_units_per_term,
             "n_dropped": self.n_dropped,
         }  # fmt: skip
 
@@ -148,7 +150,8 @@ class CountryStatistics:
             nested_in_cluster=dict(data["nested_in_cluster"]),
             crossing_levels={k: list(v) for k, v in data["crossing_levels"].items()},
             sum_z=np.asarray(data["sum_z"], dtype=float),
-            sum_zz=np.asarray(data["sum_zz"], dtype=float), units_per_term=dict(data["units_per_term"]), n_dropped=int(data["n_dropped"]),
+            sum_zz=np.asarray(data["sum_zz"], dtype=float), units_per_term=dict(data["units_per_term"]),
+            zero_units_per_term=dict(data["zero_units_per_term"]), n_dropped=int(data["n_dropped"]),
         )  # fmt: skip
 
 
@@ -227,6 +230,9 @@ def country_statistics(frame: pd.DataFrame, spec: PoolingSpec) -> CountryStatist
     units_per_term = {
         name: int(pd.unique(units[design[:, j] != 0]).size) for j, name in enumerate(names)
     }
+    zero_units_per_term = {
+        name: int(pd.unique(units[design[:, j] == 0]).size) for j, name in enumerate(names)
+    }
     return CountryStatistics(
         spec=spec,
         country=str(countries[0]),
@@ -245,6 +251,7 @@ def country_statistics(frame: pd.DataFrame, spec: PoolingSpec) -> CountryStatist
         sum_z=design.sum(axis=0),
         sum_zz=(design**2).sum(axis=0),
         units_per_term=units_per_term,
+        zero_units_per_term=zero_units_per_term,
         n_dropped=n_dropped,
     )
 
@@ -387,15 +394,22 @@ def pool(
     statistics: Sequence[CountryStatistics],
     meats: Sequence[ClusterMeat] | None = None,
     fixef_k: str = "nested",
+    vcov: str | None = None,
 ) -> FitResult:
     """The pooled fit from the offices' statistics: coefficients, covariance (iid without a
     cluster; CRV1 by country from the statistics alone; CRV1 by a cluster nested in the
     country from each office's :func:`cluster_meat`), degrees of freedom, R² within, as
-    fe_ols gives them on the pooled rows."""
+    fe_ols gives them on the pooled rows. `vcov="iid"` asks for iid errors whatever the
+    spec's cluster (what fe_ols gives without `cluster`)."""
     if fixef_k not in FIXEF_K:
         raise ValueError(f"fixef_k must be one of {FIXEF_K}, not {fixef_k!r}")
+    if vcov not in (None, "iid"):
+        raise ValueError(f"vcov must be None (the spec's) or 'iid', not {vcov!r}")
     system = _stack(statistics)
     spec = system.spec
+    if vcov == "iid":
+        spec = replace(spec, cluster=None)
+        system.spec, system.nested = spec, set()
     a, b = system.ztz, system.zty
     bread = np.linalg.inv(a)
     beta = bread @ b
