@@ -174,9 +174,10 @@ def _cmd_package(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args.catalog, args.warehouse)
     rule = DisclosureRule(**({"min_contributors": args.min_firms} if args.min_firms else {}))
+    catalog = settings.catalog_path if args.catalog else None  # never a guessed default
     try:
-        summary = write_package(settings.warehouse_path, args.out, args.producer,
-                                settings.catalog_path, rule, args.trend_origin)  # fmt: skip
+        summary = write_package(settings.warehouse_path, args.out, args.producer, catalog,
+                                rule, args.trend_origin)  # fmt: skip
     except (PackageError, PublicReleaseError, FileNotFoundError) as error:
         print(f"pedw: package refused: {first_line(error)}", file=sys.stderr)
         return 1
@@ -354,7 +355,7 @@ def add_commands(commands) -> None:
                          help="the office that produced it (recorded in the manifest)")  # fmt: skip
     package.add_argument("--catalog", metavar="FILE",
                          help="the catalog the warehouse was built from (its name and SHA-256 "
-                         "go in the manifest; else $PEDW_CATALOG, else catalogs/demo.yml)")  # fmt: skip
+                         "go in the manifest; without it the manifest names none)")  # fmt: skip
     package.add_argument("--trend-origin", type=int, metavar="YEAR",
                          help="year the SME-gap trend counts from, the same at every office "
                          "(default: the first year of this office's panel)")  # fmt: skip

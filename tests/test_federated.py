@@ -168,3 +168,20 @@ def test_meta_analysis_without_heterogeneity_is_the_fixed_effect_pool():
     assert result.std_error == pytest.approx(0.1 / np.sqrt(3), rel=1e-12)
     with pytest.raises(ValueError, match="at least two"):
         meta_analysis([0.1], [0.1])
+
+
+def test_iid_on_request_equals_fe_ols_without_cluster(panel):
+    spec = SPECS[4]  # firm-clustered: iid needs no second round
+    statistics = [country_statistics(rows, spec) for _, rows in panel.groupby("country")]
+    fit = pool(statistics, vcov="iid")
+    ref = fe_ols(panel, spec.outcome, list(spec.regressors), [*spec.absorb, *spec.crossing])
+    np.testing.assert_allclose(fit.params, ref.params, rtol=TOLERANCE, atol=0)
+    np.testing.assert_allclose(fit.std_errors, ref.std_errors, rtol=TOLERANCE, atol=0)
+    assert (fit.vcov, fit.df_t, fit.k_total) == ("iid", ref.df_t, ref.k_total)
+
+
+def test_meta_analysis_with_one_dominant_country_does_not_divide_by_zero():
+    # w = 1e18, 100, 25: Σw - Σw²/Σw cancels to 0 in floating point when computed directly
+    result = meta_analysis([0.17, 0.3, 0.2], [1e-9, 0.1, 0.2])
+    assert result.tau2 == 0.0  # Q = 100 * 0.13² + 25 * 0.03² = 1.7125 < k - 1
+    assert result.estimate == pytest.approx(0.17, abs=1e-12)

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -42,6 +43,7 @@ from pedw.settings import PROJECT_ROOT
 from pedw.warehouse import connect_read_only
 
 MANIFEST = "manifest.json"
+SINGULAR = 1e-8  # smallest eigenvalue of a country fit's correlation matrix taken as full rank
 PACKAGE_FORMAT = 1
 
 
@@ -187,11 +189,19 @@ def _model_statistics(
 
 def country_fit(rows: pd.DataFrame, spec: PoolingSpec) -> dict | None:
     """The country's own estimate of the model, clustered by firm (for the centre's
-    meta-analysis), or None when it has too few firms or every regressor drops."""
+    meta-analysis), or None when it has too few firms, every regressor drops, or the
+    cluster-robust covariance is singular (as many terms as firms, or more: some
+    combinations of the terms then show a standard error of zero)."""
     try:
         fit = fe_ols(rows, spec.outcome, list(spec.regressors), [*spec.absorb, *spec.crossing],
                      spec.unit)  # fmt: skip
     except InsufficientDataError:
+        return None
+    se = fit.std_errors.to_numpy()
+    if fit.n_clusters <= len(se) or not (se > 0).all():
+        return None
+    correlation = fit.cov.to_numpy() / np.outer(se, se)
+    if np.linalg.eigvalsh(correlation).min() < SINGULAR:
         return None
     return {"terms": list(fit.params.index), "estimate": fit.params.tolist(),
             "cov": fit.cov.to_numpy().tolist(), "df_t": fit.df_t, "vcov": fit.vcov,

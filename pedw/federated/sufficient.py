@@ -526,8 +526,9 @@ def meta_analysis(
     w = 1 / v
     fixed = float(w @ y / w.sum())
     q = float(w @ (y - fixed) ** 2)
-    c = float(w.sum() - (w**2).sum() / w.sum())
-    tau2 = max(0.0, (q - (len(y) - 1)) / c)
+    u = w / w.max()  # Σw - Σw²/Σw, without cancelling when one weight dominates
+    c = float(w.max() * (u.sum() - (u**2).sum() / u.sum()))
+    tau2 = max(0.0, (q - (len(y) - 1)) / c) if c > 0 else 0.0
     w_star = 1 / (v + tau2)
     estimate = float(w_star @ y / w_star.sum())
     se = float(np.sqrt(1 / w_star.sum()))
