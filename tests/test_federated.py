@@ -185,3 +185,31 @@ def test_meta_analysis_with_one_dominant_country_does_not_divide_by_zero():
     result = meta_analysis([0.17, 0.3, 0.2], [1e-9, 0.1, 0.2])
     assert result.tau2 == 0.0  # Q = 100 * 0.13² + 25 * 0.03² = 1.7125 < k - 1
     assert result.estimate == pytest.approx(0.17, abs=1e-12)
+
+
+def test_dominance_share_against_a_hand_sweep(panel):
+    """One firm's within variation made to dominate: the share of the two largest firms in
+    the swept sums of squares, computed by hand with firm means, and the package refuses."""
+    from pedw.disclosure.rules import DisclosureRule
+    from pedw.federated.package import disclosure_problem
+    from pedw.federated.sufficient import dominance_share
+
+    rows = panel[panel["country"] == "KEN"].copy()
+    spec = PoolingSpec("one", "log_labour_productivity", ("log_employees",), ("firm_id",))
+    rows = rows.dropna(subset=[spec.outcome, "log_employees"])
+    loud = rows["firm_id"].iloc[0]
+    rows.loc[rows["firm_id"] == loud, "log_employees"] *= 1 + 100 * np.arange(
+        (rows["firm_id"] == loud).sum()
+    )  # fmt: skip
+    shares = []
+    for column in (spec.outcome, "log_employees"):
+        swept = rows[column] - rows.groupby("firm_id")[column].transform("mean")
+        per_firm = (swept**2).groupby(rows["firm_id"]).sum()
+        shares.append(per_firm.nlargest(2).sum() / per_firm.sum())
+    assert dominance_share(rows, spec, 2) == pytest.approx(max(shares), rel=1e-9)
+    assert max(shares) > 0.85
+    stats = country_statistics(rows, spec)
+    assert "largest firms" in disclosure_problem(
+        stats, DisclosureRule(min_contributors=3), max(shares)
+    )
+    assert disclosure_problem(stats, DisclosureRule(3, dominance_k=1.0), max(shares)) is None

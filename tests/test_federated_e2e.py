@@ -11,6 +11,8 @@ import csv
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -20,10 +22,9 @@ import pytest
 
 from pedw.demo.generate import generate_demo_data
 from pedw.disclosure.rules import DisclosureRule
-from pedw.federated.centre import round_two_coefficients, write_centre
-from pedw.federated.package import PackageError, load_packages, write_package
+from pedw.federated.centre import write_centre
+from pedw.federated.package import PackageError, write_package
 from pedw.federated.specs import exact_specs, model_frame
-from pedw.federated.sufficient import cluster_meat
 from pedw.models.absorb import fe_ols
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
@@ -55,7 +56,7 @@ def offices(tmp_path_factory):
     split = {"office_a": set(countries[::2]), "office_b": set(countries[1::2])}
     origin = int(pd.read_csv(demo / "enterprise" / "firms.csv", usecols=["year"])["year"].min())
     result = {"firm_ids": set(firms["firm_id"]), "countries": countries, "packages": {},
-              "panels": {}}  # fmt: skip
+              "panels": {}, "warehouses": {}}  # fmt: skip
     for name, mine in split.items():
         settings = resolve_settings(
             _office_demo(demo, base / f"{name}_data", mine) / "catalog.yml",
@@ -66,31 +67,40 @@ def offices(tmp_path_factory):
         assert summary.success, summary.failures
         package = base / f"{name}_package"
         write_package(settings.warehouse_path, package, name, settings.catalog_path,
-                      DisclosureRule(min_contributors=ALL_COUNTRIES), origin)  # fmt: skip
+                      DisclosureRule(min_contributors=ALL_COUNTRIES, dominance_k=1.0), origin)  # fmt: skip
         con = connect_read_only(settings.warehouse_path)
         result["panels"][name] = con.execute("SELECT * FROM marts.enterprise_panel").df()
         con.close()
         result["packages"][name] = package
+        result["warehouses"][name] = settings.warehouse_path
     result["origin"] = origin
     return result
 
 
+def pedw(*arguments) -> str:
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, arguments)],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @pytest.fixture(scope="module")
 def centre(offices, tmp_path_factory):
-    """The centre: round two (each office answers at the pooled coefficients), then the
-    central file."""
-    paths = list(offices["packages"].values())
-    coefficients = round_two_coefficients(load_packages(paths))
-    specs = {s.name: s for s in exact_specs()}
-    meats = {model: [] for model in coefficients}
-    for panel in offices["panels"].values():  # at each office, on its own microdata
-        frame = model_frame(panel, offices["origin"])
-        for model, at in coefficients.items():
-            for _, rows in frame.groupby("country"):
-                meats[model].append(cluster_meat(rows, specs[model], at))
-    out = tmp_path_factory.mktemp("centre") / "centre.duckdb"
-    counts = write_centre(paths, out, meats)
-    return out, counts
+    """The centre through the commands: the round-two request, each office's answer on its
+    own warehouse, then the central file with the answers."""
+    folder = tmp_path_factory.mktemp("centre")
+    packages = [a for p in offices["packages"].values() for a in ("--package", p)]
+    request = folder / "request.json"
+    pedw("centre", *packages, "--out", folder / "first.duckdb", "--request", request)
+    answers = []
+    for name, warehouse in offices["warehouses"].items():
+        answers.append(folder / f"{name}_answer.json")
+        pedw("round-two", "--warehouse", warehouse, "--request", request, "--out", answers[-1],
+             "--trend-origin", offices["origin"], "--min-firms", ALL_COUNTRIES)  # fmt: skip
+    out = folder / "centre.duckdb"
+    said = pedw("centre", *packages, "--out", out, "--answers", *answers)
+    assert "2 package(s) pooled" in said
+    return out, said
 
 
 def test_no_firm_identifier_in_any_package_file_or_central_table(offices, centre):
@@ -163,3 +173,11 @@ def test_a_tampered_package_is_refused_by_the_centre(offices, tmp_path):
         write_centre([a, copy], tmp_path / "centre.duckdb")
     assert "\n" not in str(error.value)
     assert not (tmp_path / "centre.duckdb").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "centre", "--package", str(a), "--package",
+         str(copy), "--out", str(tmp_path / "centre.duckdb")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("pedw: centre refused:") and done.stderr.count("\n") == 1
+    assert "does not match its SHA-256" in done.stderr

@@ -65,6 +65,30 @@ def round_two_coefficients(packages: Sequence[Package]) -> dict[str, pd.Series]:
     }
 
 
+def write_round_two_request(packages: Sequence[Package], out: str | Path) -> int:
+    """The coefficients file the centre sends the offices: per firm-clustered model its
+    spec, the pooled coefficients (every kept term) and the countries pooled. Returns the
+    number of models in it."""
+    statistics = _statistics(packages)
+    request = {
+        model: {"spec": statistics[model][0].spec.to_dict(), "terms": list(at.index),
+                "at": at.tolist(), "countries": sorted(s.country for s in statistics[model])}
+        for model, at in round_two_coefficients(packages).items()
+    }  # fmt: skip
+    Path(out).write_text(json.dumps(request, indent=1), encoding="utf-8")
+    return len(request)
+
+
+def read_round_two_answers(paths: Sequence[str | Path]) -> dict[str, list[ClusterMeat]]:
+    """The offices' answers (pedw.federated.package.write_round_two), merged by model."""
+    meats: dict[str, list[ClusterMeat]] = {}
+    for path in paths:
+        answer = json.loads(Path(path).read_text(encoding="utf-8"))
+        for model, items in answer.items():
+            meats.setdefault(model, []).extend(ClusterMeat.from_dict(m) for m in items)
+    return meats
+
+
 def pooled_estimates(
     packages: Sequence[Package], meats: dict[str, list[ClusterMeat]] | None = None
 ) -> pd.DataFrame:

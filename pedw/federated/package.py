@@ -35,7 +35,9 @@ from pedw.federated.sufficient import (
     FORMAT_VERSION,
     CountryStatistics,
     PoolingSpec,
+    cluster_meat,
     country_statistics,
+    dominance_share,
 )
 from pedw.models.absorb import InsufficientDataError, fe_ols
 from pedw.public_release import PUBLIC_TABLES, check_public_release
@@ -74,13 +76,17 @@ def contract_digests() -> dict[str, str]:
     return {p.stem: sha256(p) for p in sorted((PROJECT_ROOT / "data_contracts").glob("*.yml"))}
 
 
-def disclosure_problem(stats: CountryStatistics, rule: DisclosureRule) -> str | None:
+def disclosure_problem(
+    stats: CountryStatistics, rule: DisclosureRule, dominance: float | None = None
+) -> str | None:
     """Why a country's statistics may not travel, or None.
 
     The cross-products must rest on at least `min_contributors` firms, and so must every
     term on both sides: the firms where its column is not zero and, for a column that is
     zero for some firms, those (a 0/1 column's cross-products with the outcome over its
-    firms are minus those over the others, the demeaned values summing to zero)."""
+    firms are minus those over the others, the demeaned values summing to zero). With
+    `dominance` (sufficient.dominance_share at the rule's dominance_n), no column's swept
+    sum of squares may be held above `dominance_k` by the rule's largest firms."""
     least = rule.min_contributors
     if stats.n_units < least:
         return f"fewer than {least} firms contribute to the statistics"
@@ -88,6 +94,11 @@ def disclosure_problem(stats: CountryStatistics, rule: DisclosureRule) -> str | 
         others = stats.zero_units_per_term.get(term, 0)
         if 0 < firms < least or 0 < others < least:
             return f"term {term} rests on fewer than {least} firms on one side"
+    if dominance is not None and dominance > rule.dominance_k:
+        return (
+            f"its {rule.dominance_n} largest firms hold more than {rule.dominance_k:.0%} of a"
+            " variable's within variation"
+        )
     return None
 
 
@@ -179,7 +190,7 @@ def _model_statistics(
         except InsufficientDataError as error:
             withheld.append({"country": country, "reason": str(error)})
             continue
-        problem = disclosure_problem(stats, rule)
+        problem = disclosure_problem(stats, rule, dominance_share(rows, spec, rule.dominance_n))
         if problem:
             withheld.append({"country": country, "reason": problem})
         else:
@@ -245,6 +256,44 @@ def _refuse_firm_ids(folder: Path, firm_ids: set[str]) -> None:
         found = firm_ids & set(re.findall(r"[A-Za-z0-9_-]{3,}", path.read_text(encoding="utf-8")))
         if found:
             raise PackageError(f"{path.name} holds firm identifier(s) {sorted(found)[:3]}")
+
+
+def write_round_two(
+    warehouse: str | Path,
+    request: str | Path,
+    out: str | Path,
+    rule: DisclosureRule | None = None,
+    trend_origin: int | None = None,
+) -> int:
+    """An office's answer to the centre's round-two request: for each model and each of
+    this office's countries the request pools, the sum over its firms of the score outer
+    products at the pooled coefficients (k x k). Returns the number of matrices written.
+
+    Refuses a request for a country this office did not release under `rule` (fewer
+    clusters than the rule's minimum) rather than answer it."""
+    rule = rule or DisclosureRule()
+    wanted = json.loads(Path(request).read_text(encoding="utf-8"))
+    con = connect_read_only(warehouse)
+    try:
+        panel = con.execute("SELECT * FROM marts.enterprise_panel").df()
+    finally:
+        con.close()
+    frame = model_frame(panel, trend_origin)
+    answer: dict[str, list[dict]] = {}
+    for model, item in sorted(wanted.items()):
+        spec = PoolingSpec.from_dict(item["spec"])
+        at = pd.Series(item["at"], index=item["terms"], dtype=float)
+        mine = frame[frame[spec.country].isin(item["countries"])]
+        for country, rows in mine.groupby(spec.country, sort=True):
+            meat = cluster_meat(rows, spec, at)
+            if meat.n_clusters < rule.min_contributors:
+                raise PackageError(
+                    f"{model}: the request pools {country}, which has fewer than "
+                    f"{rule.min_contributors} firms: not answered"
+                )
+            answer.setdefault(model, []).append(meat.to_dict())
+    Path(out).write_text(json.dumps(answer, indent=1), encoding="utf-8")
+    return sum(len(v) for v in answer.values())
 
 
 # --- The centre ------------------------------------------------------------------------------

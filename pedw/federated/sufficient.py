@@ -256,6 +256,23 @@ def country_statistics(frame: pd.DataFrame, spec: PoolingSpec) -> CountryStatist
     )
 
 
+def dominance_share(frame: pd.DataFrame, spec: PoolingSpec, largest: int = 2) -> float:
+    """The largest share, over the outcome and every column of Z, of the swept sum of
+    squares held by the `largest` firms contributing most to it: how far one or two firms
+    drive the country's cross-products (the (n, k) dominance rule applied to them). Computed
+    at the office and never shipped."""
+    data, _ = _complete(frame, spec)
+    if data.empty:
+        return float("nan")
+    _, y, z, _ = _swept(data, spec)
+    squares = pd.DataFrame(np.column_stack([y, z]) ** 2)
+    per_firm = squares.groupby(data[spec.unit].to_numpy()).sum()
+    totals = per_firm.sum(axis=0)
+    top = per_firm.apply(lambda c: c.nlargest(largest).sum())
+    shares = (top / totals.where(totals > 0)).dropna()
+    return float(shares.max()) if len(shares) else float("nan")
+
+
 @dataclass
 class PooledSystem:
     """The summed statistics in one term order, with the terms the pool keeps."""
