@@ -167,6 +167,67 @@ def _cmd_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_package(args: argparse.Namespace) -> int:
+    from pedw.disclosure.rules import DisclosureRule
+    from pedw.federated.package import PackageError, write_package
+    from pedw.public_release import PublicReleaseError
+
+    settings = resolve_settings(args.catalog, args.warehouse)
+    rule = DisclosureRule(**({"min_contributors": args.min_firms} if args.min_firms else {}))
+    catalog = settings.catalog_path if args.catalog else None  # never a guessed default
+    try:
+        summary = write_package(settings.warehouse_path, args.out, args.producer, catalog,
+                                rule, args.trend_origin)  # fmt: skip
+    except (PackageError, PublicReleaseError, FileNotFoundError) as error:
+        print(f"pedw: package refused: {first_line(error)}", file=sys.stderr)
+        return 1
+    released = sum(summary.statistics.values())
+    withheld = sum(summary.withheld.values())
+    print(f"pedw: package of {len(summary.economies)} economies in {summary.path}: "
+          f"{len(summary.tables)} public tables, {released} country statistics "
+          f"({withheld} withheld by the disclosure rules) in {summary.seconds:.1f}s")  # fmt: skip
+    return 0
+
+
+def _cmd_round_two(args: argparse.Namespace) -> int:
+    from pedw.disclosure.rules import DisclosureRule
+    from pedw.federated.package import PackageError, write_round_two
+
+    settings = resolve_settings(None, args.warehouse)
+    rule = DisclosureRule(**({"min_contributors": args.min_firms} if args.min_firms else {}))
+    try:
+        written = write_round_two(settings.warehouse_path, args.request, args.out, rule,
+                                  args.trend_origin)  # fmt: skip
+    except (PackageError, FileNotFoundError, KeyError, ValueError) as error:
+        print(f"pedw: round two refused: {first_line(error)}", file=sys.stderr)
+        return 1
+    print(f"pedw: {written} cluster matrices (k x k sums over firms) in {args.out}")
+    return 0
+
+
+def _cmd_centre(args: argparse.Namespace) -> int:
+    from pedw.federated.centre import (
+        read_round_two_answers,
+        write_centre,
+        write_round_two_request,
+    )
+    from pedw.federated.package import PackageError, load_packages
+
+    try:
+        if args.request:
+            models = write_round_two_request(load_packages(args.package), args.request)
+            print(f"pedw: round-two request for {models} model(s) in {args.request}")
+        meats = read_round_two_answers(args.answers or [])
+        counts = write_centre(args.package, args.out, meats)
+    except (PackageError, FileNotFoundError, ValueError) as error:
+        print(f"pedw: centre refused: {first_line(error)}", file=sys.stderr)
+        return 1
+    print(f"pedw: {len(args.package)} package(s) pooled into {args.out}: "
+          f"{counts['federated.pooled_estimates']} pooled estimates, "
+          f"{counts['federated.meta_estimates']} meta-analysed")  # fmt: skip
+    return 0
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Each option's default after its help (where it has one); examples kept as written."""
 
@@ -320,6 +381,60 @@ def add_commands(commands) -> None:
     )
     dictionary.add_argument("--check", action="store_true", help="fail if the file is out of date")
     dictionary.set_defaults(func=_cmd_dictionary)
+
+    package = command(
+        commands,
+        "package",
+        "write the federated aggregate package of a published warehouse: disclosure-checked "
+        "public tables, per-country sufficient statistics, a manifest (docs/federated.md)",
+        "pedw package --warehouse warehouse/pedw.duckdb --out package_ken --producer KNBS",
+    )
+    warehouse_option(package)
+    package.add_argument("--out", metavar="DIR", required=True, help="a new or empty folder")
+    package.add_argument("--producer", default="unnamed office",
+                         help="the office that produced it (recorded in the manifest)")  # fmt: skip
+    package.add_argument("--catalog", metavar="FILE",
+                         help="the catalog the warehouse was built from (its name and SHA-256 "
+                         "go in the manifest; without it the manifest names none)")  # fmt: skip
+    package.add_argument("--trend-origin", type=int, metavar="YEAR",
+                         help="year the SME-gap trend counts from, the same at every office "
+                         "(default: the first year of this office's panel)")  # fmt: skip
+    package.add_argument("--min-firms", type=int, metavar="N",
+                         help="the disclosure rule's minimum contributors (default: the rule's 10)")  # fmt: skip
+    package.set_defaults(func=_cmd_package)
+
+    round_two = command(
+        commands,
+        "round-two",
+        "answer the centre's round-two request: per country, the firm-clustered score sums "
+        "at the pooled coefficients (docs/federated.md)",
+        "pedw round-two --warehouse warehouse/pedw.duckdb --request request.json --out answer.json",
+    )
+    warehouse_option(round_two)
+    round_two.add_argument("--request", metavar="FILE", required=True,
+                           help="the centre's coefficients file (pedw centre --request)")  # fmt: skip
+    round_two.add_argument("--out", metavar="FILE", required=True, help="the answer (JSON)")
+    round_two.add_argument("--trend-origin", type=int, metavar="YEAR",
+                           help="the same year as the package's --trend-origin")  # fmt: skip
+    round_two.add_argument("--min-firms", type=int, metavar="N",
+                           help="the disclosure rule's minimum contributors (default: 10)")  # fmt: skip
+    round_two.set_defaults(func=_cmd_round_two)
+
+    centre = command(
+        commands,
+        "centre",
+        "pool verified federated packages into one DuckDB file (docs/federated.md)",
+        "pedw centre --package pkg_a --package pkg_b --out centre.duckdb --request request.json",
+        "pedw centre --package pkg_a --package pkg_b --out centre.duckdb --answers a.json b.json",
+    )
+    centre.add_argument("--package", metavar="DIR", action="append", required=True,
+                        help="a package folder (repeat for each office)")  # fmt: skip
+    centre.add_argument("--out", metavar="FILE", required=True, help="the central DuckDB file")
+    centre.add_argument("--request", metavar="FILE",
+                        help="also write the round-two request for the offices here")  # fmt: skip
+    centre.add_argument("--answers", metavar="FILE", nargs="+",
+                        help="the offices' round-two answers (firm-clustered models get CRV1)")  # fmt: skip
+    centre.set_defaults(func=_cmd_centre)
 
 
 FULL_DISK_BYTES = 4 << 20  # less free space than this: call the disk full

@@ -121,13 +121,8 @@ def _write_extract(store: Store, folder: Path, rule: DisclosureRule) -> dict[str
     try:
         con.execute(f"ATTACH '{folder / 'public.duckdb'}' AS public")
         counts = {}
-        for name, template in PUBLIC_TABLES.items():
-            query = template.replace("{decimals}", str(int(rule.gap_decimals)))
+        for name, query in public_queries(con, rule):
             schema, table = name.split(".")
-            if name == "models.estimates" and not _sources_exist(con, query):
-                query = NATIONAL_ESTIMATES  # no firm data: the national and sector models
-            if not _sources_exist(con, query):
-                continue  # this catalog has no such level (no firm data, no sector source)
             con.execute(f"CREATE SCHEMA IF NOT EXISTS public.{schema}")
             con.execute(f"CREATE TABLE public.{schema}.{table} AS {query}")
             con.execute(f"COPY public.{schema}.{table} TO '{folder / 'parquet' / name}.parquet' "
@@ -139,6 +134,20 @@ def _write_extract(store: Store, folder: Path, rule: DisclosureRule) -> dict[str
         return counts
     finally:
         con.close()
+
+
+def public_queries(con: duckdb.DuckDBPyConnection, rule: DisclosureRule) -> list[tuple[str, str]]:
+    """(table, query) of each public table the store's tables can give: a catalog without a
+    level (no firm data, no sector source) has none of its tables, and without firm data the
+    public models.estimates holds the national and sector models."""
+    found = []
+    for name, template in PUBLIC_TABLES.items():
+        query = template.replace("{decimals}", str(int(rule.gap_decimals)))
+        if name == "models.estimates" and not _sources_exist(con, query):
+            query = NATIONAL_ESTIMATES
+        if _sources_exist(con, query):
+            found.append((name, query))
+    return found
 
 
 def _sources_exist(con: duckdb.DuckDBPyConnection, query: str) -> bool:

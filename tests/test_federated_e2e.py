@@ -1,0 +1,183 @@
+"""Issue 32 end to end: the demo's economies split over two offices, each runs pedw and
+writes its package, the centre pools them. No firm identifier in any package file or
+central table; the centre covers the union of the offices' economies; the pooled models equal
+fe_ols on the pooled microdata (what one warehouse holding both offices' firms estimates:
+tests/test_federated_package.py ties that to the published models.estimates) to 1e-8; a
+tampered package is refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pedw.demo.generate import generate_demo_data
+from pedw.disclosure.rules import DisclosureRule
+from pedw.federated.centre import write_centre
+from pedw.federated.package import PackageError, write_package
+from pedw.federated.specs import exact_specs, model_frame
+from pedw.models.absorb import fe_ols
+from pedw.settings import resolve_settings
+from pedw.warehouse import connect_read_only
+from pipelines.run import run_catalog
+
+pytestmark = pytest.mark.slow
+ALL_COUNTRIES = 1  # the exactness check takes every country (a 600-firm demo is thin)
+
+
+def _office_demo(demo, root, countries: set[str]):
+    """A copy of the demo whose firm file holds only `countries`' firms."""
+    shutil.copytree(demo, root)
+    lines = (demo / "enterprise" / "firms.csv").read_text(encoding="utf-8").splitlines(True)
+    kept = [lines[0]] + [
+        line for line in lines[1:] if next(csv.reader([line]))[1] in countries
+    ]  # fmt: skip
+    (root / "enterprise" / "firms.csv").write_text("".join(kept), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def offices(tmp_path_factory):
+    """Two offices' published warehouses and packages, and the pooled microdata."""
+    base = tmp_path_factory.mktemp("federated_e2e")
+    demo = base / "demo"
+    generate_demo_data(demo, n_firms=600)
+    firms = pd.read_csv(demo / "enterprise" / "firms.csv", usecols=["firm_id", "country"])
+    countries = sorted(firms["country"].unique())
+    split = {"office_a": set(countries[::2]), "office_b": set(countries[1::2])}
+    origin = int(pd.read_csv(demo / "enterprise" / "firms.csv", usecols=["year"])["year"].min())
+    result = {"firm_ids": set(firms["firm_id"]), "countries": countries, "packages": {},
+              "panels": {}, "warehouses": {}}  # fmt: skip
+    for name, mine in split.items():
+        settings = resolve_settings(
+            _office_demo(demo, base / f"{name}_data", mine) / "catalog.yml",
+            base / f"{name}_wh" / "pedw.duckdb",
+        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            summary = run_catalog(settings, instance, progress=lambda _m: None)
+        assert summary.success, summary.failures
+        package = base / f"{name}_package"
+        write_package(settings.warehouse_path, package, name, settings.catalog_path,
+                      DisclosureRule(min_contributors=ALL_COUNTRIES, dominance_k=1.0), origin)  # fmt: skip
+        con = connect_read_only(settings.warehouse_path)
+        result["panels"][name] = con.execute("SELECT * FROM marts.enterprise_panel").df()
+        con.close()
+        result["packages"][name] = package
+        result["warehouses"][name] = settings.warehouse_path
+    result["origin"] = origin
+    return result
+
+
+def pedw(*arguments) -> str:
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, arguments)],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def centre(offices, tmp_path_factory):
+    """The centre through the commands: the round-two request, each office's answer on its
+    own warehouse, then the central file with the answers."""
+    folder = tmp_path_factory.mktemp("centre")
+    packages = [a for p in offices["packages"].values() for a in ("--package", p)]
+    request = folder / "request.json"
+    pedw("centre", *packages, "--out", folder / "first.duckdb", "--request", request)
+    answers = []
+    for name, warehouse in offices["warehouses"].items():
+        answers.append(folder / f"{name}_answer.json")
+        pedw("round-two", "--warehouse", warehouse, "--request", request, "--out", answers[-1],
+             "--trend-origin", offices["origin"], "--min-firms", ALL_COUNTRIES)  # fmt: skip
+    out = folder / "centre.duckdb"
+    said = pedw("centre", *packages, "--out", out, "--answers", *answers)
+    assert "2 package(s) pooled" in said
+    return out, said
+
+
+def test_no_firm_identifier_in_any_package_file_or_central_table(offices, centre):
+    firm_ids = offices["firm_ids"]
+    for package in offices["packages"].values():
+        for path in package.rglob("*"):
+            if path.is_file():
+                tokens = set(re.findall(r"[A-Za-z0-9_-]{3,}", path.read_bytes().decode("latin-1")))
+                assert not firm_ids & tokens, path
+    con = duckdb.connect(str(centre[0]), read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
+        ).fetchall()
+        assert not any(c[2].lower() == "firm_id" for c in columns)
+        for schema, table, column, kind in columns:
+            if kind == "VARCHAR":
+                values = {r[0] for r in con.execute(
+                    f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
+                tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
+                assert not firm_ids & tokens, (schema, table, column)
+    finally:
+        con.close()
+
+
+def test_centre_covers_the_union_of_the_offices_economies(offices, centre):
+    con = duckdb.connect(str(centre[0]), read_only=True)
+    try:
+        declared = [json.loads(r[0]) for r in con.execute(
+            "SELECT economies FROM federated.packages ORDER BY producer").fetchall()]  # fmt: skip
+        pooled = con.execute(
+            "SELECT DISTINCT countries FROM federated.pooled_estimates WHERE countries IS NOT NULL"
+        ).fetchall()
+        in_cells = {r[0] for r in con.execute("SELECT DISTINCT country FROM firms.sme_gap_cells").fetchall()}  # fmt: skip
+    finally:
+        con.close()
+    assert not set(declared[0]) & set(declared[1])
+    assert sorted(declared[0] + declared[1]) == offices["countries"]
+    assert [sorted(r[0].split(",")) for r in pooled] == [offices["countries"]]
+    assert in_cells <= set(offices["countries"])
+
+
+@pytest.mark.parametrize("model", [s.name for s in exact_specs()])
+def test_pooled_estimates_equal_fe_ols_on_the_pooled_microdata(offices, centre, model):
+    spec = next(s for s in exact_specs() if s.name == model)
+    microdata = pd.concat(offices["panels"].values(), ignore_index=True)
+    frame = model_frame(microdata, offices["origin"])
+    ref = fe_ols(frame, spec.outcome, list(spec.regressors), [*spec.absorb, *spec.crossing],
+                 spec.cluster)  # fmt: skip
+    con = duckdb.connect(str(centre[0]), read_only=True)
+    pooled = con.execute(
+        "SELECT term, estimate, std_error, n_obs, df_t, vcov FROM federated.pooled_estimates"
+        " WHERE model_id = ?", [model]
+    ).df().set_index("term")  # fmt: skip
+    con.close()
+    assert list(pooled.index) == list(ref.params.index)
+    assert set(pooled["vcov"]) == {"CRV1"}
+    assert set(pooled["n_obs"]) == {ref.n_obs} and set(pooled["df_t"]) == {ref.df_t}
+    np.testing.assert_allclose(pooled["estimate"], ref.params, rtol=1e-8, atol=0)
+    np.testing.assert_allclose(pooled["std_error"], ref.std_errors, rtol=1e-8, atol=0)
+
+
+def test_a_tampered_package_is_refused_by_the_centre(offices, tmp_path):
+    a, b = offices["packages"].values()
+    copy = tmp_path / "tampered"
+    shutil.copytree(b, copy)
+    parquet = next((copy / "public").glob("firms.*.parquet"))
+    parquet.write_bytes(parquet.read_bytes() + b"\0")
+    with pytest.raises(PackageError, match="does not match its SHA-256") as error:
+        write_centre([a, copy], tmp_path / "centre.duckdb")
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "centre.duckdb").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "centre", "--package", str(a), "--package",
+         str(copy), "--out", str(tmp_path / "centre.duckdb")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("pedw: centre refused:") and done.stderr.count("\n") == 1
+    assert "does not match its SHA-256" in done.stderr
