@@ -98,8 +98,8 @@ def released_estimates(
     (`effects`) and terms (`terms`) only, with their noise, rounded as shown; fit details and
     wild-bootstrap results blank."""
     firm = estimates[estimates["level"] == "enterprise"]
-    if firm.empty:
-        return firm.reset_index(drop=True)
+    if firm.empty or "estimate" not in firm.columns:  # no firm-level fit to release
+        return firm.iloc[0:0].reset_index(drop=True)
     published = set(effects.loc[effects["status"] == PUBLISHED, "model_id"])
     withheld = set(
         map(tuple, terms.loc[terms["status"] != PUBLISHED, ["model_id", "term"]].to_numpy())
