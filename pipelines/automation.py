@@ -100,12 +100,16 @@ def with_automation(
     sources: Sequence[dg.AssetsDefinition],
     assets: Sequence[dg.AssetsDefinition],
     by_slice: dict[dg.AssetKey, dg.AssetKey],
+    absent: set[dg.AssetKey],
 ) -> list[dg.AssetsDefinition]:
     """The same assets with their automation conditions: sources monthly, the rest on change;
     an asset of `by_slice` (staged partitions -> the raw table they are sliced from) judges
-    that raw table by its own slice."""
+    that raw table by its own slice. An asset the catalog does not feed (`absent`) has none:
+    never built, it would otherwise be requested forever and drag what depends on it."""
 
-    def condition(spec: dg.AssetSpec) -> dg.AutomationCondition:
+    def condition(spec: dg.AssetSpec) -> dg.AutomationCondition | None:
+        if spec.key in absent:
+            return None
         raw = by_slice.get(spec.key)
         if raw is None:
             return OUT_OF_DATE

@@ -75,20 +75,23 @@ def absent_for(catalog: Catalog) -> set[dg.AssetKey]:
     return absent - PUBLICATION
 
 
-def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    """Definitions for one catalog and warehouse (default: the environment's)."""
+def build_definitions(settings: Settings | None = None, briefs: bool = True) -> dg.Definitions:
+    """Definitions for one catalog and warehouse (default: the environment's); without
+    `briefs`, the brief assets are out of scope like assets the catalog does not feed."""
     settings = settings or resolve_settings()
     try:
         absent = absent_for(load_catalog(settings.catalog_path))
     except CatalogError:
         absent = set()  # `pedw run` reports the catalog's error; the UI still loads
+    if not briefs:
+        absent |= {a.key for a in BRIEF_ASSETS}
     automated = dg.AssetSelection.all(include_sources=True)
     if absent:  # an empty subtraction renders as "(not )" in the UI
         automated -= dg.AssetSelection.assets(*absent)
     tags = settings_tags(settings)
     return dg.Definitions(
         assets=with_automation(
-            SOURCE_ASSETS, ALL_ASSETS, {enterprise_firms.key: raw_enterprise_firms.key}
+            SOURCE_ASSETS, ALL_ASSETS, {enterprise_firms.key: raw_enterprise_firms.key}, absent
         ),
         executor=step_executor(settings.executor),
         jobs=[observe_job(SOURCE_ASSETS, tags), *stage_jobs(ALL_ASSETS, tags)],

@@ -202,7 +202,7 @@ def _run_stages(
     through `launched` (a pipelines.launch.Launcher); none starts once `stop` has received a
     signal."""
     started = time.perf_counter()
-    definitions = build_definitions(settings)
+    definitions = build_definitions(settings, briefs=briefs)
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "resources": resource_config(settings),
