@@ -23,7 +23,8 @@ from pedw.store import Store
 
 # Where every figure of the annex is found in the warehouse (its technical note).
 ANNEX_FIGURE_TABLES = {
-    "findings": "models.estimates (model_id, term)",
+    "findings": "models.estimates (model_id, term); firm-level ones from disclosure.estimates "
+    "(as released: perturbed and rounded)",
     "firm-level units": "disclosure.effects (as released; audit in disclosure.audit)",
 }
 
