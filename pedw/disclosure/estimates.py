@@ -27,11 +27,13 @@ from scipy import stats
 
 from pedw.disclosure.cellkey import cell_noise
 from pedw.disclosure.cells import PUBLISHED
-from pedw.disclosure.effects import FIRM_FLAGS_SQL, OUTCOMES, TREATMENTS
+from pedw.disclosure.effects import FIRM_FLAGS_SQL, TREATMENTS
 from pedw.disclosure.rules import DisclosureRule
 from pedw.disclosure.terms import term_cell
 from pedw.models.frames import query_frames
 
+# What keys a term's contributions when its outcome is not a panel column, in this order.
+KEY_VALUES = ("log_sales", "log_employees", "log_labour_productivity")
 SIZE_TERM = re.compile(r"\b(micro|small|medium)\b")
 # Blank in a released row: numbers that would give the unperturbed estimate back, and texts.
 INTERNAL_NUMBERS = ("wild_p_value", "wild_ci_low", "wild_ci_high")
@@ -63,7 +65,9 @@ def estimate_perturbation(
     for model_id, outcome, term in terms.drop_duplicates().itertuples(index=False):
         # The outcome keys the contributions (a revised value is a new one); an outcome built
         # from the panel (a recovery indicator) is keyed by the sales it comes from.
-        value = outcome if outcome in OUTCOMES else "log_sales"
+        value = next((c for c in (outcome, *KEY_VALUES) if c in panel.columns), None)
+        if value is None:
+            continue
         for side, condition in enumerate(_sides(model_id, term)):
             selects.append(
                 f"SELECT {_quote(model_id)} AS model_id, {_quote(term)} AS term, {side} AS side, "
