@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -46,6 +47,9 @@ from pipelines.stage_execution import (
     step_processes,
 )
 from pipelines.staleness import OUTPUT_MISSING, Staleness, declared_outputs
+
+if TYPE_CHECKING:  # the launcher's GraphQL client is imported only when launching
+    from pipelines.launch import Launcher
 
 
 @dataclass
@@ -114,6 +118,7 @@ def run_catalog(
     WarehouseBusyError, or waits with `wait`; a run cleans up after a killed one first.
     """
     launch = settings.executor == "celery" if launch is None else launch
+    launched = None
     with ExitStack() as stack:
         if launch:  # refused before anything runs when the daemon or the webserver is missing
             from pipelines.launch import launcher
@@ -131,7 +136,7 @@ def run_catalog(
         stop = stack.enter_context(StopSignals())
         with contextlib.suppress(KeyboardInterrupt):  # asked to stop outside a step
             _run_stages(summary, stop, settings, catalog, instance, progress, log_level, briefs,
-                        full, launched if launch else None)  # fmt: skip
+                        full, launched)  # fmt: skip
         if stop.received:
             summary.interrupted, summary.success = stop.name, False
             summary.published = False
@@ -196,7 +201,7 @@ def _run_stages(
     log_level: str,
     briefs: bool,
     full: bool,
-    launched,
+    launched: Launcher | None,
 ) -> None:
     """The stages of `run_catalog` into `summary`, each in this process or
     through `launched` (a pipelines.launch.Launcher); none starts once `stop` has received a
