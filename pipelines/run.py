@@ -232,6 +232,7 @@ def _run_stages(
         raise_on_error=False,
     )
     summary.run_ids.append(observed.run_id)
+    built_since_evaluation = True  # an evaluation costs about a second: only after a run
     stopped: set[dg.AssetKey] = set()
     if not briefs:
         absent |= {a.key for a in BRIEF_ASSETS}
@@ -289,14 +290,18 @@ def _run_stages(
                 continue
             name = stage.partitions_def.name
             existing = set(instance.get_dynamic_partitions(name))
-            instance.add_dynamic_partitions(name, [k for k in wanted if k not in existing])
+            new = [k for k in wanted if k not in existing]
+            instance.add_dynamic_partitions(name, new)
+            built_since_evaluation = built_since_evaluation or bool(new)  # to be evaluated
             ordered = instance.get_dynamic_partitions(name)
             ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
             partition_tags = ranges[0]
             label = step
             step = f"{label} ({len(wanted)} countries)"
         if staleness is not None:
-            staleness.evaluate()  # what the earlier stages built is seen
+            if built_since_evaluation:
+                staleness.evaluate()  # what the observation and earlier stages built is seen
+                built_since_evaluation = False
             reasons = {key: staleness.reasons(key, wanted) for key in selection}
             # What depends on an asset of this stage that runs comes after it in the same run
             # (an output rebuilt only because it was missing keeps its data version).
@@ -351,6 +356,7 @@ def _run_stages(
                 processes=step_processes(settings) if stage.parallel else 1,
             )
         summary.run_ids += result.run_id.split(",")
+        built_since_evaluation = True
         stopped |= _record(result, selection, summary)
         summary.published = summary.published or (
             WAREHOUSE in selection and WAREHOUSE not in stopped
