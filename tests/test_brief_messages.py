@@ -13,6 +13,7 @@ import pytest
 from pedw.briefs.document import BriefContent
 from pedw.briefs.messages import (
     MIN_GROUP,
+    MIN_POINTS,
     claims_frame,
     growth_sentence,
     judge_change,
@@ -21,7 +22,7 @@ from pedw.briefs.messages import (
     scorecard_sentence,
 )
 
-RATES = [2.0, 0.4, 0.0, -0.4, -2.0]
+RATES = [2.0, 1.2, 0.4, 0.0, -0.4, -1.2, -2.0]
 
 
 def _signed(text: str) -> float:
@@ -39,18 +40,19 @@ def test_growth_sentence_holds_for_every_sign_combination(own, peer):
     assert _signed(head) == own
     assert "the median of the 12 other economies of Sub-Saharan Africa with data" in tail
     # The comparison word agrees with the numbers as printed.
-    if "faster than" in tail:
-        assert own > peer > 0
+    # Rates less than half a percentage point apart are never ranked.
+    if "about as fast as" in tail:
+        assert own > 0 and peer > 0 and abs(own - peer) < MIN_POINTS
+    elif "faster than" in tail:
+        assert own > peer > 0 and own - peer >= MIN_POINTS
     elif "slower than" in tail:
-        assert 0 < own < peer
-    elif "as fast as" in tail:
-        assert own == peer > 0
+        assert 0 < own < peer and peer - own >= MIN_POINTS
+    elif "about the same fall" in tail:
+        assert own < 0 and peer < 0 and abs(own - peer) < MIN_POINTS
     elif "steeper fall" in tail:
-        assert own < peer < 0
+        assert own < peer < 0 and peer - own >= MIN_POINTS
     elif "milder fall" in tail:
-        assert peer < own < 0
-    elif "same fall" in tail:
-        assert own == peer < 0
+        assert peer < own < 0 and own - peer >= MIN_POINTS
     else:  # opposite signs or one unchanged: both stated, no ranking word
         assert tail.startswith("while ") and _signed(tail) == peer
         assert own * peer <= 0
@@ -70,7 +72,18 @@ def test_a_median_of_fewer_than_five_economies_is_not_compared_with():
         "10.0% above the median of the 40 other economies of SSA with data (10,000)."
     )
     same = level_sentence("Kenya", 10_001, "2017 PPP $ per worker", 2021, 10_000, 40, "SSA")
-    assert "about the same as the median of the 40 other economies" in same and "0.0%" not in same
+    assert "within 2% of the median of the 40 other economies" in same and "0.0%" not in same
+    close = level_sentence("Kenya", 10_190, "2017 PPP $ per worker", 2021, 10_000, 40, "SSA")
+    assert ", within 2% of the median" in close and "above" not in close
+
+
+def test_growth_rates_within_half_a_point_are_not_ranked():
+    # 4.6% against 4.4% a year is no evidence of faster growth.
+    text = growth_sentence(4.6, 2013, 2023, 4.4, 12, "Europe")
+    assert "about as fast as the median" in text and "faster" not in text
+    assert "faster than" in growth_sentence(5.0, 2013, 2023, 4.4, 12, "Europe")
+    fell = growth_sentence(-1.2, 2013, 2023, -1.0, 12, "Europe")
+    assert "about the same fall as" in fell and "steeper" not in fell
 
 
 @pytest.mark.parametrize(

@@ -76,13 +76,15 @@ def group_phrase(size: int, group: str) -> str:
 
 def level_sentence(name: str, value: float, unit: str, year: int, median: float, size: int,
                    group: str | None, modelled: bool = False) -> str:  # fmt: skip
-    """Output per worker and, with a group of at least MIN_GROUP, its gap to their median."""
+    """Output per worker and, with a group of at least MIN_GROUP, its gap to their median
+    (a gap under MIN_RELATIVE is stated as such, not as above or below)."""
     label = f"{unit}, ILO modelled estimate" if modelled else unit
     text = f"Output per worker in {name} was {value:,.0f} ({label}) in {year}"
     if group and size >= MIN_GROUP and not math.isnan(median):
         gap = 100 * (value / median - 1)
-        if f"{abs(gap):.1f}" == "0.0":
-            text += f", about the same as {group_phrase(size, group)} ({median:,.0f})"
+        if abs(gap) < 100 * MIN_RELATIVE:  # a gap this small is within measurement error
+            text += (f", within {100 * MIN_RELATIVE:.0f}% of {group_phrase(size, group)} "
+                     f"({median:,.0f})")  # fmt: skip
         else:
             side = "above" if gap > 0 else "below"
             text += f", {_pct(gap)} {side} {group_phrase(size, group)} ({median:,.0f})"
@@ -99,22 +101,24 @@ def _moved(rate: float) -> str:
 def growth_sentence(growth: float, start: int, end: int, peer: float, size: int,
                     group: str | None) -> str:  # fmt: skip
     """Average annual growth and how it compares with the group's median growth, in words
-    that hold for every combination of signs (rounded as printed)."""
+    that hold for every combination of signs (rounded as printed); rates less than
+    MIN_POINTS apart are "about" alike, never ranked."""
     text = f"It {_moved(growth)} between {start} and {end}"
     if not group or size < MIN_GROUP or peer is None or math.isnan(peer):
         return text + "."
     own, other = round(growth, 1), round(peer, 1)
     median = group_phrase(size, group)
+    close = abs(own - other) < MIN_POINTS  # rates this close are not ranked
     if own > 0 and other > 0:
-        pace = "faster than" if own > other else "slower than" if own < other else "as fast as"
+        pace = "about as fast as" if close else "faster than" if own > other else "slower than"
         return text + f", {pace} {median} ({other:+.1f}% a year)."
     if own < 0 and other < 0:
         pace = (
-            "a steeper fall than"
+            "about the same fall as"
+            if close
+            else "a steeper fall than"
             if own < other
             else "a milder fall than"
-            if own > other
-            else "the same fall as"
         )
         return text + f", {pace} {median} ({other:+.1f}% a year)."
     return text + f", while {median} {_moved(peer)}."
