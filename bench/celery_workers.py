@@ -2,7 +2,7 @@
 
 Usage: python bench/celery_workers.py [--firms 20000] [--out bench/out/celery]
 
-Starts the profile's services on loopback (pipelines/local_services.py: PostgreSQL, Redis, the
+Starts the profile's services on loopback (pedw/local_services.py: PostgreSQL, Redis, the
 daemon, N workers), runs `pedw run` through them on the same demo files, and prints each
 stage's wall time (from `pedw run`'s progress lines), the enterprise stage's ratio between 1
 and 2 workers, and the per-country cost that docs/deployment.md scales up from. Needs root
@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 import pedw  # noqa: F401  (telemetry off)
+from pedw import local_services
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT
-from pipelines import local_services
 
-STAGE = re.compile(r"\[(\d)/5\] ([a-z ]+?)(?: \((\d+) countries\))?: done in ([\d.]+)s")
+STAGE = re.compile(r"\[(\d)/\d\] ([a-z ]+?)(?: \((\d+) countries\))?: done in ([\d.]+)s")
 
 
 def run_with(workers: int, demo: Path, out: Path) -> dict[str, float]:

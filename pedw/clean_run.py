@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pedw.catalog import Catalog
+from pedw.run_lock import WarehouseBusyError, exclusive_run
 from pedw.settings import PROJECT_ROOT, Settings
 
 # What pedw's behaviour is made of, besides the catalog and its sources.
@@ -138,3 +139,14 @@ def _code_digest() -> str:
                 digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def current_clean_run(settings: Settings, catalog: Catalog) -> dict | None:
+    """The last clean run's record when nothing changed since, checked while holding the
+    warehouse; None when something did, or another run holds it."""
+    try:
+        # Nothing to clean up here: a killed run's leftovers come with a removed record.
+        with exclusive_run(settings, clean_up=False):
+            return unchanged_since_clean_run(settings, catalog)
+    except WarehouseBusyError:
+        return None  # the full path reports it (or waits, with --wait)

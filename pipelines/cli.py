@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from importlib import metadata
 
 import pedw  # noqa: F401  (telemetry off first)
+from pedw.child_process import run_process_group
+from pedw.clean_run import current_clean_run
 from pedw.commands import (
     HelpFormatter,
     add_commands,
@@ -27,11 +26,6 @@ from pedw.settings import (
     resolve_settings,
     unknown_environment,
 )
-
-# `pedw run` exit codes: 0 published clean; 3 published with problems (refused files, failed
-# or blocked assets: their tables stale or absent); 1 nothing published; 2 not started;
-# 130 / 143 stopped by SIGINT / SIGTERM (nothing new published).
-EXIT_PUBLISHED_WITH_PROBLEMS = 3
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -50,7 +44,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     where = f" --warehouse {args.warehouse}" if args.warehouse else ""
-    record = None if args.full or args.launch else _unchanged_since_clean_run(settings, catalog)
+    record = None if args.full or args.launch else current_clean_run(settings, catalog)
     if record is not None:
         print(
             f"pedw: nothing changed since the last clean run (publication "
@@ -67,6 +61,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from pedw.run_lock import WarehouseBusyError
+    from pedw.run_summary import report
     from pipelines.launch import LaunchError
     from pipelines.run import run_catalog
 
@@ -84,81 +79,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except (WarehouseBusyError, LaunchError) as error:
             print(f"pedw: {error}", file=sys.stderr)
             return 2
-    if summary.interrupted:
-        from pedw.release import current_release
-
-        current = current_release(settings)
-        if current is not None and current.name.startswith(summary.publication_id):
-            outcome = f"publication {current.name} was made current just before it stopped"
-        elif current is not None:
-            outcome = f"nothing new published; readers keep publication {current.name}"
-        else:
-            outcome = "nothing published; none exists yet"
-        print(
-            f"pedw: stopped by {summary.interrupted} at {summary.stopped_at}: {outcome}; "
-            "the next pedw run finishes the job",
-            file=sys.stderr,
-        )
-        return 128 + signal.Signals[summary.interrupted].value
-    if not summary.success:
-        for line in summary.refused:
-            print(f"pedw: refused {line}", file=sys.stderr)
-        for line in summary.failures + summary.blocked:
-            print(f"pedw: failed {line}", file=sys.stderr)
-        if summary.refused:
-            print(
-                f"pedw: next: fix or remove the refused files in {settings.catalog_path}, then "
-                f'pedw run; details: pedw query "select * from quality.source_issues"{where}',
-                file=sys.stderr,
-            )
-        if not summary.published:
-            from pedw.release import current_release
-
-            current = current_release(settings)
-            print(
-                "pedw: nothing published: "
-                + (f"readers keep publication {current.name}" if current else "none exists yet")
-                + (
-                    f"; not built: {', '.join(summary.not_materialized)}"
-                    if summary.not_materialized
-                    else ""
-                ),
-                file=sys.stderr,
-            )
-            return 1
-        print(
-            f"pedw: published with problems (publication {summary.publication_id}): what could "
-            "be built is fresh, the rest is kept from earlier runs or absent; see "
-            f"pedw query \"select * from meta.table_status where status in ('stale', 'absent')\"{where}"
-            " (and quality.quarantine, quality.validation_results)",
-            file=sys.stderr,
-        )
-        return EXIT_PUBLISHED_WITH_PROBLEMS
-    for table in ("marts/national_panel", "marts/sector_panel", "marts/enterprise_panel"):
-        if table in summary.row_counts:
-            print(f"pedw: {table.replace('/', '.')}: {summary.row_counts[table]:,} rows")
-    if summary.unchanged:
-        print(f"pedw: {len(summary.unchanged)} assets unchanged since their last run, not rebuilt")
-    print(
-        f"pedw: done in {summary.seconds:.1f}s (publication {summary.publication_id}); "
-        f"see what it holds: pedw tables{where}"
-    )
-    print(f"pedw: public release (briefs and disclosure-safe extract): {settings.public_dir}")
-    return 0
-
-
-def _unchanged_since_clean_run(settings, catalog) -> dict | None:
-    """The last clean run's record when nothing changed since (pedw.clean_run), checked
-    while holding the warehouse; None when something did, or another run holds it."""
-    from pedw.clean_run import unchanged_since_clean_run
-    from pedw.run_lock import WarehouseBusyError, exclusive_run
-
-    try:
-        # Nothing to clean up here: a killed run's leftovers come with a removed record.
-        with exclusive_run(settings, clean_up=False):
-            return unchanged_since_clean_run(settings, catalog)
-    except WarehouseBusyError:
-        return None  # the full path reports it (or waits, with --wait)
+    return report(summary, settings, where)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -183,43 +104,6 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     ]
     print(f"pedw: Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     return run_process_group(command, env=env, cwd=PROJECT_ROOT)
-
-
-# How long `dagster dev` gets to stop its webserver, daemon and code server after a stop signal
-# before its whole process group is killed.
-STOP_GRACE_SECONDS = 20.0
-
-
-def run_process_group(command: list[str], **options) -> int:
-    """Run `command` in a process group of its own until it ends, or until this process gets
-    SIGINT or SIGTERM: then the group is asked to stop (SIGTERM) and, after
-    STOP_GRACE_SECONDS, killed, so no child (webserver, daemon, code server) outlives it."""
-    process = subprocess.Popen(command, start_new_session=True, **options)
-    stopping: list[int] = []
-
-    def _stop(number: int, _frame) -> None:
-        stopping.append(number)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-
-    previous = {n: signal.signal(n, _stop) for n in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while process.poll() is None and not stopping:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=0.5)
-        if stopping:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=STOP_GRACE_SECONDS)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
-        process.wait()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    if stopping:
-        print(f"pedw: stopped ({signal.Signals(stopping[0]).name})", file=sys.stderr)
-        return 0
-    return process.returncode
 
 
 def build_parser() -> argparse.ArgumentParser:

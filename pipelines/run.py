@@ -14,20 +14,21 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
 from assets.enterprise import enterprise_countries
-from assets.metadata import OUTPUTS, TABLE_STATUS
+from assets.metadata import TABLE_STATUS
 from pedw.briefs.published import briefed_economies
 from pedw.catalog import Catalog, load_catalog
 from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
+from pedw.output_check import OUTPUT_MISSING, declared_outputs
 from pedw.publication_status import OUT_OF_SCOPE
 from pedw.raw import raw_partitions
 from pedw.run_lock import exclusive_run
+from pedw.run_summary import RunSummary
 from pedw.settings import Settings
 from pedw.stop_signals import StopSignals
 from pedw.store import Store
@@ -46,46 +47,10 @@ from pipelines.stage_execution import (
     start_step_server,
     step_processes,
 )
-from pipelines.staleness import OUTPUT_MISSING, Staleness, declared_outputs
+from pipelines.staleness import Staleness, declared
 
 if TYPE_CHECKING:  # the launcher's GraphQL client is imported only when launching
     from pipelines.launch import Launcher
-
-
-@dataclass
-class RunSummary:
-    """Outcome of a full catalog run."""
-
-    success: bool
-    run_ids: list[str] = field(default_factory=list)
-    partitions: list[str] = field(default_factory=list)
-    brief_countries: list[str] = field(default_factory=list)
-    row_counts: dict[str, int] = field(default_factory=dict)
-    failed_steps: dict[str, str] = field(default_factory=dict)  # step key -> its cause
-    blocked_checks: dict[str, list[str]] = field(default_factory=dict)  # asset -> failed checks
-    refused: list[str] = field(default_factory=list)  # source files not loaded, with why
-    not_materialized: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)  # current: left alone
-    rebuilt: dict[str, str] = field(default_factory=dict)  # asset -> why it ran (not with full)
-    seconds: float = 0.0
-    publication_id: str = ""  # tags every run of this `pedw run` (pedw/publication)
-    published: bool = False  # this run published the warehouse (clean or with problems)
-    interrupted: str = ""  # the signal (SIGINT, SIGTERM) that stopped the run, if one did
-    stopped_at: str = ""  # the stage it was in or about to start
-
-    @property
-    def failures(self) -> list[str]:
-        """One line per failed step: its key and cause."""
-        return [f"{step}: {cause}" for step, cause in self.failed_steps.items()]
-
-    @property
-    def blocked(self) -> list[str]:
-        """One line per failed blocking check: the asset and the check."""
-        return [
-            f"{asset}: check {check} failed"
-            for asset, checks in self.blocked_checks.items()
-            for check in checks
-        ]
 
 
 def _brief_keys(settings: Settings) -> list[str]:
@@ -416,7 +381,7 @@ def table_status(
             state, why = "fresh", summary.rebuilt.get(name, "full rebuild")
         else:
             state, why = "current", "unchanged since its last run"
-        for schema, table, part in declared_outputs(graph.get(key).metadata.get(OUTPUTS)):
+        for schema, table, part in declared_outputs(declared(graph, key)):
             if not part:  # a slice of a shared table is not the table's whole story
                 rows.append({"table": f"{schema}.{table}", "asset": name, "state": state,
                              "reason": why})  # fmt: skip

@@ -15,22 +15,20 @@ from collections.abc import Iterable
 import dagster as dg
 
 from assets.metadata import OUTPUTS
-from pedw.briefs.published import brief_problems, missing_briefs
-from pedw.release import degraded_publication, published_changed, published_ok
+from pedw.output_check import output_problem
 from pedw.settings import Settings
-from pedw.store import Store
 from pipelines.automation import REASONS, SliceChanged
-from pipelines.jobs import PUBLIC_RELEASE, WAREHOUSE
+from pipelines.jobs import WAREHOUSE
 
-BRIEFS = dg.AssetKey(["briefs", "country_brief"])
 CURSOR = "pedw/automation_cursor:"  # + the warehouse path: the instance's key of the cursor
-OUTPUT_MISSING = "output missing"
 
 
 class Staleness:
     """Dagster's automation evaluated for one warehouse; `evaluate()` again after a run."""
 
-    def __init__(self, definitions: dg.Definitions, instance: dg.DagsterInstance, settings):
+    def __init__(
+        self, definitions: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+    ):
         self.definitions, self.instance, self.settings = definitions, instance, settings
         self._key = CURSOR + str(settings.warehouse_path)
         self._requested: dict[dg.AssetKey, set[str | None]] = {}
@@ -75,7 +73,7 @@ class Staleness:
     def reasons(self, key: dg.AssetKey, partitions: Iterable[str] | None) -> list[str]:
         """Why `key` (or one of its `partitions`) must run; empty when it is current."""
         graph = self.definitions.resolve_asset_graph()
-        why = output_problem(key, graph.get(key).metadata.get(OUTPUTS), partitions, self.settings)
+        why = output_problem(key.to_user_string(), declared(graph, key), partitions, self.settings)
         self._problems[key] = why
         if why:
             return [why]
@@ -136,68 +134,7 @@ def _changed_inputs(node) -> list[str]:
     return found
 
 
-def output_problem(
-    key: dg.AssetKey, declared, partitions: Iterable[str] | None, settings: Settings
-) -> str:
-    """Why the store does not hold `key`'s outputs as pedw wrote them, or "" when it does."""
-    if not _outputs_present(declared, key, partitions, settings):
-        return OUTPUT_MISSING
-    changed = _outputs_changed(declared, settings)
-    if changed:
-        return f"output changed outside pedw ({changed[0]})"
-    if key == WAREHOUSE:
-        return published_changed(settings.warehouse_path) or degraded_publication(settings) or ""
-    if key == PUBLIC_RELEASE:
-        return published_changed(
-            settings.public_dir / "public.duckdb", "the public extract", settings.public_seal
-        ) or ""  # fmt: skip
-    if key == BRIEFS:
-        problems = brief_problems(Store(settings.store_dir), settings, partitions, False)
-        if problems:
-            country, why = sorted(problems.items())[0]
-            return f"briefs do not match the tables ({len(problems)} economies; {country}: {why})"
-    return ""
-
-
-def declared_outputs(declared) -> list[tuple[str, str, str]]:
-    """(schema, table, partition or "") of each output in an OUTPUTS metadata value."""
-    if declared is None:
-        return []
-    text = declared.value if hasattr(declared, "value") else str(declared)
-    found = []
-    for output in text.split(","):
-        table, _, part = output.partition("/")
-        schema, name = table.split(".")
-        found.append((schema, name, part))
-    return found
-
-
-def _outputs_changed(declared, settings: Settings) -> list[str]:
-    """Store files of the declared outputs that pedw did not write as they are now (their seal
-    does not match): a file edited or replaced by hand, or by another program."""
-    store = Store(settings.store_dir)
-    return [
-        str(path.relative_to(store.root))
-        for schema, name, part in declared_outputs(declared)
-        for path in store.unsealed(schema, name, part or None)
-    ]
-
-
-def _outputs_present(
-    declared, key: dg.AssetKey, partitions: Iterable[str] | None, settings: Settings
-) -> bool:
-    """True when every output the asset declares exists (the store can be emptied by hand)."""
-    if key == WAREHOUSE:
-        return published_ok(settings)
-    if key == PUBLIC_RELEASE:
-        return (settings.public_dir / "public.duckdb").is_file()
-    if key == BRIEFS:
-        return not missing_briefs(Store(settings.store_dir), settings, list(partitions or []))
-    store = Store(settings.store_dir)
-    for schema, name, part in declared_outputs(declared):
-        if part:
-            if not (store.table_dir(schema, name) / f"{part}.parquet").is_file():
-                return False
-        elif not store.exists(schema, name):
-            return False
-    return True
+def declared(graph, key: dg.AssetKey) -> str | None:
+    """The outputs an asset declares in its metadata (assets.metadata.OUTPUTS), as text."""
+    value = graph.get(key).metadata.get(OUTPUTS)
+    return None if value is None else getattr(value, "value", str(value))

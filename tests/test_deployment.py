@@ -12,9 +12,9 @@ import dagster as dg
 import pytest
 from published_runs import published
 
+from pedw import local_services as services
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
-from pipelines import local_services as services
 from pipelines.run import run_catalog
 
 pytestmark = [pytest.mark.slow, pytest.mark.deployment]

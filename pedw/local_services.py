@@ -2,7 +2,7 @@
 Dagster daemon and webserver and Celery workers, each a real process (tests/test_deployment.py and
 bench/celery_workers.py start them; a production deployment runs them as system services).
 
-    python -m pipelines.local_services --workers 2   # start them, print the environment, wait
+    python -m pedw.local_services --workers 2   # start them, print the environment, wait
 """
 
 from __future__ import annotations
