@@ -8,6 +8,7 @@ import itertools
 import math
 import re
 
+import pandas as pd
 import pytest
 
 from pedw.briefs.document import BriefContent
@@ -215,3 +216,26 @@ def test_a_firm_level_result_withheld_by_disclosure_control_stays_withheld():
     ]
     # No disclosure decision at all: never published, not even as withheld.
     assert cross_country_findings(estimates, effects.iloc[:0]) == ([], [])
+
+
+def test_peer_growth_is_the_median_of_each_peers_own_growth_not_the_growth_of_the_median():
+    from pedw.briefs.content import peer_growth
+
+    levels = {"A": (100, 200), "B": (200, 220), "C": (300, 310), "D": (400, 300),
+              "E": (500, 505), "OWN": (50, 60)}  # fmt: skip
+    rows = [{"ref_area": c, "region": "R", "year": y, "output_per_worker": v}
+            for c, pair in levels.items() for y, v in zip((2010, 2020), pair, strict=True)]  # fmt: skip
+    rows.append({"ref_area": "F", "region": "R", "year": 2020, "output_per_worker": 900.0})
+    panel = pd.DataFrame(rows)  # F has no 2010 value: not in the balanced set
+    median, count = peer_growth(panel, "region", "R", "output_per_worker", "OWN", 2010, 2020)
+    own_growth = sorted(100 * ((b / a) ** 0.1 - 1) for c, (a, b) in levels.items() if c != "OWN")
+    assert count == 5
+    assert median == pytest.approx(own_growth[2], abs=1e-12)  # C's: +0.33% a year
+    # The growth of the median level (300 -> 300 with F left out) would say 0.0%.
+    assert round(median, 1) == 0.3
+    assert (
+        math.isnan(peer_growth(panel, "region", "R", "output_per_worker", "A", 2010, 2020)[0])
+        is False
+    )
+    few = panel[panel["ref_area"].isin(["A", "B", "OWN"])]
+    assert math.isnan(peer_growth(few, "region", "R", "output_per_worker", "OWN", 2010, 2020)[0])

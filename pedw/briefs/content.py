@@ -173,6 +173,26 @@ def peer_medians(
     return stats
 
 
+def peer_growth(
+    panel: pd.DataFrame, group_column: str, group: str, variable: str, country: str,
+    start: int, end: int,
+) -> tuple[float, int]:  # fmt: skip
+    """The median of the *other* economies' own average annual growth (percent) of `variable`
+    from `start` to `end`, over those with a value in both years, and how many they are;
+    NaN below MIN_PEERS. Not the growth of the median level: the economy at the median is
+    not the same one in both years."""
+    rows = panel[(panel[group_column] == group) & (panel["ref_area"] != country)]
+    ends = rows[rows["year"].isin([start, end])].pivot_table(
+        index="ref_area", columns="year", values=variable, aggfunc="first"
+    )
+    if end <= start or start not in ends or end not in ends:
+        return math.nan, 0
+    ends = ends[(ends[start] > 0) & (ends[end] > 0)]
+    growth = 100 * ((ends[end] / ends[start]) ** (1 / (end - start)) - 1)
+    count = int(growth.count())
+    return (float(growth.median()) if count >= MIN_PEERS else math.nan), count
+
+
 def _productivity(
     content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
 ) -> None:
@@ -206,17 +226,18 @@ def _productivity(
         "growth_from": start,
         "flags": _flag_notes(_status(flags, "output_per_worker"), content.latest_year),
     }
-    for label in ("region_median", "income_group_median"):
+    for label, group_column, value in [
+        ("region_median", "region", content.region),
+        ("income_group_median", "income_group", content.income_group),
+    ]:
         if label in latest:
-            peer_now, peer_then = latest.loc[content.latest_year, label], latest.loc[start, label]
             size = latest.loc[content.latest_year, f"{label}_n"]
-            content.headline[label] = float(peer_now)
+            content.headline[label] = float(latest.loc[content.latest_year, label])
             content.headline[f"{label}_n"] = 0 if pd.isna(size) else int(size)
-            content.headline[f"{label}_growth"] = (
-                100 * ((peer_now / peer_then) ** (1 / years) - 1)
-                if years > 0 and peer_then and not math.isnan(peer_then)
-                else math.nan
-            )
+            growth, peers = peer_growth(panel, group_column, value, "output_per_worker",
+                                        content.country, start, content.latest_year)  # fmt: skip
+            content.headline[f"{label}_growth"] = growth
+            content.headline[f"{label}_growth_n"] = peers
 
 
 def _scorecard(

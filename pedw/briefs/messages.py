@@ -107,7 +107,7 @@ def growth_sentence(growth: float, start: int, end: int, peer: float, size: int,
     if not group or size < MIN_GROUP or peer is None or math.isnan(peer):
         return text + "."
     own, other = round(growth, 1), round(peer, 1)
-    median = group_phrase(size, group)
+    median = group_phrase(size, group) + " for both years"
     close = abs(own - other) < MIN_POINTS  # rates this close are not ranked
     if own > 0 and other > 0:
         pace = "about as fast as" if close else "faster than" if own > other else "slower than"
@@ -154,16 +154,18 @@ def productivity_claims(content: BriefContent) -> list[Claim]:
     claims = [level]
     growth = h["growth_per_year"]
     if not math.isnan(growth):
-        peer = h.get("region_median_growth", math.nan)
+        # The median of the peers' own growth, over those with both years (its own count).
+        peer, peers = h.get("region_median_growth", math.nan), h.get("region_median_growth_n", 0)
+        compared = bool(group) and peers >= MIN_GROUP and not math.isnan(peer)
         claims.append(
             Claim(
                 "productivity_growth",
-                growth_sentence(growth, h["growth_from"], h["year"], peer, size, group),
+                growth_sentence(growth, h["growth_from"], h["year"], peer, peers, group),
                 "output_per_worker",
                 [h["growth_from"], h["year"]],
-                [growth] + ([peer] if size >= MIN_GROUP and not math.isnan(peer) else []),
-                comparison=f"median of {group}" if group and size >= MIN_GROUP else "",
-                group_size=size if group and size >= MIN_GROUP else None,
+                [growth] + ([peer] if compared else []),
+                comparison=f"median growth of {group}" if compared else "",
+                group_size=peers if compared else None,
                 checks={"not_projected": True, "group_of_5_or_more": True},
                 rank=math.inf,
             )
