@@ -13,8 +13,11 @@ import math
 from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -47,18 +50,43 @@ class Chart:
     data: pd.DataFrame
 
 
+DPI = 110
+ROOM = 1.0  # inches of canvas on every side of a chart's width x height, for labels and legend
+PAD = 0.1  # inches kept around what was drawn (matplotlib's savefig pad)
+
+
 def _axes(width: float, height: float):
     """A figure and its axes, outside pyplot: no figure manager to create and close, no
-    global state shared by the charts of a worker."""
-    figure = Figure(figsize=(width, height))
+    global state shared by the charts of a worker.
+
+    The axes sit where they would on a `width` x `height` figure, on a canvas `ROOM` larger on
+    every side: one draw then holds the titles, labels and the legend below the plot, and
+    `_png` crops it to them (savefig's bbox_inches="tight" draws twice for the same picture)."""
+    figure = Figure(figsize=(width + 2 * ROOM, height + 2 * ROOM), dpi=DPI)
+    full_width, full_height = width + 2 * ROOM, height + 2 * ROOM
+    figure.subplots_adjust(
+        left=(ROOM + 0.125 * width) / full_width, right=(ROOM + 0.9 * width) / full_width,
+        bottom=(ROOM + 0.11 * height) / full_height, top=(ROOM + 0.88 * height) / full_height,
+    )  # fmt: skip
     return figure, figure.subplots()
 
 
 def _png(figure: Figure) -> bytes:
-    """The picture cropped to what was drawn (labels and the legend below the plot fit
-    whatever a country's name)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    """The picture drawn once and cropped to what was drawn (labels and the legend below the
+    plot fit whatever a country's name), with `PAD` around it."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    drawn = figure.get_tightbbox(canvas.get_renderer()).padded(PAD)  # inches
+    canvas_box = figure.bbox_inches
+    if not (drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= canvas_box.x1
+            and drawn.y1 <= canvas_box.y1):  # fmt: skip
+        raise ValueError(f"chart {figure.axes[0].get_title()!r} is larger than its canvas")
+    pixels = np.asarray(canvas.buffer_rgba())
+    rows = pixels.shape[0]
+    crop = pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
+                  math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI), :3]  # fmt: skip
+    buffer = io.BytesIO()  # RGB: the figure is opaque, an alpha channel would only add bytes
+    Image.fromarray(np.ascontiguousarray(crop)).save(buffer, format="png", dpi=(DPI, DPI))
     return buffer.getvalue()
 
 
