@@ -85,8 +85,12 @@ def _png(figure: Figure) -> bytes:
     rows = pixels.shape[0]
     crop = pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
                   math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI), :3]  # fmt: skip
-    buffer = io.BytesIO()  # RGB: the figure is opaque, an alpha channel would only add bytes
-    Image.fromarray(np.ascontiguousarray(crop)).save(buffer, format="png", dpi=(DPI, DPI))
+    # RGB: the figure is opaque, an alpha channel would only add bytes. zlib level 1: a file
+    # about 3% larger than level 6 in a third less time.
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(crop)).save(
+        buffer, format="png", dpi=(DPI, DPI), compress_level=1
+    )
     return buffer.getvalue()
 
 
