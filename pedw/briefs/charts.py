@@ -80,15 +80,21 @@ def _png(figure: Figure) -> bytes:
     canvas_box = figure.bbox_inches
     if not (drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= canvas_box.x1
             and drawn.y1 <= canvas_box.y1):  # fmt: skip
-        raise ValueError(f"chart {figure.axes[0].get_title()!r} is larger than its canvas")
+        # Larger than the canvas (a very long name): savefig's two draws widen the picture.
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=PAD)
+        return _rgb_png(np.asarray(Image.open(buffer)))
     pixels = np.asarray(canvas.buffer_rgba())
     rows = pixels.shape[0]
-    crop = pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
-                  math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI), :3]  # fmt: skip
-    # RGB: the figure is opaque, an alpha channel would only add bytes. zlib level 1: a file
-    # about 3% larger than level 6 in a third less time.
+    return _rgb_png(pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
+                           math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI)])  # fmt: skip
+
+
+def _rgb_png(pixels: np.ndarray) -> bytes:
+    """RGB: the figure is opaque, an alpha channel would only add bytes. zlib level 1: a file
+    about 3% larger than level 6 in a third less time."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(crop)).save(
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, :3])).save(
         buffer, format="png", dpi=(DPI, DPI), compress_level=1
     )
     return buffer.getvalue()
