@@ -26,6 +26,7 @@ MODULE_DATA_FILES = {
     "pedw.briefs.render": ("pedw/briefs/template.html",),
     "pedw.briefs.annex": ("pedw/briefs/annex.html",),
     "pedw.briefs.printing": ("pedw/briefs/styles.html",),
+    "pedw.briefs.typeset": ("pedw/briefs/document.typ",),
     "pedw.warehouse_docs": ("pedw/warehouse_docs.yml",),
 }
 

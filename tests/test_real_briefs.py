@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pypdf
 import pytest
 from brief_checks import key_messages
 
@@ -125,31 +126,23 @@ def test_reader_text_states_group_sizes_and_judges_only_real_changes(real_briefs
     assert caveats >= 2
 
 
-def _page_ids(page) -> set[str]:
-    """The ids of the elements laid out on one WeasyPrint page."""
-    found, stack = set(), [page._page_box]
-    while stack:
-        box = stack.pop()
-        element = getattr(box, "element", None)
-        if element is not None and element.get("id"):
-            found.add(element.get("id"))
-        stack.extend(getattr(box, "children", None) or [])
-    return found
+def _pictures(page) -> int:
+    """How many pictures (the charts) a PDF page draws."""
+    objects = (page["/Resources"].get_object().get("/XObject") or {}).values()
+    return sum(x.get_object()["/Subtype"] == "/Image" for x in objects)
 
 
 def test_twenty_pdfs_put_the_first_chart_on_page_one_and_end_with_content(real_briefs):
-    import weasyprint
-
     _, folder = real_briefs
     pages = sorted(folder.glob("???.html"))[::10][:20]  # 20 briefs across the alphabet
     assert len(pages) == 20
     for path in pages:
-        document = weasyprint.HTML(filename=str(path)).render()
-        laid_out = [_page_ids(page) for page in document.pages]
+        reader = pypdf.PdfReader(path.with_suffix(".pdf"))
         if 'id="figure-productivity"' in path.read_text(encoding="utf-8"):
-            assert "figure-productivity" in laid_out[0], (path.name, laid_out[0])
+            assert _pictures(reader.pages[0]) >= 1, path.name
         # The last page holds more than the technical note (the footer).
-        assert laid_out[-1] - {"trace", "sources"}, (path.name, laid_out[-1])
+        last = reader.pages[-1].extract_text()
+        assert last.split("Technical note.")[0].strip(), (path.name, last[:300])
 
 
 def test_one_annex_linked_from_every_brief_and_no_word_on_firms(real_briefs):

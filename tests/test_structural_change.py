@@ -117,7 +117,7 @@ def test_the_shift_share_chart_has_a_title_and_nothing_overlaps_or_is_clipped():
          "total_change_growth_pct": [-20.4, 47.6, 33.0, 19.6, 25.4, 12.0]}
     )  # fmt: skip
     figure, axis = shift_share_figure(data)
-    FigureCanvasAgg(figure).draw()  # lay it out as the PNG is (bbox_inches="tight" aside)
+    FigureCanvasAgg(figure).draw()  # lay it out as the PNG is drawn (charts._png)
     renderer = figure.canvas.get_renderer()
     assert axis.get_title(loc="left")
     low, high = axis.get_ylim()

@@ -16,8 +16,9 @@ import pandas as pd
 
 from pedw.briefs.findings import cross_country_findings
 from pedw.briefs.inputs import ANNEX_TABLES, table_fingerprint
-from pedw.briefs.printing import render_pdf, template, write_atomically
+from pedw.briefs.printing import template, write_atomically
 from pedw.briefs.published import ANNEX, pack
+from pedw.briefs.typeset import render_pdf
 from pedw.digest import file_sha256
 from pedw.store import Store
 

@@ -13,8 +13,11 @@ import math
 from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -47,18 +50,53 @@ class Chart:
     data: pd.DataFrame
 
 
+DPI = 110
+ROOM = 1.0  # inches of canvas on every side of a chart's width x height, for labels and legend
+PAD = 0.1  # inches kept around what was drawn (matplotlib's savefig pad)
+
+
 def _axes(width: float, height: float):
     """A figure and its axes, outside pyplot: no figure manager to create and close, no
-    global state shared by the charts of a worker."""
-    figure = Figure(figsize=(width, height))
+    global state shared by the charts of a worker.
+
+    The axes sit where they would on a `width` x `height` figure, on a canvas `ROOM` larger on
+    every side: one draw then holds the titles, labels and the legend below the plot, and
+    `_png` crops it to them (savefig's bbox_inches="tight" draws twice for the same picture)."""
+    figure = Figure(figsize=(width + 2 * ROOM, height + 2 * ROOM), dpi=DPI)
+    full_width, full_height = width + 2 * ROOM, height + 2 * ROOM
+    figure.subplots_adjust(
+        left=(ROOM + 0.125 * width) / full_width, right=(ROOM + 0.9 * width) / full_width,
+        bottom=(ROOM + 0.11 * height) / full_height, top=(ROOM + 0.88 * height) / full_height,
+    )  # fmt: skip
     return figure, figure.subplots()
 
 
 def _png(figure: Figure) -> bytes:
-    """The picture cropped to what was drawn (labels and the legend below the plot fit
-    whatever a country's name)."""
+    """The picture drawn once and cropped to what was drawn (labels and the legend below the
+    plot fit whatever a country's name), with `PAD` around it."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    drawn = figure.get_tightbbox(canvas.get_renderer()).padded(PAD)  # inches
+    canvas_box = figure.bbox_inches
+    if not (drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= canvas_box.x1
+            and drawn.y1 <= canvas_box.y1):  # fmt: skip
+        # Larger than the canvas (a very long name): savefig's two draws widen the picture.
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=PAD)
+        return _rgb_png(np.asarray(Image.open(buffer)))
+    pixels = np.asarray(canvas.buffer_rgba())
+    rows = pixels.shape[0]
+    return _rgb_png(pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
+                           math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI)])  # fmt: skip
+
+
+def _rgb_png(pixels: np.ndarray) -> bytes:
+    """RGB: the figure is opaque, an alpha channel would only add bytes. zlib level 1: a file
+    about 3% larger than level 6 in a third less time."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, :3])).save(
+        buffer, format="png", dpi=(DPI, DPI), compress_level=1
+    )
     return buffer.getvalue()
 
 

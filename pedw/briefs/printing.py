@@ -1,6 +1,6 @@
 """What every brief document shares (country briefs and the cross-country annex): the
-Jinja environment over this folder's templates and their page styles (styles.html), the A4
-PDF printed from the HTML, and atomic writes into a run's brief folder."""
+Jinja environment over this folder's templates and their page styles (styles.html), and
+atomic writes into a run's brief folder (the PDF is printed from the HTML by typeset.py)."""
 
 from __future__ import annotations
 
@@ -30,19 +30,6 @@ def template(name: str) -> jinja2.Template:
     )
     environment.filters["num"] = _number
     return environment.get_template(name)
-
-
-def render_pdf(html: str, path: Path) -> None:
-    """Print a document's HTML to an A4, tagged PDF (its @page rules: size, page numbers).
-
-    Only data: URLs are fetched (the embedded charts): printing never touches the network.
-    No base URL: a link to a file beside the document (chart data, the cross-country annex)
-    stays relative in the PDF, as in the HTML, and holds wherever the briefs are published
-    (with a base URL it would name the build folder)."""
-    import weasyprint  # a heavy import, needed only by the step that prints
-
-    offline = weasyprint.urls.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    weasyprint.HTML(string=html, url_fetcher=offline).write_pdf(path, pdf_tags=True)
 
 
 def write_atomically(path: Path, write) -> None:

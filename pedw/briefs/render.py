@@ -1,5 +1,5 @@
 """Render a brief: one HTML document (charts embedded), printed to an A4, tagged PDF with
-embedded fonts by WeasyPrint, so the two formats carry the same content."""
+embedded fonts by Typst (typeset.py), so the two formats carry the same content."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 from pedw.briefs.charts import Chart, productivity_chart, shift_share_chart, sme_gap_chart
 from pedw.briefs.content import FIGURE_TABLES
 from pedw.briefs.document import BriefContent
-from pedw.briefs.printing import render_pdf, template
+from pedw.briefs.printing import template
 from pedw.briefs.published import ANNEX
+from pedw.briefs.typeset import render_pdf
 
 __all__ = ["charts_for", "data_files", "render_html", "render_pdf"]
 
