@@ -194,10 +194,9 @@ def peer_growth(
     from `start` to `end`, over those with a value in both years, and how many they are;
     NaN below MIN_PEERS. Not the growth of the median level: the economy at the median is
     not the same one in both years."""
-    rows = panel[(panel[group_column] == group) & (panel["ref_area"] != country)]
-    ends = rows[rows["year"].isin([start, end])].pivot_table(
-        index="ref_area", columns="year", values=variable, aggfunc="first"
-    )
+    rows = _group_rows(panel, group_column).get(group, panel.iloc[:0])
+    rows = rows[(rows["ref_area"] != country) & rows["year"].isin([start, end])]
+    ends = rows.pivot_table(index="ref_area", columns="year", values=variable, aggfunc="first")
     if end <= start or start not in ends or end not in ends:
         return math.nan, 0
     ends = ends[(ends[start] > 0) & (ends[end] > 0)]
