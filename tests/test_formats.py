@@ -37,6 +37,12 @@ def test_every_format_feeds_exactly_datasets_whose_contract_exists(name):
     entry = FORMATS[name]
     contracts = {contract.name for contract in all_contracts()}
     fed = [d for d in DATASETS if name in d.formats]
+    if entry.central:  # read by the centre into federated.* (pipelines/centre.py), no dataset
+        assert not fed and entry.datasets == ()
+        assert all(
+            dataset_for(level, name) is None for level in ("national", "sector", "enterprise")
+        )
+        return
     assert fed and [d.name for d in fed] == list(entry.datasets), entry.datasets
     for dataset in fed:
         assert dataset.contract in contracts, dataset.contract
@@ -45,6 +51,27 @@ def test_every_format_feeds_exactly_datasets_whose_contract_exists(name):
     levels = [d.level for d in fed]
     assert len(levels) == len(set(levels)), f"{name}: two datasets of one level"
     assert valid_options(name) == (*entry.options, "fetch")
+
+
+def test_a_centre_catalog_holds_only_office_packages(tmp_path):
+    """pedw_package entries are read by the centre, the other formats by an office: a
+    catalog mixing them is refused in one line, as is a package entry without a path."""
+    from pedw.catalog import CatalogError, load_catalog
+
+    package = "  - {name: offices, level: enterprise, format: pedw_package, path: packages/*}\n"
+    firms = "  - {name: firms, level: enterprise, format: enterprise_csv, path: firms.csv}\n"
+    centre = tmp_path / "centre.yml"
+    centre.write_text("sources:\n" + package, encoding="utf-8")
+    assert load_catalog(centre).central
+    mixed = tmp_path / "mixed.yml"
+    mixed.write_text("sources:\n" + package + firms, encoding="utf-8")
+    with pytest.raises(CatalogError, match="put them in two catalogs"):
+        load_catalog(mixed)
+    url = tmp_path / "url.yml"
+    url.write_text("sources:\n  - {name: o, level: enterprise, format: pedw_package, "
+                   "url: 'https://example.org/p'}\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(CatalogError, match="needs a path"):
+        load_catalog(url)
 
 
 def test_every_dataset_is_fed_by_a_format_and_no_format_is_declared_twice():
