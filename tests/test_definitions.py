@@ -117,3 +117,27 @@ def test_runs_started_from_the_ui_or_automation_carry_the_warehouse_tags(tmp_pat
         assert graph.get(key).automation_condition == OUT_OF_DATE, key
     # The firm partitions judge the raw firm table by their own country's slice.
     assert "SliceChanged" in str(graph.get(staged_firms).automation_condition)
+
+
+def test_the_centre_is_its_own_code_location_with_offices_as_partitions(tmp_path):
+    """A catalog of office packages gets the centre's definitions (pipelines/centre.py): one
+    partition per office for the load, the models and the warehouse on all of them, each with
+    an automation condition; the office pipeline's assets are not in it."""
+    from pedw.settings import resolve_settings
+    from pipelines.centre import build_centre_definitions
+
+    catalog = tmp_path / "centre.yml"
+    catalog.write_text("sources:\n  - {name: offices, level: enterprise, format: pedw_package, "
+                       "path: packages/*}\n", encoding="utf-8")  # fmt: skip
+    centre = build_centre_definitions(resolve_settings(catalog, tmp_path / "centre.duckdb"))
+    graph = centre.resolve_asset_graph()
+    keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    assert keys == ["federated/central_warehouse", "federated/office_package",
+                    "federated/pooled_models"]  # fmt: skip
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        partitioned = getattr(node.partitions_def, "name", None) == "federated_office"
+        assert partitioned == (key.to_user_string() == "federated/office_package"), key
+        assert node.description and node.code_version and node.automation_condition, key
+    jobs = {job.name for job in centre.resolve_all_job_defs()}
+    assert {"centre_offices", "centre_models"} <= jobs
