@@ -3,9 +3,11 @@
 
 Each package folder the catalog's paths find is a partition of federated/office_package
 (registered by the office_packages sensor, or by `pedw run`). Automation requests an office's
-partition when it was never loaded or its folder changed (any byte), and the pooled models and
-the central warehouse when an office is requested, loaded since they were built, added or
-dropped, or the round-two answers changed. The conditions compare what is on disk with what
+partition when it was never loaded or its folder changed (any byte); the pooled models when an
+office was loaded since they were built, added or dropped, or the round-two answers changed
+(on the tick after the office's load: automation does not request an unpartitioned asset in
+the tick a partition of its input is requested); the central warehouse with the pool. The
+conditions compare what is on disk with what
 the last materialization recorded, so they hold no state: `pedw run` evaluates them afresh
 (dg.evaluate_automation_conditions) and the automation sensor evaluates the same ones.
 """
@@ -162,19 +164,19 @@ class OfficesOrAnswersChanged(dg.AutomationCondition):
 def centre_conditions(catalog_path: str) -> dict[dg.AssetKey, dg.AutomationCondition]:
     """The automation condition of each centre asset (stateless: see the module text)."""
     quiet = ~AC.in_progress() & ~AC.any_deps_in_progress()
-    downstream = AC.missing().with_label("never materialized") | AC.any_deps_match(
-        AC.will_be_requested()
-    ).with_label("an input is requested")
+    never = AC.missing().with_label("never materialized")
     return {
         office_package.key: (
             AC.missing().with_label("never loaded") | PackageChanged(catalog_path)
         ) & ~AC.in_progress(),
         pooled_models.key: (
-            downstream
-            | BuiltBeforeInputs([office_package.key])
-            | OfficesOrAnswersChanged(catalog_path)
+            never | BuiltBeforeInputs([office_package.key]) | OfficesOrAnswersChanged(catalog_path)
         ) & quiet,
-        central_warehouse.key: (downstream | BuiltBeforeInputs([pooled_models.key])) & quiet,
+        central_warehouse.key: (
+            never
+            | AC.any_deps_match(AC.will_be_requested()).with_label("the pool is requested")
+            | BuiltBeforeInputs([pooled_models.key])
+        ) & quiet,
     }  # fmt: skip
 
 
@@ -269,8 +271,8 @@ def run_centre(
     log_level: str = "WARNING",
 ) -> CentreSummary:
     """`pedw run` on a centre's catalog: register the office partitions, then build what
-    automation requests: the offices' loads one run each, and, only when every one of them
-    loaded, the pooled models and the central warehouse. A refused package fails its run with
+    automation requests: the offices' loads one run each, then (evaluated again, and only
+    when every office loaded) the pooled models and the central warehouse. A refused package fails its run with
     one line and the central warehouse stays as it was."""
     started = time.perf_counter()
     summary = CentreSummary()
@@ -280,10 +282,9 @@ def run_centre(
         summary.success, summary.failures = False, [str(error)]
         return summary
     definitions = build_centre_definitions(settings)
-    offices, models = requested(definitions, instance)
+    offices, _ = requested(definitions, instance)
     progress(f"centre: {len(summary.offices)} office packages; out of date: "
-             f"{', '.join(offices) or 'no office'}"
-             f"{'; ' + ', '.join(k.to_user_string() for k in models) if models else ''}")  # fmt: skip
+             f"{', '.join(offices) or 'no office'}")  # fmt: skip
     run_config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "resources": resource_config(settings),
@@ -301,7 +302,12 @@ def run_centre(
         summary.success = False
         progress("centre: an office package was refused: nothing pooled, the central "
                  "warehouse is left as it was")  # fmt: skip
-    elif models:
+        summary.seconds = time.perf_counter() - started
+        return summary
+    # Evaluated again: an office loaded now makes the pool out of date (automation cannot
+    # request an unpartitioned asset in the same tick as a partition of its input).
+    _, models = requested(definitions, instance)
+    if models:
         result = definitions.resolve_job_def(MODELS_JOB).execute_in_process(
             instance=instance, asset_selection=models, run_config=run_config,
             raise_on_error=False,
