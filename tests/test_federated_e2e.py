@@ -287,6 +287,20 @@ def test_the_central_warehouse_covers_the_union_and_holds_no_firm_identifier(off
     assert cells == [("office_a",), ("office_b",)]
 
 
+def test_a_package_overlapping_another_office_is_refused_and_dropped_with_its_folder(central):
+    settings, root = central["settings"], central["root"]
+    before = settings.warehouse_path.read_bytes()
+    shutil.copytree(root / "packages" / "office_a", root / "packages" / "office_c")
+    with dg.DagsterInstance.from_config(str(central["home"])) as instance:
+        refused = run_centre(settings, instance, progress=lambda _m: None)
+        shutil.rmtree(root / "packages" / "office_c")
+        after = run_centre(settings, instance, progress=lambda _m: None)
+    assert not refused.success and len(refused.failures) == 1
+    assert re.search(r"office_c: economy [A-Z]{3} is also in .*office_a", refused.failures[0])
+    assert after.success and after.dropped == ["office_c"] and not after.loaded + after.models
+    assert settings.warehouse_path.read_bytes() == before
+
+
 def test_a_tampered_package_fails_its_office_and_leaves_the_central_warehouse(central):
     """Last in the module: it tampers with the centre's copy of office_b's package."""
     settings, root = central["settings"], central["root"]
