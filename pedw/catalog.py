@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from pedw.datasets import DATASETS, dataset, dataset_for
-from pedw.formats import READ_OPTIONS, valid_options
+from pedw.formats import READ_OPTIONS, is_central, valid_options
 from pedw.source import Source
 
 LEVELS = ("national", "sector", "enterprise")
@@ -35,10 +35,34 @@ class Catalog:
             s for s in self.sources if s.level == level and (formats is None or s.format in formats)
         ]
 
+    @property
+    def central(self) -> bool:
+        """A centre's catalog: its entries are office packages (pedw_package), read by the
+        centre's pipeline (pipelines/centre.py) rather than the office pipeline."""
+        return bool(self.sources) and all(is_central(s.format) for s in self.sources)
+
 
 def _check_routing(entry: dict, where: str) -> None:
     """Every entry feeds exactly one dataset (pedw.datasets): a misspelt format, a format of
     another level or a contract that is not the dataset's is refused, never skipped."""
+    if is_central(entry["format"]):
+        if entry["level"] != "enterprise" or entry.get("contract") is not None:
+            raise CatalogError(
+                f"{where} ({entry['name']}): format {entry['format']!r} is read at level "
+                "'enterprise', with no contract (the package's manifest is its check)"
+            )
+        if not entry.get("path") or entry.get("url"):
+            raise CatalogError(
+                f"{where} ({entry['name']}): format {entry['format']!r} needs a path (a "
+                "package folder, or a glob of them), not a url"
+            )
+        answers = (entry.get("options") or {}).get("answers")
+        if answers is not None and not isinstance(answers, str):
+            raise CatalogError(
+                f"{where} ({entry['name']}): options.answers must be a path or glob of the "
+                f"offices' round-two answer files; got {answers!r}"
+            )
+        return
     target = dataset_for(entry["level"], entry["format"])
     if target is None:
         valid = sorted({f for d in DATASETS if d.level == entry["level"] for f in d.formats})
@@ -236,6 +260,12 @@ def _parse_catalog(path: Path, _size: int, _mtime_ns: int, _ctime_ns: int) -> Ca
                     if k not in ("options", "columns", "constants", "derive", "units")
                 },
             )
+        )
+    central = [s.name for s in sources if is_central(s.format)]
+    if central and len(central) != len(sources):
+        raise CatalogError(
+            f"catalog {path}: entries {central} are office packages (read by the centre) and "
+            "the others are source files (read by an office): put them in two catalogs"
         )
     return Catalog(
         name=document.get("name", path.stem),

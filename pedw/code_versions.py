@@ -34,11 +34,12 @@ MODULE_DATA_FILES = {
 def _loader_modules() -> frozenset[str]:
     from pedw.formats import FORMATS
 
-    return frozenset(entry.module for entry in FORMATS.values())
+    return frozenset(entry.module for entry in FORMATS.values() if not entry.central)
 
 
 # Modules a module imports by name when it runs, which no import statement shows:
-# pedw.sources.registry imports the loaders pedw/formats.py names ("module:function").
+# pedw.sources.registry imports the loaders pedw/formats.py names ("module:function"), but
+# for the centre's format (pedw_package), which the raw loads never read.
 MODULE_REFERENCES = {"pedw.sources.registry": _loader_modules}
 
 

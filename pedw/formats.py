@@ -35,6 +35,10 @@ class Format:
     options: tuple[str, ...]  # the `options:` it reads, besides `fetch`
     publisher: tuple[str, str]  # (publisher, dataset) for source lines; `publisher:` overrides
     streams: bool = False  # the loader yields bounded blocks: a file of any size fits memory
+    # Read by the centre's pipeline (pipelines/centre.py, docs/federated.md) into federated.*
+    # tables, not into a raw dataset: `datasets` is empty, and a catalog holding it holds
+    # nothing else.
+    central: bool = False
 
     @property
     def module(self) -> str:
@@ -74,11 +78,20 @@ FORMATS: dict[str, Format] = {
         Format("score_monitoring", "pedw.sources.score_monitoring:load_score_monitoring",
                ("score_monitoring",), ("enterprises_sheet", "kpis_sheet"),
                ("ILO", "SCORE monitoring data")),
+        # an office's aggregate package folder (pedw package); `answers`: round-two files
+        Format("pedw_package", "pedw.sources.pedw_package:load_pedw_package", (),
+               ("answers",), ("", "pedw aggregate package"), central=True),
     )
 }  # fmt: skip
 
 # Who publishes each format, as a source line under a figure names it (publisher, dataset).
 FORMAT_PUBLISHERS: dict[str, tuple[str, str]] = {n: f.publisher for n, f in FORMATS.items()}
+
+
+def is_central(name: str) -> bool:
+    """Whether format `name` is read by the centre's pipeline (pedw_package)."""
+    entry = FORMATS.get(name)
+    return bool(entry and entry.central)
 
 
 def formats_of(dataset: str) -> tuple[str, ...]:

@@ -43,6 +43,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"pedw: catalog {settings.catalog_path}\npedw: warehouse {settings.warehouse_path}",
         flush=True,
     )
+    if catalog.central:
+        return _run_centre(settings, args.log_level)
     where = f" --warehouse {args.warehouse}" if args.warehouse else ""
     record = None if args.full or args.launch else current_clean_run(settings, catalog)
     if record is not None:
@@ -80,6 +82,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"pedw: {error}", file=sys.stderr)
             return 2
     return report(summary, settings, where)
+
+
+def _run_centre(settings, log_level: str) -> int:
+    """`pedw run` on a centre's catalog (pedw_package entries): pipelines.centre.run_centre.
+    Exit 0 when what was out of date was built; 1 when a package was refused or a step
+    failed (one line each; the central warehouse is left as it was)."""
+    import dagster as dg
+
+    from pipelines.centre import run_centre
+
+    with dg.DagsterInstance.get() as instance:
+        summary = run_centre(
+            settings, instance, progress=lambda m: print(f"pedw: {m}", flush=True),
+            log_level=log_level,
+        )  # fmt: skip
+    for line in summary.failures:
+        print(f"pedw: refused {line}", file=sys.stderr)
+    if not summary.success:
+        return 1
+    built = summary.loaded + summary.models
+    print(f"pedw: centre done in {summary.seconds:.1f}s: "
+          f"{', '.join(built) if built else 'nothing out of date'}; "
+          f"central warehouse {settings.warehouse_path}")  # fmt: skip
+    return 0
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:

@@ -128,4 +128,15 @@ def stage_job(name: str) -> dg.JobDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions()
+    """The environment's code location: the centre's for a catalog of office packages
+    (pipelines/centre.py), else the office pipeline."""
+    settings = resolve_settings()
+    try:
+        central = load_catalog(settings.catalog_path).central
+    except CatalogError:
+        central = False
+    if central:
+        from pipelines.centre import build_centre_definitions
+
+        return build_centre_definitions(settings)
+    return build_definitions(settings)

@@ -43,6 +43,7 @@ from pipelines.jobs import (
 )
 from pipelines.stage_execution import (
     execute_stage,
+    failure_reason,
     resource_config,
     start_step_server,
     step_processes,
@@ -436,12 +437,3 @@ def _record(result, selection: list[dg.AssetKey], summary: RunSummary) -> set[dg
     if not result.success or summary.blocked_checks or summary.refused:
         summary.success = False
     return stopped
-
-
-def failure_reason(error) -> str:
-    """The cause of a step failure in one line: the innermost exception's class and message
-    (Dagster wraps it in "Error occurred while executing op ...")."""
-    while getattr(error, "cause", None) is not None:
-        error = error.cause
-    message = error.message.strip().splitlines()
-    return message[0] if message else error.cls_name or "unknown error"

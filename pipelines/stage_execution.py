@@ -116,3 +116,12 @@ def execute_stage(
         run_config=run_config,
         raise_on_error=False,
     )
+
+
+def failure_reason(error) -> str:
+    """The cause of a step failure in one line: the innermost exception's class and message
+    (Dagster wraps it in "Error occurred while executing op ...")."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    message = error.message.strip().splitlines()
+    return message[0] if message else error.cls_name or "unknown error"

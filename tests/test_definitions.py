@@ -117,3 +117,59 @@ def test_runs_started_from_the_ui_or_automation_carry_the_warehouse_tags(tmp_pat
         assert graph.get(key).automation_condition == OUT_OF_DATE, key
     # The firm partitions judge the raw firm table by their own country's slice.
     assert "SliceChanged" in str(graph.get(staged_firms).automation_condition)
+
+
+def test_the_centre_is_its_own_code_location_with_offices_as_partitions(tmp_path):
+    """A catalog of office packages gets the centre's definitions (pipelines/centre.py): one
+    partition per office for the load, the models and the warehouse on all of them, each with
+    an automation condition; the office pipeline's assets are not in it."""
+    from pedw.settings import resolve_settings
+    from pipelines.centre import build_centre_definitions
+
+    catalog = tmp_path / "centre.yml"
+    catalog.write_text("sources:\n  - {name: offices, level: enterprise, format: pedw_package, "
+                       "path: packages/*}\n", encoding="utf-8")  # fmt: skip
+    centre = build_centre_definitions(resolve_settings(catalog, tmp_path / "centre.duckdb"))
+    graph = centre.resolve_asset_graph()
+    keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    assert keys == ["federated/central_warehouse", "federated/office_package",
+                    "federated/pooled_models"]  # fmt: skip
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        partitioned = getattr(node.partitions_def, "name", None) == "federated_office"
+        assert partitioned == (key.to_user_string() == "federated/office_package"), key
+        assert node.description and node.code_version and node.automation_condition, key
+    jobs = {job.name for job in centre.resolve_all_job_defs()}
+    assert {"centre_offices", "centre_models"} <= jobs
+
+
+def test_the_office_packages_sensor_registers_new_folders_and_drops_gone_ones(tmp_path):
+    import dagster as dg
+
+    from assets.resources import PedwResource
+    from pedw.settings import resolve_settings
+    from pipelines.centre import office_packages
+
+    for office in ("knbs_2026", "ubos_2026"):
+        (tmp_path / "packages" / office).mkdir(parents=True)
+    (tmp_path / "packages" / "notes.txt").write_text("not a package", encoding="utf-8")
+    catalog = tmp_path / "centre.yml"
+    catalog.write_text("sources:\n  - {name: offices, level: enterprise, format: pedw_package, "
+                       "path: packages/*}\n", encoding="utf-8")  # fmt: skip
+    pedw = PedwResource(**resolve_settings(catalog, tmp_path / "centre.duckdb").to_config())
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("federated_office", ["knbs_2026", "gone_2025"])
+        result = office_packages(
+            dg.build_sensor_context(instance=instance, resources={"pedw": pedw})
+        )
+        requests = [
+            (type(r).__name__, r.partition_keys) for r in result.dynamic_partitions_requests
+        ]
+        assert requests == [("AddDynamicPartitionsRequest", ["ubos_2026"]),
+                            ("DeleteDynamicPartitionsRequest", ["gone_2025"])]  # fmt: skip
+        instance.add_dynamic_partitions("federated_office", ["ubos_2026"])
+        instance.delete_dynamic_partition("federated_office", "gone_2025")
+        skipped = office_packages(
+            dg.build_sensor_context(instance=instance, resources={"pedw": pedw})
+        )
+        assert isinstance(skipped, dg.SkipReason)

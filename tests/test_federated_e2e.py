@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from pedw.federated.specs import exact_specs, model_frame
 from pedw.models.absorb import fe_ols
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
+from pipelines.centre import build_centre_definitions, requested, run_centre, sync_offices
 from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
@@ -181,3 +183,139 @@ def test_a_tampered_package_is_refused_by_the_centre(offices, tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("pedw: centre refused:") and done.stderr.count("\n") == 1
     assert "does not match its SHA-256" in done.stderr
+
+
+# --- The centre inside the pipeline: catalog format pedw_package, office partitions --------
+
+
+@pytest.fixture(scope="module")
+def central(offices, centre, tmp_path_factory):
+    """The centre as a pipeline on a persistent Dagster instance: a catalog whose entry is a
+    glob of package folders (and the offices' round-two answers); office_a's package first,
+    then office_b's added, with what automation requested before each run."""
+    root = tmp_path_factory.mktemp("central")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false}\n", encoding="utf-8")
+    (root / "packages").mkdir()
+    (root / "answers").mkdir()
+    for answer in sorted(centre[0].parent.glob("*_answer.json")):
+        shutil.copy(answer, root / "answers" / answer.name)
+    catalog = root / "centre.yml"
+    catalog.write_text(
+        "name: centre\nsources:\n  - name: offices\n    level: enterprise\n"
+        "    format: pedw_package\n    path: packages/*\n"
+        "    options: {answers: answers/*.json}\n",
+        encoding="utf-8",
+    )
+    settings = resolve_settings(catalog, root / "central" / "centre.duckdb")
+    seen = {"root": root, "home": home, "settings": settings}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        shutil.copytree(offices["packages"]["office_a"], root / "packages" / "office_a")
+        seen["first"] = run_centre(settings, instance, progress=lambda _m: None)
+        shutil.copytree(offices["packages"]["office_b"], root / "packages" / "office_b")
+        sync_offices(instance, settings)
+        seen["after_b"] = requested(build_centre_definitions(settings), instance)
+        seen["second"] = run_centre(settings, instance, progress=lambda _m: None)
+        seen["current"] = requested(build_centre_definitions(settings), instance)
+    return seen
+
+
+def test_the_centre_pipeline_loads_each_office_as_a_partition_and_pools(central):
+    first, second = central["first"], central["second"]
+    assert first.success and first.loaded == ["office_a"], first.failures
+    assert first.models == ["federated/pooled_models", "federated/central_warehouse"]
+    assert second.success and second.loaded == ["office_b"], second.failures
+    assert second.offices == ["office_a", "office_b"]
+
+
+def test_a_new_package_requests_only_its_office_and_the_central_models(central):
+    assert central["after_b"] == (
+        ["office_b"],
+        [
+            dg.AssetKey(["federated", "pooled_models"]),
+            dg.AssetKey(["federated", "central_warehouse"]),
+        ],
+    )
+    assert central["current"] == ([], [])  # nothing out of date after the run
+
+
+@pytest.mark.parametrize("model", [s.name for s in exact_specs()])
+def test_central_pooled_estimates_equal_fe_ols_on_the_pooled_microdata(offices, central, model):
+    spec = next(s for s in exact_specs() if s.name == model)
+    frame = model_frame(pd.concat(offices["panels"].values(), ignore_index=True), offices["origin"])
+    ref = fe_ols(frame, spec.outcome, list(spec.regressors), [*spec.absorb, *spec.crossing],
+                 spec.cluster)  # fmt: skip
+    con = duckdb.connect(str(central["settings"].warehouse_path), read_only=True)
+    pooled = con.execute(
+        "SELECT term, estimate, std_error, n_obs, df_t, vcov, inference_note"
+        " FROM federated.pooled_estimates WHERE model_id = ?", [model]
+    ).df().set_index("term")  # fmt: skip
+    con.close()
+    assert list(pooled.index) == list(ref.params.index)
+    assert set(pooled["vcov"]) == {"CRV1"}, set(pooled["inference_note"])  # answers fit
+    assert set(pooled["n_obs"]) == {ref.n_obs} and set(pooled["df_t"]) == {ref.df_t}
+    np.testing.assert_allclose(pooled["estimate"], ref.params, rtol=1e-8, atol=0)
+    np.testing.assert_allclose(pooled["std_error"], ref.std_errors, rtol=1e-8, atol=0)
+
+
+def test_the_central_warehouse_covers_the_union_and_holds_no_firm_identifier(offices, central):
+    con = duckdb.connect(str(central["settings"].warehouse_path), read_only=True)
+    try:
+        offices_loaded = con.execute(
+            "SELECT office, economies FROM federated.packages ORDER BY office").fetchall()  # fmt: skip
+        countries = {r[0] for r in con.execute(
+            "SELECT DISTINCT country FROM federated.statistics").fetchall()}  # fmt: skip
+        cells = con.execute(
+            "SELECT DISTINCT office FROM firms.sme_gap_cells ORDER BY office").fetchall()  # fmt: skip
+        columns = con.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
+        ).fetchall()
+        assert not any(c[2].lower() == "firm_id" for c in columns)
+        for schema, table, column, kind in columns:
+            if kind == "VARCHAR":
+                values = {r[0] for r in con.execute(
+                    f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
+                tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
+                assert not offices["firm_ids"] & tokens, (schema, table, column)
+    finally:
+        con.close()
+    assert [r[0] for r in offices_loaded] == ["office_a", "office_b"]
+    economies = [e for r in offices_loaded for e in json.loads(r[1])]
+    assert sorted(economies) == offices["countries"]  # the union, no economy twice
+    assert countries == set(offices["countries"])
+    assert cells == [("office_a",), ("office_b",)]
+
+
+def test_a_package_overlapping_another_office_is_refused_and_dropped_with_its_folder(central):
+    settings, root = central["settings"], central["root"]
+    before = settings.warehouse_path.read_bytes()
+    shutil.copytree(root / "packages" / "office_a", root / "packages" / "office_c")
+    with dg.DagsterInstance.from_config(str(central["home"])) as instance:
+        refused = run_centre(settings, instance, progress=lambda _m: None)
+        shutil.rmtree(root / "packages" / "office_c")
+        after = run_centre(settings, instance, progress=lambda _m: None)
+    assert not refused.success and len(refused.failures) == 1
+    assert re.search(r"office_c: economy [A-Z]{3} is also in .*office_a", refused.failures[0])
+    assert after.success and after.dropped == ["office_c"] and not after.loaded + after.models
+    assert settings.warehouse_path.read_bytes() == before
+
+
+def test_a_tampered_package_fails_its_office_and_leaves_the_central_warehouse(central):
+    """Last in the module: it tampers with the centre's copy of office_b's package."""
+    settings, root = central["settings"], central["root"]
+    before = settings.warehouse_path.read_bytes()
+    parquet = next((root / "packages" / "office_b" / "public").glob("firms.*.parquet"))
+    parquet.write_bytes(parquet.read_bytes() + b"\0")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--catalog", str(settings.catalog_path),
+         "--warehouse", str(settings.warehouse_path)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DAGSTER_HOME": str(central["home"])},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "out of date: office_b\n" in done.stdout
+    refused = [line for line in done.stderr.splitlines() if line.startswith("pedw: refused")]
+    assert len(refused) == 1, done.stderr
+    assert "office_b" in refused[0] and "does not match its SHA-256" in refused[0]
+    assert settings.warehouse_path.read_bytes() == before

@@ -37,6 +37,12 @@ def test_every_format_feeds_exactly_datasets_whose_contract_exists(name):
     entry = FORMATS[name]
     contracts = {contract.name for contract in all_contracts()}
     fed = [d for d in DATASETS if name in d.formats]
+    if entry.central:  # read by the centre into federated.* (pipelines/centre.py), no dataset
+        assert not fed and entry.datasets == ()
+        assert all(
+            dataset_for(level, name) is None for level in ("national", "sector", "enterprise")
+        )
+        return
     assert fed and [d.name for d in fed] == list(entry.datasets), entry.datasets
     for dataset in fed:
         assert dataset.contract in contracts, dataset.contract
@@ -45,6 +51,27 @@ def test_every_format_feeds_exactly_datasets_whose_contract_exists(name):
     levels = [d.level for d in fed]
     assert len(levels) == len(set(levels)), f"{name}: two datasets of one level"
     assert valid_options(name) == (*entry.options, "fetch")
+
+
+def test_a_centre_catalog_holds_only_office_packages(tmp_path):
+    """pedw_package entries are read by the centre, the other formats by an office: a
+    catalog mixing them is refused in one line, as is a package entry without a path."""
+    from pedw.catalog import CatalogError, load_catalog
+
+    package = "  - {name: offices, level: enterprise, format: pedw_package, path: packages/*}\n"
+    firms = "  - {name: firms, level: enterprise, format: enterprise_csv, path: firms.csv}\n"
+    centre = tmp_path / "centre.yml"
+    centre.write_text("sources:\n" + package, encoding="utf-8")
+    assert load_catalog(centre).central
+    mixed = tmp_path / "mixed.yml"
+    mixed.write_text("sources:\n" + package + firms, encoding="utf-8")
+    with pytest.raises(CatalogError, match="put them in two catalogs"):
+        load_catalog(mixed)
+    url = tmp_path / "url.yml"
+    url.write_text("sources:\n  - {name: o, level: enterprise, format: pedw_package, "
+                   "url: 'https://example.org/p'}\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(CatalogError, match="needs a path"):
+        load_catalog(url)
 
 
 def test_every_dataset_is_fed_by_a_format_and_no_format_is_declared_twice():
@@ -106,6 +133,9 @@ def test_checking_a_catalog_imports_no_loader():
 def test_a_loader_is_in_the_code_version_of_the_raw_assets_only():
     """Editing a loader changes the raw assets' code version (the registry imports it by
     name), not that of everything that reads the format table (the catalog, the briefs)."""
-    loaders = {entry.module for entry in FORMATS.values()}
+    loaders = {entry.module for entry in FORMATS.values() if not entry.central}
     assert loaders <= module_closure(["pedw.raw"])
+    # The centre's package loader (and the pooling it imports) is no code of an office's raw load.
+    central = {entry.module for entry in FORMATS.values() if entry.central}
+    assert central and not central & module_closure(["pedw.raw"])
     assert not loaders & module_closure(["pedw.catalog", "pedw.briefs.sources"])

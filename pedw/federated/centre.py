@@ -58,10 +58,18 @@ def round_two_coefficients(packages: Sequence[Package]) -> dict[str, pd.Series]:
     """What the centre sends back for the second round: the pooled coefficients of every
     model whose clusters are nested in the countries (each office answers with
     pedw.federated.sufficient.cluster_meat at them)."""
+    return coefficients_for_round_two(_statistics(packages))
+
+
+def coefficients_for_round_two(
+    statistics: dict[str, list[CountryStatistics]],
+) -> dict[str, pd.Series]:
+    """round_two_coefficients from the statistics by model (as the central warehouse holds
+    them)."""
     return {
-        model: pooled_coefficients(statistics)
-        for model, statistics in sorted(_statistics(packages).items())
-        if statistics and statistics[0].spec.cluster not in (None, statistics[0].spec.country)
+        model: pooled_coefficients(stats)
+        for model, stats in sorted(statistics.items())
+        if stats and stats[0].spec.cluster not in (None, stats[0].spec.country)
     }
 
 
@@ -69,11 +77,15 @@ def write_round_two_request(packages: Sequence[Package], out: str | Path) -> int
     """The coefficients file the centre sends the offices: per firm-clustered model its
     spec, the pooled coefficients (every kept term) and the countries pooled. Returns the
     number of models in it."""
-    statistics = _statistics(packages)
+    return write_request(_statistics(packages), out)
+
+
+def write_request(statistics: dict[str, list[CountryStatistics]], out: str | Path) -> int:
+    """write_round_two_request from the statistics by model."""
     request = {
         model: {"spec": statistics[model][0].spec.to_dict(), "terms": list(at.index),
                 "at": at.tolist(), "countries": sorted(s.country for s in statistics[model])}
-        for model, at in round_two_coefficients(packages).items()
+        for model, at in coefficients_for_round_two(statistics).items()
     }  # fmt: skip
     Path(out).write_text(json.dumps(request, indent=1), encoding="utf-8")
     return len(request)
@@ -93,19 +105,36 @@ def pooled_estimates(
     packages: Sequence[Package], meats: dict[str, list[ClusterMeat]] | None = None
 ) -> pd.DataFrame:
     """One row per model and term, pooled from every package's statistics."""
+    return pool_models(_statistics(packages), meats)
+
+
+def pool_models(
+    statistics: dict[str, list[CountryStatistics]],
+    meats: dict[str, list[ClusterMeat]] | None = None,
+    stale_answers_ok: bool = False,
+) -> pd.DataFrame:
+    """One row per model and term, pooled from the statistics by model. With
+    `stale_answers_ok`, round-two answers that are not at this pool's coefficients (or miss
+    a country) leave the model at iid with the reason, instead of raising ValueError (the
+    central pipeline: a package added after the answers were computed)."""
     rows = []
-    for model, statistics in sorted(_statistics(packages).items()):
-        if not statistics:
+    for model, stats in sorted(statistics.items()):
+        if not stats:
             continue
-        spec = statistics[0].spec
-        countries = ",".join(sorted(s.country for s in statistics))
+        spec = stats[0].spec
+        countries = ",".join(sorted(s.country for s in stats))
         try:
             if spec.cluster not in (None, spec.country) and not (meats or {}).get(model):
-                fit = pool(statistics, vcov="iid")
+                fit = pool(stats, vcov="iid")
                 note = f"iid: CRV1 by {spec.cluster} awaits the offices' second round"
             else:
-                fit = pool(statistics, (meats or {}).get(model))
-                note = ""
+                try:
+                    fit, note = pool(stats, (meats or {}).get(model)), ""
+                except ValueError as error:
+                    if not stale_answers_ok or isinstance(error, InsufficientDataError):
+                        raise
+                    fit = pool(stats, vcov="iid")
+                    note = f"iid: the round-two answers do not fit this pool ({error})"
         except InsufficientDataError as error:
             rows.append({"model_id": model, "inference_note": f"not pooled: {error}"})
             continue
@@ -116,21 +145,33 @@ def pooled_estimates(
 def country_estimates(packages: Sequence[Package], level: float = 0.95) -> pd.DataFrame:
     """Each country's own fit of each model as its office sent it (CRV1 by firm; a
     country's design can leave a term out, e.g. a size class it has no firm of)."""
+    fits = [
+        (path.stem, country, fit)
+        for package in packages
+        for path in sorted((package.path / "statistics").glob("*.json"))
+        for country, fit in sorted(package.country_fits(path.stem).items())
+    ]
+    return estimates_by_country(fits, level)
+
+
+def estimates_by_country(
+    fits: Sequence[tuple[str, str, dict]], level: float = 0.95
+) -> pd.DataFrame:
+    """One row per (model, country, term) of the countries' own fits (`country_fit` of the
+    statistics files), with t intervals at `level`."""
     rows = []
-    for package in packages:
-        for path in sorted((package.path / "statistics").glob("*.json")):
-            for country, fit in sorted(package.country_fits(path.stem).items()):
-                se = np.sqrt(np.diag(np.asarray(fit["cov"], dtype=float)))
-                t = st.t.ppf(0.5 + level / 2, fit["df_t"])
-                for term, estimate, error in zip(fit["terms"], fit["estimate"], se, strict=True):
-                    rows.append({
-                        "model_id": path.stem, "country": country, "term": term,
-                        "estimate": estimate, "std_error": error,
-                        "ci_low": estimate - t * error, "ci_high": estimate + t * error,
-                        "p_value": 2 * st.t.sf(abs(estimate / error), fit["df_t"]),
-                        "n_obs": fit["n_obs"], "n_clusters": fit["n_clusters"],
-                        "df_t": fit["df_t"], "vcov": fit["vcov"],
-                    })  # fmt: skip
+    for model, country, fit in fits:
+        se = np.sqrt(np.diag(np.asarray(fit["cov"], dtype=float)))
+        t = st.t.ppf(0.5 + level / 2, fit["df_t"])
+        for term, estimate, error in zip(fit["terms"], fit["estimate"], se, strict=True):
+            rows.append({
+                "model_id": model, "country": country, "term": term,
+                "estimate": estimate, "std_error": error,
+                "ci_low": estimate - t * error, "ci_high": estimate + t * error,
+                "p_value": 2 * st.t.sf(abs(estimate / error), fit["df_t"]),
+                "n_obs": fit["n_obs"], "n_clusters": fit["n_clusters"],
+                "df_t": fit["df_t"], "vcov": fit["vcov"],
+            })  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -356,6 +356,13 @@ def load_packages(paths: list[str | Path]) -> list[Package]:
     """Verify every package and refuse a set whose economies overlap or whose contracts or
     trend origins differ (their statistics would not pool into one model)."""
     packages = [verify_package(p) for p in paths]
+    check_package_set(packages)
+    return packages
+
+
+def check_package_set(packages: list[Package]) -> None:
+    """PackageError (one line) when two packages share an economy, or a package's contracts
+    or trend origin differ from the first's."""
     seen: dict[str, Path] = {}
     for package in packages:
         for economy in package.economies:
@@ -366,4 +373,3 @@ def load_packages(paths: list[str | Path]) -> list[Package]:
         for key in ("contracts", "trend_origin"):
             if package.manifest[key] != packages[0].manifest[key]:
                 raise PackageError(f"{package.path}: {key} differ from {packages[0].path}'s")
-    return packages

@@ -84,6 +84,8 @@ def formats_section() -> list[str]:
     ]
     for name, entry in FORMATS.items():
         feeds = [f"{d.level}: `raw.{d.name}` ({d.contract})" for d in DATASETS if name in d.formats]
+        if entry.central:
+            feeds = ["the centre: `federated.*` (its manifest is the check; docs/federated.md)"]
         publisher, source = entry.publisher
         publisher = (
             f"{publisher}, {source}" if publisher else f"{source} (the entry's `publisher:`)"
