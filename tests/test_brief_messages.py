@@ -290,6 +290,8 @@ def test_productivity_messages_older_than_the_maximum_age_are_kept_out():
     assert checks.str.contains("group_of_5_or_more=pass").all()  # no median named under 5
     content.headline["newest_year"] = 2021
     assert len(key_messages(content)) == 2
+    content.headline["status"] = "projected"
+    assert key_messages(content) == []
 
 
 def test_a_brief_whose_every_figure_is_too_old_carries_a_staleness_banner():

@@ -98,6 +98,12 @@ def brief_content(
     if content.headline:  # what the productivity messages' checks read
         newest = panel.dropna(subset=["output_per_worker"])["year"].max()
         content.headline["newest_year"] = int(newest)
+        status = _status(flags, "output_per_worker")
+        content.headline["status"] = (
+            status["status"].get(content.headline["year"], "observed")
+            if len(status)
+            else "observed"
+        )
     content.stale = staleness(content, panel)
     _sectors(content, inputs)
     _enterprise(content, inputs)
