@@ -11,6 +11,7 @@ import re
 import pandas as pd
 import pytest
 
+from pedw.briefs.content import staleness
 from pedw.briefs.document import BriefContent
 from pedw.briefs.messages import (
     MIN_GROUP,
@@ -102,6 +103,10 @@ def test_growth_rates_within_half_a_point_are_not_ranked():
         (-1.8, 535.5, "current US$ per month", "higher", None),  # nominal: never judged
         (300.0, 535.5, "current US$ per month", "higher", None),
         (0.0, 5.0, "cases per 100,000 workers", "lower", None),
+        (0.5, 30.0, "percent of labour force", "lower", None),  # +0.5 is not beyond 0.5
+        (0.54, 30.0, "percent of labour force", "lower", None),  # printed +0.5
+        (0.56, 30.0, "percent of labour force", "lower", False),  # printed +0.6
+        (-0.04, 42.2, "percent of GDP", "higher", None),  # printed -0.0
         (math.nan, math.nan, "percent of youth", "lower", None),
     ],
 )
@@ -114,7 +119,9 @@ def test_changes_are_judged_only_in_real_terms_beyond_the_threshold(
 def _row(**kw) -> dict:
     row = {"variable": "unemployment_rate", "label": "Unemployment", "unit": "percent of labour force",
            "better": "lower", "year": 2022, "value": 9.2, "observed": True, "change": -2.0,
-           "since": 2017, "since_value": 11.2, "flags": [], "peer_median": math.nan, "peer_n": 0}  # fmt: skip
+           "since": 2017, "since_value": 11.2, "flags": [], "peer_median": math.nan, "peer_n": 0,
+           "status": "observed", "source": "BA:1", "since_source": "BA:1", "breaks": 0,
+           "unreliable": False, "plausible": True, "newest_year": 2023, "change_note": None}  # fmt: skip
     row.update(kw)
     return row
 
@@ -125,7 +132,7 @@ def test_scorecard_sentences():
     )
     assert scorecard_sentence(_row(change=2.0, since_value=7.2)).endswith(": worse.")
     small = scorecard_sentence(_row(change=-0.3, since_value=9.5))
-    assert "better" not in small and "within 0.5 percentage points" in small
+    assert "better" not in small and "0.5 percentage points or less" in small
     usd = _row(variable="mean_monthly_earnings_usd", label="Mean monthly earnings",
                unit="current US$ per month", better="higher", value=533.7, since_value=535.5,
                change=-1.8)  # fmt: skip
@@ -233,9 +240,88 @@ def test_peer_growth_is_the_median_of_each_peers_own_growth_not_the_growth_of_th
     assert median == pytest.approx(own_growth[2], abs=1e-12)  # C's: +0.33% a year
     # The growth of the median level (300 -> 300 with F left out) would say 0.0%.
     assert round(median, 1) == 0.3
-    assert (
-        math.isnan(peer_growth(panel, "region", "R", "output_per_worker", "A", 2010, 2020)[0])
-        is False
-    )
+    # From A's side its peers are B, C, D, E and OWN: A's own doubling is never among them.
+    assert peer_growth(panel, "region", "R", "output_per_worker", "A", 2010, 2020)[1] == 5
     few = panel[panel["ref_area"].isin(["A", "B", "OWN"])]
     assert math.isnan(peer_growth(few, "region", "R", "output_per_worker", "OWN", 2010, 2020)[0])
+
+
+def test_sentences_judge_the_figures_as_printed():
+    """No "+0.5 (worse)", no "fell from 42.2 to 42.2", no "rose from 4.5 to 5.0 ... within
+    0.5" (GIN, TGO, DEU in the editor's review)."""
+    half = _row(value=5.0, since_value=4.5, change=0.5)
+    assert scorecard_sentence(half) == (
+        "Unemployment rose from 4.5 to 5.0 (percent of labour force) between 2017 and 2022, a "
+        "change of 0.5 percentage points or less (too small to call)."
+    )
+    same = _row(variable="labour_income_share", label="Labour income share", unit="percent of GDP",
+                better="higher", value=42.24, since_value=42.16, change=0.0)  # fmt: skip
+    assert scorecard_sentence(same) == (
+        "Labour income share was unchanged at 42.2 (percent of GDP) between 2017 and 2022."
+    )
+
+
+def test_no_verdict_across_a_break_on_an_unreliable_value_or_an_implausible_move():
+    broken = _row(since=None, change=math.nan, since_value=math.nan,
+                  change_note="not comparable over time (break in series / change of source)")  # fmt: skip
+    assert scorecard_sentence(broken) == (
+        "Unemployment was 9.2 (percent of labour force) in 2022; not comparable over time "
+        "(break in series / change of source)."
+    )
+    unreliable = scorecard_sentence(_row(unreliable=True, value=1.3, since_value=8.2, change=-6.9))
+    assert unreliable.endswith("flags as unreliable (not judged).") and "better" not in unreliable
+    jump = scorecard_sentence(_row(plausible=False, value=10.1, since_value=48.2, change=-38.1))
+    assert jump.endswith("(not judged).") and "worse" not in jump and "better" not in jump
+
+
+@pytest.mark.parametrize(
+    ("check", "row"),
+    [
+        ("not_projected", {"status": "projected"}),
+        ("comparable", {"since_source": "BX:2228"}),  # IND: NSS 2012 against PLFS 2022
+        ("comparable", {"breaks": 1}),  # a B flag or a suspected break between the ends
+        ("recent", {"year": 2008, "since": 2003, "newest_year": 2024}),  # SSD, SYR
+        ("recent", {"since": 2005}),  # a change over 17 years
+        ("not_unreliable", {"unreliable": True}),  # COK: a value flagged U
+        ("plausible", {"plausible": False}),  # VEN: 48.2 -> 10.1
+    ],
+)
+def test_a_claim_failing_a_check_is_kept_out(check, row):
+    content = BriefContent(country="XKX", country_name="Kosovo", region="Europe", income_group=None,
+                           latest_year=None)  # fmt: skip
+    content.scorecard = [_row(), _row(variable="youth_neet_rate", label="Youth NEET", **row)]
+    printed = key_messages(content)
+    claims = claims_frame(content, "pub1").set_index("variable")
+    assert f"{check}=fail" in claims.loc["youth_neet_rate", "checks"]
+    assert not claims.loc["youth_neet_rate", "printed"]
+    assert f"{check}=pass" in claims.loc["unemployment_rate", "checks"]
+    assert printed == [scorecard_sentence(_row())]
+
+
+def test_productivity_messages_older_than_the_maximum_age_are_kept_out():
+    content = BriefContent(country="ABW", country_name="Aruba", region="Latin America & Caribbean",
+                           income_group=None, latest_year=2011)  # fmt: skip
+    content.headline = {"output_per_worker": 50000.0, "unit": "2017 PPP $ per worker",
+                        "year": 2011, "growth_per_year": 1.0, "growth_from": 2001,
+                        "flags": [], "newest_year": 2024, "region_median": 30000.0,
+                        "region_median_n": 3}  # fmt: skip
+    assert key_messages(content) == []
+    checks = claims_frame(content, "pub1")["checks"]
+    assert list(checks.str.contains("recent=fail")) == [True, True]
+    assert checks.str.contains("group_of_5_or_more=pass").all()  # no median named under 5
+    content.headline["newest_year"] = 2021
+    assert len(key_messages(content)) == 2
+    content.headline["status"] = "projected"
+    assert key_messages(content) == []
+
+
+def test_a_brief_whose_every_figure_is_too_old_carries_a_staleness_banner():
+    panel = pd.DataFrame({"ref_area": ["ABW", "ABW", "DEU"], "year": [2010, 2011, 2023],
+                          "unemployment_rate": [6.9, 8.9, 3.1],
+                          "output_per_worker": [math.nan, math.nan, 105592.0]})  # fmt: skip
+    content = BriefContent(country="ABW", country_name="Aruba", region=None, income_group=None,
+                           latest_year=None)  # fmt: skip
+    content.scorecard = [_row(year=2011, value=8.9, since=None, change=math.nan)]
+    assert staleness(content, panel) == {"newest_figure": 2011, "years_behind": 12, "max_age": 10}
+    content.scorecard[0]["year"] = 2013  # ten years behind 2023: not older than the maximum
+    assert staleness(content, panel) is None

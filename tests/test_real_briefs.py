@@ -96,6 +96,32 @@ def test_every_printed_claim_passes_its_checks(real_briefs):
     assert len(compared) > 100 and (compared["group_size"] >= 5).all()
 
 
+def test_no_verdict_across_a_break_a_change_of_source_or_on_old_or_unreliable_figures(real_briefs):
+    """The editor's review: every printed "better"/"worse" compares two values of one source
+    with no B flag between them, over at most ten years, on no U-flagged value, and the
+    verdict is beyond 0.5 points as printed. India's unemployment is compared on the PLFS."""
+    con, _ = real_briefs
+    chosen = con.execute(
+        "SELECT ref_area, variable, year, source, obs_status FROM marts.series_choice "
+        "WHERE chosen AND status <> 'projected'"
+    ).df()
+    claims = con.execute("SELECT * FROM briefs.claims WHERE printed AND kind = 'scorecard'").df()
+    judged = claims[claims["text"].str.contains(r": (?:better|worse)\.$")]
+    assert len(judged) > 150
+    for row in judged.itertuples():
+        start, end = (int(y) for y in row.years.split("-"))
+        assert 3 <= end - start <= 10, row.text
+        span = chosen[(chosen["ref_area"] == row.country) & (chosen["variable"] == row.variable)
+                      & chosen["year"].between(start, end)]  # fmt: skip
+        assert span["source"].nunique() == 1, row.text
+        assert not span["obs_status"].isin(["B", "U"]).any(), row.text
+        before, after = (float(v) for v in row.values.split("; "))
+        assert abs(round(after, 1) - round(before, 1)) > 0.5 + 1e-9 or "percent" not in row.text
+    ind = claims[(claims["country"] == "IND") & (claims["variable"] == "unemployment_rate")]
+    assert not ind["years"].str.startswith("2012").any()
+    assert not claims["text"].str.contains(r"from (\d+\.\d) to \1 ").any()  # "42.2 to 42.2"
+
+
 def test_reader_text_states_group_sizes_and_judges_only_real_changes(real_briefs):
     con, folder = real_briefs
     fragile = {

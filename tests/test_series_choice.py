@@ -93,7 +93,8 @@ def test_order_observed_then_survey_kind_then_years_then_id():
         ("SDG_1041_NOC_RT", 2024, None, "modelled", None),
         ("SDG_1041_NOC_RT", 2025, None, "projected", None),
         ("SDG_1041_NOC_RT", 2026, "M", "projected", "model-based extrapolation"),
-        ("SDG_1041_NOC_RT", 2023, "M", "modelled", "model-based extrapolation"),
+        # M after the source's last unflagged value extrapolates beyond the data: projected.
+        ("SDG_1041_NOC_RT", 2023, "M", "projected", "model-based extrapolation"),
         ("SDG_1041_NOC_RT", 2010, "NA", "modelled", None),  # the file writes NA for none
         ("GDP_211P_NOC_NB", 2021, None, "modelled", None),
         ("GDP_211P_NOC_NB", 2022, None, "projected", None),
@@ -120,3 +121,14 @@ def test_survey_flags_are_decoded_from_the_code_list():
     assert {"BA", "BB", "BX", "AA", "EA", "XA"} <= set(
         source_type_frame().query("kind == 'id'")["prefix"]
     )
+
+
+def test_trailing_model_based_extrapolations_are_projections():
+    """VEN's labour income share: unflagged to 2019, M from 2020 on. The M years after the
+    last unflagged value are projections (never a brief's latest value); an M value followed
+    by an unflagged one stays modelled."""
+    rows = [("VEN", "labour_income_share", year, 10.0, "SDG_1041_NOC_RT", "XA:2180", flag)
+            for year, flag in [(2018, "M"), (2019, None), (2020, "M"), (2024, "M")]]  # fmt: skip
+    status = choose(rows).set_index("year")["status"]
+    assert status.to_dict() == {2018: "modelled", 2019: "modelled", 2020: "projected",
+                                2024: "projected"}  # fmt: skip

@@ -11,6 +11,14 @@ from pedw.briefs.findings import NATIONAL_FINDINGS
 from pedw.briefs.inputs import BriefInputs
 from pedw.briefs.messages import judge_change, key_messages
 from pedw.briefs.sources import SourceRelease, source_line
+from pedw.briefs.verdict_rules import (
+    MAX_AGE,
+    UNRELIABLE_FLAG,
+    breaks_between,
+    comparable_start,
+    implausible,
+    is_rate,
+)
 from pedw.disclosure.rules import DisclosureRule
 
 # The national indicators of the scorecard: variable, label (the unit comes from
@@ -87,6 +95,16 @@ def brief_content(
     flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
     _productivity(content, panel, mine, flags)
     _scorecard(content, panel, mine, flags)
+    if content.headline:  # what the productivity messages' checks read
+        newest = panel.dropna(subset=["output_per_worker"])["year"].max()
+        content.headline["newest_year"] = int(newest)
+        status = _status(flags, "output_per_worker")
+        content.headline["status"] = (
+            status["status"].get(content.headline["year"], "observed")
+            if len(status)
+            else "observed"
+        )
+    content.stale = staleness(content, panel)
     _sectors(content, inputs)
     _enterprise(content, inputs)
     content.cross_country = _in_samples(inputs, country, len(content.sme_gap_cells) > 0)
@@ -142,7 +160,7 @@ def _status(flags: pd.DataFrame, variable: str) -> pd.DataFrame:
     """One economy's chosen values of `variable` (marts.series_choice): year, status, note."""
     if not len(flags):
         return pd.DataFrame(columns=["year", "status", "status_note", "source_type",
-                                     "source_change"])  # fmt: skip
+                                     "source_change", "source", "obs_status"])  # fmt: skip
     return flags[flags["variable"] == variable].set_index("year")
 
 
@@ -256,8 +274,10 @@ def _scorecard(
     content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
 ) -> None:
     """Each indicator's latest observed value (an ILO modelled one only where nothing is
-    observed; never a projection), its change over about five years on the same basis, and
-    the regional median of that year with the number of economies it rests on."""
+    observed; never a projection), its change over about five years within one comparable
+    stretch of the series (pedw/briefs/verdict_rules.py), and the regional median of that year
+    with the number of economies it rests on. Changes and verdicts use the figures as printed
+    (one decimal)."""
     for variable, label, better in SCORECARD:
         if variable not in mine or mine[variable].notna().sum() == 0:
             continue
@@ -266,17 +286,27 @@ def _scorecard(
         observed = known[known["year"].map(status["status"]).fillna("observed") == "observed"]
         basis = observed if len(observed) else known
         now = basis.iloc[-1]
-        earlier = basis[basis["year"] <= now["year"] - 5]
+        year = int(now["year"])
+        unit = content.units.get(variable, "unit not recorded")
+        rate = is_rate(unit)
+        history = _history(basis, variable, status)
+        start = comparable_start(history, rate)
+        value = float(now[variable])
+        since_value = start.value
+        change = (  # as printed: the difference of the two rounded figures, never -0.0
+            round(round(value, 1) - round(since_value, 1), 1) + 0.0
+            if start.year is not None
+            else math.nan
+        )
+        unreliable = UNRELIABLE_FLAG in (_flag_at(status, year), start.obs_status)
+        plausible = not implausible(round(since_value, 1), round(value, 1), rate)
         peers = (
             peer_medians(panel, "region", content.region, variable, content.country)
             if content.region
             else pd.DataFrame(columns=["median", "count"])
         )
-        year = int(now["year"])
         peer = peers.loc[year] if year in peers.index else None
-        change = float(now[variable] - earlier.iloc[-1][variable]) if len(earlier) else math.nan
-        since_value = float(earlier.iloc[-1][variable]) if len(earlier) else math.nan
-        unit = content.units.get(variable, "unit not recorded")
+        judged = judge_change(change, round(since_value, 1), unit, better)
         content.scorecard.append(
             {
                 "variable": variable,
@@ -284,16 +314,26 @@ def _scorecard(
                 "unit": unit,
                 "better": better,
                 "year": year,
-                "value": float(now[variable]),
+                "value": value,
                 "observed": len(observed) > 0,
                 "last_staged_year": int(known["year"].max()),
                 "change": change,
-                "since": int(earlier.iloc[-1]["year"]) if len(earlier) else None,
+                "since": start.year,
                 "since_value": since_value,
-                "improved": judge_change(change, since_value, unit, better),
+                "change_note": start.note,
+                "improved": judged if plausible and not unreliable else None,
                 "peer_median": float(peer["median"]) if peer is not None else math.nan,
                 "peer_n": int(peer["count"]) if peer is not None else 0,
                 "flags": _flag_notes(status, year),
+                "status": status["status"].get(year, "observed") if len(status) else "observed",
+                "source": _source_at(status, year),
+                "since_source": _source_at(status, start.year),
+                "breaks": breaks_between(history, start.year, year, rate)
+                if start.year is not None
+                else 0,
+                "unreliable": unreliable,
+                "plausible": plausible,
+                "newest_year": int(panel.dropna(subset=[variable])["year"].max()),
             }
         )
     _one_row_per_concept(content)
@@ -301,6 +341,54 @@ def _scorecard(
         content.missing.append(
             "Decent-work scorecard: none of its indicators is observed for this economy."
         )
+
+
+def _history(basis: pd.DataFrame, variable: str, status: pd.DataFrame) -> pd.DataFrame:
+    """The values a change may be computed from, with the source and flag of each."""
+    years = basis["year"].astype(int)
+    return pd.DataFrame(
+        {
+            "year": years.to_numpy(),
+            "value": basis[variable].astype(float).to_numpy(),
+            "source": years.map(status["source"]).to_numpy() if "source" in status else None,
+            "obs_status": years.map(status["obs_status"]).to_numpy()
+            if "obs_status" in status
+            else None,
+        }
+    )
+
+
+def _flag_at(status: pd.DataFrame, year: int | None) -> str | None:
+    if year is None or "obs_status" not in status or year not in status.index:
+        return None
+    flag = status.loc[year, "obs_status"]
+    return flag if isinstance(flag, str) else None
+
+
+def _source_at(status: pd.DataFrame, year: int | None) -> str | None:
+    if year is None or "source" not in status or year not in status.index:
+        return None
+    source = status.loc[year, "source"]
+    return source if isinstance(source, str) else None
+
+
+def staleness(content: BriefContent, panel: pd.DataFrame) -> dict | None:
+    """When every figure of the brief is more than MAX_AGE years behind the newest year of its
+    variable in the warehouse: the newest figure's year and how far behind it is (the brief
+    carries a banner and no key message rests on such a figure)."""
+    figures = [(row["variable"], row["year"]) for row in content.scorecard]
+    if content.headline:
+        figures.append(("output_per_worker", content.headline["year"]))
+    if not figures:
+        return None
+    behind = []
+    for variable, year in figures:
+        newest = panel.dropna(subset=[variable])["year"].max() if variable in panel else year
+        behind.append(int(newest) - int(year))
+    if min(behind) <= MAX_AGE:
+        return None
+    return {"newest_figure": max(year for _, year in figures), "years_behind": min(behind),
+            "max_age": MAX_AGE}  # fmt: skip
 
 
 def _one_row_per_concept(content: BriefContent) -> None:

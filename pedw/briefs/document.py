@@ -34,6 +34,8 @@ class BriefContent:
     # What the cross-country annex (a document of its own) has to do with this economy.
     cross_country: dict = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # sections left out, and why
+    # Every figure older than the maximum age (verdict_rules.MAX_AGE): what the banner says.
+    stale: dict | None = None
     quality: dict = field(default_factory=dict)
     series: pd.DataFrame = field(default_factory=pd.DataFrame)
     cited: dict[str, SourceRelease] = field(default_factory=dict)

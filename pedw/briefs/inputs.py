@@ -107,8 +107,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
     flags = table(
         "marts",
         "series_choice",
-        "SELECT ref_area, variable, year, status, status_note, source_type, source_change "
-        "FROM marts.series_choice WHERE chosen",
+        "SELECT ref_area, variable, year, status, status_note, source_type, source_change, "
+        "source, obs_status FROM marts.series_choice WHERE chosen",
     )
     return BriefInputs(
         panel=without_projections(con.execute("SELECT * FROM marts.national_panel").df(), flags),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pedw.briefs.document import BriefContent
+from pedw.briefs.verdict_rules import MAX_SPAN, recent
 
 MAX_MESSAGES = 5
 MIN_GROUP = 5  # economies a median must rest on to be compared with
@@ -53,21 +54,28 @@ def nominal(unit: str) -> bool:
     return "current" in unit and ("US$" in unit or "local currency" in unit)
 
 
-def threshold_text(unit: str) -> str:
-    return f"{MIN_POINTS} percentage points" if "percent" in unit else f"{100 * MIN_RELATIVE:.0f}%"
-
-
 def judge_change(change: float, since_value: float, unit: str, better: str) -> bool | None:
     """True (better), False (worse) or None (not judged): a change is judged only in real or
-    PPP terms, and only beyond MIN_POINTS (rates) or MIN_RELATIVE (levels)."""
-    if change is None or math.isnan(change) or change == 0 or nominal(unit):
+    PPP terms, and only beyond MIN_POINTS (rates) or MIN_RELATIVE (levels), on the change as
+    printed (one decimal): "+0.5" is not beyond 0.5 points."""
+    if change is None or math.isnan(change) or nominal(unit):
+        return None
+    shown = round(change, 1)
+    if shown == 0:
         return None
     if "percent" in unit:
-        if abs(change) < MIN_POINTS:
+        if abs(shown) <= MIN_POINTS:
             return None
-    elif math.isnan(since_value) or abs(change) < MIN_RELATIVE * abs(since_value):
+    elif math.isnan(since_value) or abs(shown) <= MIN_RELATIVE * abs(round(since_value, 1)):
         return None
-    return (change < 0) == (better == "lower")
+    return (shown < 0) == (better == "lower")
+
+
+def threshold_phrase(unit: str) -> str:
+    """What "too small to call" means, true of every change it is said of (rounded as printed)."""
+    if "percent" in unit:
+        return f"a change of {MIN_POINTS} percentage points or less"
+    return f"a change of {100 * MIN_RELATIVE:.0f}% or less"
 
 
 def group_phrase(size: int, group: str) -> str:
@@ -148,9 +156,9 @@ def productivity_claims(content: BriefContent) -> list[Claim]:
         [h["output_per_worker"]] + ([median] if size >= MIN_GROUP else []),
         comparison=f"median of {group}" if group and size >= MIN_GROUP else "",
         group_size=size if group and size >= MIN_GROUP else None,
-        checks={"not_projected": True, "group_of_5_or_more": True},
         rank=math.inf,
     )
+    level.checks = _productivity_checks(h, level.text, size, h["year"])
     claims = [level]
     growth = h["growth_per_year"]
     if not math.isnan(growth):
@@ -166,21 +174,39 @@ def productivity_claims(content: BriefContent) -> list[Claim]:
                 [growth] + ([peer] if compared else []),
                 comparison=f"median growth of {group}" if compared else "",
                 group_size=peers if compared else None,
-                checks={"not_projected": True, "group_of_5_or_more": True},
                 rank=math.inf,
             )
         )
+        claims[-1].checks = _productivity_checks(h, claims[-1].text, peers, h["growth_from"])
     return claims
 
 
+def _productivity_checks(h: dict, text: str, size: int, since: int) -> dict[str, bool]:
+    """not_projected (the latest value is no projection), recent (at most MAX_AGE years behind
+    the newest output per worker, a span of at most MAX_SPAN years) and group_of_5_or_more
+    (the sentence names a median only of at least MIN_GROUP others)."""
+    return {
+        "not_projected": h.get("status") != "projected" and "projected" not in h.get("flags", []),
+        "recent": recent(h["year"], h.get("newest_year")) and h["year"] - since <= MAX_SPAN,
+        "group_of_5_or_more": "median of the" not in text or size >= MIN_GROUP,
+    }
+
+
 def scorecard_sentence(row: dict) -> str:
-    """One scorecard indicator's move (or level), better/worse only when judged."""
+    """One scorecard indicator's move (or level), better/worse only when judged: never across
+    a break or change of source, on a value flagged unreliable or an implausible move."""
     unit, label = row["unit"], row["label"]
     basis = "" if row["observed"] else " (ILO modelled estimates)"
     if row["since"] is None or math.isnan(row["change"]):
-        return f"{label} was {row['value']:,.1f} ({unit}) in {row['year']}{basis}."
+        note = row.get("change_note")
+        return f"{label} was {row['value']:,.1f} ({unit}) in {row['year']}{basis}" + (
+            f"; {note}." if note else "."
+        )
     span = f"between {row['since']} and {row['year']}{basis}"
-    if f"{row['change']:.1f}" in ("0.0", "-0.0"):
+    if f"{row['since_value']:,.1f}" == f"{row['value']:,.1f}" or f"{row['change']:.1f}" in (
+        "0.0",
+        "-0.0",
+    ):
         return f"{label} was unchanged at {row['value']:,.1f} ({unit}) {span}."
     moved = (
         f"{label} {'rose' if row['change'] > 0 else 'fell'} from {row['since_value']:,.1f} to "
@@ -188,10 +214,35 @@ def scorecard_sentence(row: dict) -> str:
     )
     if nominal(unit):
         return moved + ", in current US dollars (exchange rates move it: not judged)."
+    if row.get("unreliable"):
+        return moved + ", resting on a value the publisher flags as unreliable (not judged)."
+    if not row.get("plausible", True):
+        return moved + ", a move too large to be one series' change (not judged)."
     judged = judge_change(row["change"], row["since_value"], unit, row["better"])
     if judged is None:
-        return moved + f", a change within {threshold_text(unit)} (too small to call)."
+        return moved + f", {threshold_phrase(unit)} (too small to call)."
     return moved + f": {'better' if judged else 'worse'}."
+
+
+def scorecard_checks(row: dict) -> dict[str, bool]:
+    """The checks of a scorecard message, computed from the row (verdict_rules.py):
+    not_projected, latest_observed, verdict_in_real_terms, comparable (both ends from one
+    source with no break at or between them), recent (at most MAX_AGE years behind the
+    newest year of the variable, a change over at most MAX_SPAN years), not_unreliable (no
+    value flagged U) and plausible (no implausible level or move)."""
+    has_change = row["since"] is not None and not math.isnan(row["change"])
+    judged = judge_change(row["change"], row["since_value"], row["unit"], row["better"])
+    return {
+        "not_projected": row.get("status") != "projected" and "projected" not in row["flags"],
+        "latest_observed": row["observed"] or "ILO modelled estimate" in row["flags"],
+        "verdict_in_real_terms": judged is None or not nominal(row["unit"]),
+        "comparable": not has_change
+        or (row.get("since_source") == row.get("source") and not row.get("breaks", 0)),
+        "recent": recent(row["year"], row.get("newest_year"))
+        and (not has_change or row["year"] - row["since"] <= MAX_SPAN),
+        "not_unreliable": not row.get("unreliable", False),
+        "plausible": bool(row.get("plausible", True)),
+    }
 
 
 def scorecard_claims(content: BriefContent) -> list[Claim]:
@@ -214,11 +265,7 @@ def scorecard_claims(content: BriefContent) -> list[Claim]:
                 row["variable"],
                 [row["since"], row["year"]] if has_change else [row["year"]],
                 [row["since_value"], row["value"]] if has_change else [row["value"]],
-                checks={
-                    "not_projected": "projected" not in row["flags"],
-                    "latest_observed": row["observed"] or "ILO modelled estimate" in row["flags"],
-                    "verdict_in_real_terms": judged is None or not nominal(row["unit"]),
-                },
+                checks=scorecard_checks(row),
                 rank=rank,
             )
         )

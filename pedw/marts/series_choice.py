@@ -96,7 +96,11 @@ def series_choice_sql(series: str, where: str = "TRUE") -> str:
                             '{other_type}') AS source_type,
                    o.note AS status_note,
                    CASE WHEN o.status = 'projected'
-                          OR (t.source_rank = 7 AND t.year >= e.projected_from) THEN 'projected'
+                          OR (t.source_rank = 7 AND t.year >= e.projected_from)
+                          OR (t.obs_status = 'M' AND t.year > coalesce(max(t.year) FILTER
+                                  (WHERE t.obs_status IS DISTINCT FROM 'M') OVER
+                                  (PARTITION BY t.ref_area, t.variable, t.source), -1))
+                          THEN 'projected'
                         WHEN o.status = 'modelled' OR t.source_rank = 7 THEN 'modelled'
                         ELSE 'observed' END AS status
             FROM typed t

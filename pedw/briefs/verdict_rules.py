@@ -1,0 +1,139 @@
+"""When a brief may say a figure changed, and whether for the better: the statistical rules
+and their thresholds, in one place (docs/briefs.md, "When a change is judged").
+
+A change (start -> latest) is comparable only within one stretch of a series: the same source
+(survey or source code as the data record it), no break flagged by the publisher (ILOSTAT's B)
+at or between the two ends, and no suspected break (a move between consecutive published
+years of at least BREAK_MIN_POINTS points and BREAK_MIN_RELATIVE relative, for rates; of at
+least BREAK_MIN_RELATIVE for levels). The start is the latest value at least USUAL_SPAN years
+back inside that stretch, or, when the stretch is shorter, its earliest value (the longest
+look-back that stays comparable); never fewer than MIN_SPAN nor more than MAX_SPAN years
+back. A figure older than MAX_AGE years behind the newest year of its variable in the warehouse carries no key message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+# A suspected (unflagged) break between two consecutive published values of a rate: a move of
+# at least BREAK_MIN_POINTS percentage points AND at least BREAK_MIN_RELATIVE of the earlier
+# value (FRA informality 25.0 -> 4.8 in one year). For levels: at least BREAK_MIN_RELATIVE.
+BREAK_MIN_POINTS = 10.0
+BREAK_MIN_RELATIVE = 0.40
+# The usual look-back of a change, the shortest (changes over one or two years are mostly
+# sampling noise and one-off shocks: DEU informality 11.9 (2020) -> 3.8 (2021)) and the
+# longest a change may span.
+USUAL_SPAN = 5
+MIN_SPAN = 3
+MAX_SPAN = 10
+# A key message never rests on a figure more than MAX_AGE years older than the newest year of
+# that variable in the warehouse (any economy, projections left out).
+MAX_AGE = 10
+# An implausible move over the compared span: the value halves or more than doubles AND, for
+# rates, moves at least IMPLAUSIBLE_MIN_POINTS points (VEN labour income share 48.2 -> 10.1
+# in five years). A rate outside 0-100% is implausible too. Such a change gets no verdict.
+IMPLAUSIBLE_FACTOR = 2.0
+IMPLAUSIBLE_MIN_POINTS = 10.0
+# Publisher flags (ILOSTAT obs_status) the rules read.
+BREAK_FLAG = "B"
+UNRELIABLE_FLAG = "U"
+
+NOT_COMPARABLE = "not comparable over time (break in series / change of source)"
+
+
+@dataclass
+class Start:
+    """Where a change starts, or why there is none (`note`, None when merely no earlier value
+    within MAX_SPAN years)."""
+
+    year: int | None
+    value: float
+    source: str | None
+    obs_status: str | None
+    note: str | None = None
+
+
+def is_rate(unit: str) -> bool:
+    """A unit in percent: changes are in percentage points."""
+    return "percent" in unit
+
+
+def suspected_break(before: float, after: float, rate: bool) -> bool:
+    """A move between consecutive published values too large to be one series' change."""
+    if before is None or after is None or math.isnan(before) or math.isnan(after):
+        return False
+    relative = abs(after - before) / abs(before) if before else math.inf
+    if rate:
+        return abs(after - before) >= BREAK_MIN_POINTS and relative >= BREAK_MIN_RELATIVE
+    return relative >= BREAK_MIN_RELATIVE
+
+
+def comparable_start(history: pd.DataFrame, rate: bool) -> Start:
+    """The start of the latest value's change, from `history` (one economy's values of one
+    series: year, value, source, obs_status; the rows the brief may show, in any order)."""
+    rows = history.sort_values("year").reset_index(drop=True)
+    end = rows.iloc[-1]
+    end_year = int(end["year"])
+    first = len(rows) - 1  # the stretch is rows[first:]
+    if _flag(end) != BREAK_FLAG:
+        while first > 0:
+            before, after = rows.iloc[first - 1], rows.iloc[first]
+            if (
+                _source(before) != _source(end)
+                or _flag(before) == BREAK_FLAG
+                or suspected_break(float(before["value"]), float(after["value"]), rate)
+            ):
+                break
+            first -= 1
+    stretch = rows.iloc[first:-1]
+    within = stretch[stretch["year"].between(end_year - MAX_SPAN, end_year - MIN_SPAN)]
+    usual = within[within["year"] <= end_year - USUAL_SPAN]
+    pick = usual.iloc[-1] if len(usual) else within.iloc[0] if len(within) else None
+    if pick is not None:
+        return Start(int(pick["year"]), float(pick["value"]), _source(pick), _flag(pick))
+    cut_off = rows.iloc[:first]
+    if len(cut_off) and int(cut_off["year"].max()) >= end_year - MAX_SPAN:
+        return Start(None, math.nan, None, None, NOT_COMPARABLE)
+    return Start(None, math.nan, None, None)
+
+
+def implausible(start: float, end: float, rate: bool) -> bool:
+    """A level or a move over the compared span no real change is likely to produce."""
+    if rate and any(not 0 <= v <= 100 for v in (start, end) if not math.isnan(v)):
+        return True
+    if math.isnan(start) or math.isnan(end) or start <= 0 or end <= 0:
+        return False
+    factor = max(end / start, start / end)
+    if rate:
+        return factor >= IMPLAUSIBLE_FACTOR and abs(end - start) >= IMPLAUSIBLE_MIN_POINTS
+    return factor >= IMPLAUSIBLE_FACTOR
+
+
+def recent(year: int | None, newest: int | None) -> bool:
+    """A figure at most MAX_AGE years behind the newest year of its variable."""
+    return year is None or newest is None or year >= newest - MAX_AGE
+
+
+def _flag(row: pd.Series) -> str | None:
+    flag = row.get("obs_status")
+    return flag if isinstance(flag, str) else None
+
+
+def _source(row: pd.Series) -> str | None:
+    source = row.get("source")
+    return source if isinstance(source, str) else None
+
+
+def breaks_between(history: pd.DataFrame, start: int, end: int, rate: bool) -> int:
+    """Breaks at or between `start` and `end` in `history`: values flagged B, changes of source
+    and suspected breaks between consecutive values (0 for a comparable change)."""
+    rows = history[(history["year"] >= start) & (history["year"] <= end)].sort_values("year")
+    flagged = sum(_flag(r) == BREAK_FLAG for _, r in rows.iterrows())
+    moves = sum(
+        _source(a) != _source(b) or suspected_break(float(a["value"]), float(b["value"]), rate)
+        for (_, a), (_, b) in zip(rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows(), strict=True)
+    )
+    return int(flagged + moves)
