@@ -50,7 +50,35 @@ INPUTS_CHANGED = AC.any_deps_match(AC.data_version_changed() | AC.will_be_reques
 OUT_OF_DATE = out_of_date(INPUTS_CHANGED)
 
 
-class SliceChanged(dg.AutomationCondition):
+class RecordCondition(dg.AutomationCondition):
+    """A custom condition judged from the instance's materialization records alone (it keeps
+    no cursor): `condition_name` names it, `explanation` says in words when it is true."""
+
+    condition_name = explanation = ""
+
+    @property
+    def requires_cursor(self) -> bool:
+        return False
+
+    @property
+    def name(self) -> str:
+        return self.condition_name
+
+    @property
+    def description(self) -> str:
+        return self.explanation
+
+
+def latest_record(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None = None):
+    """The latest materialization record of `key` (of its `partition`), or None."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
+        limit=1,
+    ).records
+    return records[0] if records else None
+
+
+class SliceChanged(RecordCondition):
     """The country partitions whose slice of the raw table changed since they were built.
 
     The raw firm table is one asset read whole, so its new data version says nothing of which
@@ -59,20 +87,11 @@ class SliceChanged(dg.AutomationCondition):
     from: a changed firm value restages its own country only.
     """
 
+    condition_name = "slice_changed"
+
     def __init__(self, raw: dg.AssetKey):
         self.raw = raw
-
-    @property
-    def requires_cursor(self) -> bool:
-        return False
-
-    @property
-    def name(self) -> str:
-        return "slice_changed"
-
-    @property
-    def description(self) -> str:
-        return f"its slice of {self.raw.to_user_string()} changed"
+        self.explanation = f"its slice of {raw.to_user_string()} changed"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
         instance = context.asset_graph_view.instance
@@ -80,10 +99,8 @@ class SliceChanged(dg.AutomationCondition):
         current = _slices(event.asset_materialization if event else None)
         changed = set()
         for key in context.candidate_subset.expensively_compute_partition_keys():
-            records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=context.key, asset_partitions=[key]), limit=1
-            ).records
-            built = _slices(records[0].asset_materialization if records else None)
+            record = latest_record(instance, context.key, key)
+            built = _slices(record.asset_materialization if record else None)
             if built.get(key) != current.get(key):
                 changed.add(key)
         return dg.AutomationResult(

@@ -40,7 +40,7 @@ from pedw.federated.central_store import (
 )
 from pedw.federated.package import PackageError
 from pedw.settings import Settings
-from pipelines.automation import automation_sensor
+from pipelines.automation import RecordCondition, automation_sensor, latest_record
 from pipelines.jobs import settings_tags
 from pipelines.stage_execution import failure_reason, resource_config
 
@@ -55,31 +55,14 @@ def _folders(catalog_path: str) -> dict:
         return {}  # the asset reports it when it runs
 
 
-def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None = None):
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
-        limit=1,
-    ).records
-    return records[0] if records else None
-
-
-class PackageChanged(dg.AutomationCondition):
+class PackageChanged(RecordCondition):
     """Office partitions whose package folder is not, byte for byte, the one last loaded."""
+
+    condition_name = "package_changed"
+    explanation = "its package folder changed since it was loaded"
 
     def __init__(self, catalog_path: str):
         self.catalog_path = catalog_path
-
-    @property
-    def requires_cursor(self) -> bool:
-        return False
-
-    @property
-    def name(self) -> str:
-        return "package_changed"
-
-    @property
-    def description(self) -> str:
-        return "its package folder changed since it was loaded"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
         instance = context.asset_graph_view.instance
@@ -88,7 +71,7 @@ class PackageChanged(dg.AutomationCondition):
         for key in context.candidate_subset.expensively_compute_partition_keys():
             if key not in folders:
                 continue
-            record = _latest(instance, context.key, key)
+            record = latest_record(instance, context.key, key)
             loaded = record.asset_materialization.metadata.get(PACKAGE_DIGEST) if record else None
             if loaded is None or loaded.value != folder_digest(folders[key]):
                 changed.add(key)
@@ -97,30 +80,22 @@ class PackageChanged(dg.AutomationCondition):
         )
 
 
-class BuiltBeforeInputs(dg.AutomationCondition):
+class BuiltBeforeInputs(RecordCondition):
     """An unpartitioned asset built before the latest materialization of one of `inputs`
     (any partition): an office loaded since the pool, a pool since the warehouse."""
+
+    condition_name = "built_before_inputs"
+    explanation = "an input was built after it"
 
     def __init__(self, inputs: Sequence[dg.AssetKey]):
         self.inputs = list(inputs)
 
-    @property
-    def requires_cursor(self) -> bool:
-        return False
-
-    @property
-    def name(self) -> str:
-        return "built_before_inputs"
-
-    @property
-    def description(self) -> str:
-        return "an input was built after it"
-
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
         instance = context.asset_graph_view.instance
-        mine = _latest(instance, context.key)
+        mine = latest_record(instance, context.key)
         newer = mine is not None and any(
-            (record := _latest(instance, key)) is not None and record.storage_id > mine.storage_id
+            (record := latest_record(instance, key)) is not None
+            and record.storage_id > mine.storage_id
             for key in self.inputs
         )
         return dg.AutomationResult(
@@ -128,27 +103,18 @@ class BuiltBeforeInputs(dg.AutomationCondition):
         )
 
 
-class OfficesOrAnswersChanged(dg.AutomationCondition):
+class OfficesOrAnswersChanged(RecordCondition):
     """The pool, when an office was added or dropped or the round-two answers changed."""
+
+    condition_name = "offices_or_answers_changed"
+    explanation = "an office was added or dropped, or the round-two answers changed"
 
     def __init__(self, catalog_path: str):
         self.catalog_path = catalog_path
 
-    @property
-    def requires_cursor(self) -> bool:
-        return False
-
-    @property
-    def name(self) -> str:
-        return "offices_or_answers_changed"
-
-    @property
-    def description(self) -> str:
-        return "an office was added or dropped, or the round-two answers changed"
-
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
         instance = context.asset_graph_view.instance
-        record = _latest(instance, context.key)
+        record = latest_record(instance, context.key)
         built = record.asset_materialization.metadata.get(INPUTS_DIGEST) if record else None
         try:
             answers = files_digest(catalog_answers(load_catalog(self.catalog_path)))
