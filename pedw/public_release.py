@@ -53,6 +53,8 @@ PUBLIC_TABLES = {
     "term, status, reason FROM disclosure.audit",
 }
 FIRM_COLUMNS = {"firm_id", "firm_name", "establishment_id", "idstd"}
+# The public schema of the firm-derived tables (models.estimates holds published rows only).
+FIRM_SCHEMA = "firms."
 # What may be filled on a suppressed row of any released table (one with a `status`,
 # `<measure>_status` or `suppressed` column): the columns that name the figure, its status,
 # the reason in words, and the `suppressed` flag. Every other column (value, standard error,
@@ -213,7 +215,8 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
             raise PublicReleaseError(
                 f"{where}: {name} has firm-level column(s) {sorted(firm_level)}"
             )
-        _suppressed_rows(con, name, relation, where, [r[0] for r in described])
+        if name.startswith(FIRM_SCHEMA):  # national and sector tables have no suppression
+            _suppressed_rows(con, name, relation, where, [r[0] for r in described])
         for column in (r[0] for r in described):
             ending = next((e for e in COUNT_THRESHOLDS if column.endswith(e)), None)
             if ending is None:
@@ -223,7 +226,7 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
                                [least]).fetchone()[0]  # fmt: skip
             if thin:
                 raise PublicReleaseError(f"{where}: {name}.{column} publishes {thin} figure(s) "
-                                         f"on fewer than {least}")  # fmt: skip
+                                         f"below {COUNT_THRESHOLDS[ending]} = {least}")  # fmt: skip
         text = [r[0] for r in described if r[1] == "VARCHAR"]
         threshold = min(rule.min_contributors, rule.min_treated)
         for column in text:
