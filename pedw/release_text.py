@@ -135,7 +135,7 @@ def text_problem(path: Path, firm_ids: set[str], threshold: int) -> str | None:
         counts = small_counts_in(text, threshold) if read else []
         if counts:
             line = line_of(text, counts[0]) if path.suffix == ".csv" else None
-            at = place or (f"line {line}" if line else "its text")
+            at = place or (f"line {line}" if line else "(visible text)")
             return (
                 f"{at}: states a count of firms below the threshold of {threshold} "
                 f"({', '.join(repr(c) for c in counts[:3])})"
