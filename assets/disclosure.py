@@ -22,24 +22,27 @@ FIRM_MODELS = [multilevel_estimates, cross_level_estimates, sme_gap_estimates, s
 
 @dg.asset(
     key=["disclosure", "firm_figures"],
-    deps=[enterprise_panel, sme_gap, *FIRM_MODELS],
+    deps=[enterprise_panel, firm_indicators, sme_gap, *FIRM_MODELS],
     group_name="models",
     kinds={"duckdb"},
-    code_version=code_version(["pedw.disclosure.report"]),
+    code_version=code_version(["pedw.disclosure.report", "pedw.marts.firm_indicators"]),
     metadata=outputs_metadata(
         "disclosure.sme_gap_cells",
         "disclosure.sme_gap_trend",
         "disclosure.effects",
         "disclosure.effect_terms",
         "disclosure.estimates",
+        "disclosure.firm_indicators",
         "disclosure.audit",
     ),
     description="The firm-derived figures that may leave the warehouse: SME-gap cells and "
     "trends after primary rules on contributors and dominance of the aggregated variable, "
     "secondary suppression against differencing over years and an LP audit against "
     "bracketing by the trend, model effects with enough treated and control firms, and "
-    "each term estimated from a subset of the treated firms with enough of them on its own; "
-    "released cells, trends and firm-level model estimates perturbed by the cell-key method "
+    "each term estimated from a subset of the treated firms with enough of them on its own, "
+    "firm indicators (weighted means and shares per country and year) after the same rules "
+    "on their contributing firms (both sides of a share); released cells, trends, indicators "
+    "and firm-level model estimates perturbed by the cell-key method "
     "(noise keyed by their "
     "contributors, the same in every release for the same contributors) and rounded as "
     "shown; and the audit of every decision (docs/disclosure.md).",
@@ -57,10 +60,12 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
         read_table(store, "models", "estimates"),
         rule,
         cell_key_salt(store.root),
+        read_table(store, "marts", "firm_indicators"),
     )
     for table, frame in [("sme_gap_cells", disclosed.cells), ("sme_gap_trend", disclosed.trends),
                          ("effects", disclosed.effects), ("effect_terms", disclosed.terms),
-                         ("estimates", disclosed.estimates), ("audit", disclosed.audit)]:  # fmt: skip
+                         ("estimates", disclosed.estimates),
+                         ("firm_indicators", disclosed.indicators), ("audit", disclosed.audit)]:  # fmt: skip
         write_frame(store, "disclosure", table, frame, context.run_id)
     outcomes = disclosed.audit.groupby(["figure", "status"]).size()
     context.log.info(f"disclosure: {outcomes.to_dict()}")
@@ -73,44 +78,4 @@ def firm_figures(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.Ma
     )
 
 
-@dg.asset(
-    key=["disclosure", "firm_indicators"],
-    deps=[enterprise_panel, firm_indicators],
-    group_name="models",
-    kinds={"duckdb"},
-    code_version=code_version(["pedw.marts.firm_indicators"]),
-    metadata=outputs_metadata("disclosure.firm_indicators"),
-    description="The firm indicators (weighted means and shares per country and year) that "
-    "may leave the warehouse: the primary rules on their contributing firms (both sides of a "
-    "share; dominance of weighted contributions for means), secondary suppression against "
-    "differencing over years; values perturbed by the cell-key method like the SME-gap cells "
-    "and rounded as shown (docs/disclosure.md).",
-)
-def released_firm_indicators(
-    context: dg.AssetExecutionContext, pedw: PedwResource
-) -> dg.MaterializeResult:
-    from pedw.disclosure.cellkey import cell_key_salt
-    from pedw.marts.firm_indicators import (
-        indicator_perturbation,
-        protect_indicators,
-        released_indicators,
-    )
-
-    store, rule = pedw.store(), pedw.disclosure_rule()
-    panel = read_table(store, "marts", "enterprise_panel")
-    protected = protect_indicators(read_table(store, "marts", "firm_indicators"), panel, rule)
-    noise = indicator_perturbation(panel, cell_key_salt(store.root), rule)
-    write_frame(store, "disclosure", "firm_indicators",
-                released_indicators(protected, rule, noise), context.run_id)  # fmt: skip
-    outcomes = protected.groupby("status").size()
-    context.log.info(f"disclosure.firm_indicators: {outcomes.to_dict()}")
-    return dg.MaterializeResult(
-        metadata={
-            **table_metadata(store, "disclosure", "firm_indicators"),
-            "rule": rule.describe(),
-            "outcomes": dg.MetadataValue.md(outcomes.rename("cells").to_markdown()),
-        }
-    )
-
-
-DISCLOSURE_ASSETS = [firm_figures, released_firm_indicators]
+DISCLOSURE_ASSETS = [firm_figures]

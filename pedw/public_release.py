@@ -20,6 +20,7 @@ import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
 from pedw.release import _prune, _switch, link_published_briefs
+from pedw.release_text import TEXT_FILES, small_counts_in, text_problems
 from pedw.seal import write_seal
 from pedw.settings import Settings
 from pedw.store import Store, offline_connection
@@ -52,26 +53,18 @@ PUBLIC_TABLES = {
     "term, status, reason FROM disclosure.audit",
 }
 FIRM_COLUMNS = {"firm_id", "firm_name", "establishment_id", "idstd"}
-# Released firm tables and the columns that name a figure: every other column of a row whose
-# status (or <measure>_status) is not 'published' must be blank, whatever it is called.
-GUARDED = {
-    "firms.sme_gap_cells": ("country", "year", "size_class"),
-    "firms.sme_gap_trend": ("country", "outcome", "size_class"),
-    "firms.indicators": ("country", "year", "indicator", "statistic"),
-    "firms.effects": ("model_id",),
-    "firms.effect_terms": ("model_id", "term"),
-}
-# Counts of published figures and the rule's threshold each must reach.
-CONTRIBUTORS = {
-    "firms.sme_gap_cells": {"productivity_contributors": "min_contributors",
-                            "wage_contributors": "min_contributors"},
-    "firms.sme_gap_trend": {"contributors": "min_contributors"},
-    "firms.indicators": {"contributors": "min_contributors"},
-    "firms.effects": {"treated_firms": "min_treated"},
-    "firms.effect_terms": {"treated_firms": "min_treated"},
-}  # fmt: skip
+# The public schema of the firm-derived tables (models.estimates holds published rows only).
+FIRM_SCHEMA = "firms."
+# What may be filled on a suppressed row of any released table (one with a `status`,
+# `<measure>_status` or `suppressed` column): the columns that name the figure, its status,
+# the reason in words, and the `suppressed` flag. Every other column (value, standard error,
+# interval, p-value, counts, a flag read from the value such as `widening`) must be blank.
+KEY_COLUMNS = {"country", "year", "size_class", "outcome", "indicator", "statistic", "model_id",
+               "term", "measure", "figure", "level", "series", "label"}  # fmt: skip
+# Count columns, by how their name ends, and the rule's threshold a published count must reach.
+COUNT_THRESHOLDS = {"contributors": "min_contributors", "treated_firms": "min_treated",
+                    "control_firms": "min_control", "treated_countries": "min_countries"}  # fmt: skip
 ALLOWED_FILES = (".html", ".pdf", ".csv", ".duckdb", ".parquet")
-TOKEN = re.compile(r"[A-Za-z0-9_-]{3,}")
 
 
 class PublicReleaseError(RuntimeError):
@@ -173,24 +166,27 @@ def _firm_ids(store: Store) -> set[str]:
 
 
 def check_public_release(folder: Path, firm_ids: set[str], rule: DisclosureRule) -> int:
-    """Refuse (PublicReleaseError, naming the file and what it holds) a release with a table
-    not on the list, a firm-level column, a firm identifier in any file, a value of a
-    suppressed figure, or a published one below the contributor threshold. Returns the
-    number of files checked."""
-    checked = 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        checked += 1
-        where = path.relative_to(folder)
+    """Refuse (PublicReleaseError, naming the file, and the page, line, table, row and column
+    where it can) a release with a file type that has no place there, a table not on the
+    list, a firm-level column, a firm identifier in any file (the text of every PDF page, every
+    HTML page's source and text, every CSV, every text value of a table), a text stating a
+    count of firms below the threshold, a value of a suppressed figure in any column of its
+    row, or a published figure below the contributor threshold. Returns the number of files
+    checked."""
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in paths:
         if path.suffix not in ALLOWED_FILES:
-            raise PublicReleaseError(
-                f"{where}: a {path.suffix or 'extensionless'} file has no place in a public release"
-            )
-        if path.suffix in (".html", ".csv"):
-            found = firm_ids & set(
-                TOKEN.findall(path.read_text(encoding="utf-8", errors="replace"))
-            )
-            if found:
-                raise PublicReleaseError(f"{where}: holds firm identifier(s) {sorted(found)[:3]}")
+            raise PublicReleaseError(f"{path.relative_to(folder)}: a {path.suffix or 'extensionless'} "
+                                     "file has no place in a public release")  # fmt: skip
+    texts = [p for p in paths if p.suffix in TEXT_FILES]
+    threshold = min(rule.min_contributors, rule.min_treated)
+    problems = dict(zip(texts, text_problems(texts, firm_ids, threshold), strict=True))
+    for path in paths:
+        where = path.relative_to(folder)
+        if problems.get(path):
+            raise PublicReleaseError(f"{where} {problems[path]}".replace(" : ", ": "))
+        if path.suffix == ".csv":
+            _check_rows(path.name, f"read_csv('{path}')", where)
         elif path.suffix == ".parquet":
             _check_table(path.stem, f"read_parquet('{path}')", where, firm_ids, rule)
         elif path.suffix == ".duckdb":
@@ -202,7 +198,7 @@ def check_public_release(folder: Path, firm_ids: set[str], rule: DisclosureRule)
                 con.close()
             for name in names:
                 _check_table(name, f"db.{name}", where, firm_ids, rule, database=path)
-    return checked
+    return len(paths)
 
 
 def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule: DisclosureRule,
@@ -219,52 +215,92 @@ def _check_table(name: str, relation: str, where: Path, firm_ids: set[str], rule
             raise PublicReleaseError(
                 f"{where}: {name} has firm-level column(s) {sorted(firm_level)}"
             )
-        columns = [r[0] for r in described]
-        for status, values in _guarded(columns, GUARDED.get(name)).items():
-            leaked = con.execute(
-                f"SELECT count(*) FROM {relation} WHERE {status} <> 'published' AND ("
-                + " OR ".join(f'"{v}" IS NOT NULL' for v in values)
-                + ")"
-            ).fetchone()[0]
-            if leaked:
-                raise PublicReleaseError(
-                    f"{where}: {name} shows values of {leaked} suppressed figure(s)"
-                )
-        for column, threshold in CONTRIBUTORS.get(name, {}).items():
-            least = getattr(rule, threshold)
-            thin = con.execute(f"SELECT count(*) FROM {relation} WHERE {column} < ?",
+        if name.startswith(FIRM_SCHEMA):  # national and sector tables have no suppression
+            _suppressed_rows(con, name, relation, where, [r[0] for r in described])
+        for column in (r[0] for r in described):
+            ending = next((e for e in COUNT_THRESHOLDS if column.endswith(e)), None)
+            if ending is None:
+                continue
+            least = getattr(rule, COUNT_THRESHOLDS[ending])
+            thin = con.execute(f'SELECT count(*) FROM {relation} WHERE "{column}" < ?',
                                [least]).fetchone()[0]  # fmt: skip
             if thin:
-                raise PublicReleaseError(
-                    f"{where}: {name} publishes {thin} figure(s) on fewer than {least} firms"
-                )
+                raise PublicReleaseError(f"{where}: {name}.{column} publishes {thin} figure(s) "
+                                         f"below {COUNT_THRESHOLDS[ending]} = {least}")  # fmt: skip
         text = [r[0] for r in described if r[1] == "VARCHAR"]
-        for column in text if firm_ids else []:
-            values = {
+        threshold = min(rule.min_contributors, rule.min_treated)
+        for column in text:
+            values = [
                 r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM {relation}').fetchall()
-            }
-            if values & firm_ids:
+                if r[0] is not None
+            ]  # fmt: skip
+            if set(values) & firm_ids:
                 raise PublicReleaseError(f"{where}: {name}.{column} holds firm identifiers")
+            stated = [c for v in values for c in small_counts_in(v, threshold)]
+            if stated:
+                raise PublicReleaseError(f"{where}: {name}.{column} states a count of firms "
+                                         f"below the threshold of {threshold} ({stated[0]!r})")  # fmt: skip
     finally:
         con.close()
 
 
-def _guarded(columns: list[str], keys: tuple[str, ...] | None) -> dict[str, list[str]]:
-    """Each status column of a released firm table and the columns it guards: for `status`,
-    every column but the keys and the reason; for `<measure>_status`, every `<measure>_`
-    column but its status and reason."""
-    if keys is None:
-        return {}
-    guarded = {}
-    for status in (c for c in columns if c == "status" or c.endswith("_status")):
-        prefix = status[: -len("status")]
-        guarded[status] = [
-            c
-            for c in columns
-            if c.startswith(prefix)
-            and c not in keys
-            and not c.endswith(("status", "reason"))
-            and (prefix or not any(c.startswith(s[: -len("status")]) for s in columns
-                                   if s.endswith("_status")))
-        ]  # fmt: skip
+def _check_rows(name: str, relation: str, where: Path) -> None:
+    """A CSV of the release (a chart's data): no value on a suppressed row."""
+    con = offline_connection()
+    try:
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        _suppressed_rows(con, name, relation, where, columns)
+    finally:
+        con.close()
+
+
+def _suppressed_rows(
+    con: duckdb.DuckDBPyConnection, name: str, relation: str, where: Path, columns: list[str]
+) -> None:
+    """Refuse the first suppressed row of `relation` that shows a column `_guarded` guards,
+    naming the table, the row's key and the columns filled."""
+    keys = [c for c in columns if c in KEY_COLUMNS]
+    for status, guarded in _guarded(columns).items():
+        if not guarded:
+            continue
+        value = f'CAST("{status}" AS VARCHAR)'
+        hidden = (
+            f"lower(coalesce({value}, 'true')) IN ('true', '1')"
+            if status == "suppressed"
+            else f"coalesce({value}, '') <> 'published'"
+        )
+        filled = {c: f"coalesce(CAST(\"{c}\" AS VARCHAR), '') NOT IN ('', 'nan', 'NaN')"
+                  for c in guarded}  # fmt: skip
+        shown = ", ".join(f"CASE WHEN {f} THEN '{c}' END" for c, f in filled.items())
+        key = ", ".join(f'CAST("{k}" AS VARCHAR)' for k in keys)
+        row = con.execute(
+            f"SELECT [{key}]::VARCHAR[], {value}, list_filter([{shown}], lambda x: x IS NOT NULL), "
+            f"count(*) OVER () FROM {relation} "
+            f"WHERE {hidden} AND ({' OR '.join(filled.values())}) LIMIT 1"
+        ).fetchone()
+        if row:
+            named = ", ".join(f"{k} = {v}" for k, v in zip(keys, row[0], strict=True))
+            raise PublicReleaseError(
+                f"{where}: {name} row ({named}) is suppressed ({status} = {row[1]}) but shows "
+                f"{', '.join(row[2])}; only its keys, status, reason and suppressed flag may "
+                f"be filled ({row[3]} such row(s))"
+            )
+
+
+def _guarded(columns: list[str]) -> dict[str, list[str]]:
+    """Each status column of a table (`status`, `<measure>_status`, or the flag `suppressed`)
+    and the columns that must be blank where it says a figure is suppressed, derived from the
+    columns alone: a `<measure>_` column belongs to `<measure>_status`; any other column that
+    is not a key (KEY_COLUMNS), a status, a reason or the `suppressed` flag belongs to every
+    status of the row (blank as soon as one figure of the row is suppressed)."""
+    statuses = [c for c in columns if c in ("status", "suppressed") or c.endswith("_status")]
+    free = {"suppressed", *KEY_COLUMNS}
+    guarded: dict[str, list[str]] = {status: [] for status in statuses}
+    for column in columns:
+        if column in free or column.endswith(("status", "reason")):
+            continue
+        owners = [s for s in statuses if s.endswith("_status")
+                  and column.startswith(s[: -len("status")])]  # fmt: skip
+        for status in owners or statuses:
+            guarded[status].append(column)
     return guarded

@@ -27,7 +27,7 @@ EXPECTED_GROUPS = {
     "publish": ["public_release", "warehouse"],
     "briefs": ["briefs/country_brief", "briefs/cross_country_annex"],
     "models": [
-        "disclosure/firm_figures", "disclosure/firm_indicators", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
+        "disclosure/firm_figures", "models/enterprise_cross_level", "models/enterprise_multilevel", "models/enterprise_sme_gap",
         "models/national", "models/resilience", "models/score_impact", "models/sector",
         "models/shift_share", "models/sme_gap",
     ],

@@ -88,7 +88,6 @@ def test_changed_source_file_rebuilds_only_what_depends_on_it(small_run):
             "marts/firm_indicators",
             *(f"models/{m}" for m in ENTERPRISE_MODELS),
             "disclosure/firm_figures",
-            "disclosure/firm_indicators",
             "warehouse",
             "public_release",
         }

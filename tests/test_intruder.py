@@ -356,8 +356,9 @@ def test_differencing_two_published_years_places_no_firm(demo):
                 raw.loc[(country, y1, size), "productivity_gap"],
             )
             unprotected.append(sign * (n1 * r1 - n0 * r0) - truth)
-    print(f"year over year: {len(close(errors))} of {len(errors)} within {RULE.protection} "
-          f"(unprotected gaps: {len(close(unprotected))})")  # fmt: skip
+    print(f"year over year: {len(close(errors))} of {len(errors)} within {RULE.protection}, "
+          f"median |error| {np.median(np.abs(errors)):.2f} (unprotected gaps: "
+          f"{len(close(unprotected))} within, median {np.median(np.abs(unprotected)):.2f})")  # fmt: skip
     assert len(errors) >= 10
     assert not close(unprotected)  # the year-over-year rule's promise
     assert len(close(errors)) <= CHANCE * len(errors) + 1
@@ -390,7 +391,9 @@ def test_interpolating_a_suppressed_year_then_differencing_places_no_firm(demo):
         n0, n1 = cells.loc[before, "productivity_contributors"], len(values[(country, year, size)])
         errors.append(sign * (n1 * guess - n0 * cells.loc[before, "productivity_gap"]) - truth)
     print(f"interpolation: group means {len(close(group))} of {len(group)} within "
-          f"{RULE.protection}; single firms {len(close(errors))} of {len(errors)}")  # fmt: skip
+          f"{RULE.protection} (median |error| {np.median(np.abs(group)):.3f}); single firms "
+          f"{len(close(errors))} of {len(errors)} (median |error| "
+          f"{np.median(np.abs(errors)) if errors else float('nan'):.2f})")  # fmt: skip
     assert group, "the demo should suppress some cells between published years"
     assert len(close(errors)) <= CHANCE * len(errors) + 1
 

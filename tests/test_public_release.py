@@ -90,7 +90,9 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
 
     leaked = release / "briefs" / "KEN_firms.csv"
     leaked.write_text(f"firm,value\n{sorted(firm_ids)[0]},1.0\n")
-    with pytest.raises(PublicReleaseError, match=r"briefs/KEN_firms\.csv: holds firm identifier"):
+    with pytest.raises(
+        PublicReleaseError, match=r"briefs/KEN_firms\.csv line 2: holds firm identifier"
+    ):
         check_public_release(release, firm_ids, rule)
     leaked.unlink()
 
@@ -101,7 +103,11 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
         f"TO '{tmp_path / 'cells.parquet'}' (FORMAT parquet)"
     )
     shutil.copy(tmp_path / "cells.parquet", cells)
-    with pytest.raises(PublicReleaseError, match=r"shows values of \d+ suppressed figure"):
+    with pytest.raises(
+        PublicReleaseError,
+        match=r"firms\.sme_gap_cells row \(country = \w+, year = \d+, size_class = \w+\) is "
+        r"suppressed \(productivity_status = primary\) but shows productivity_gap;",
+    ):
         check_public_release(release, firm_ids, rule)
     cells.unlink()
 
@@ -117,7 +123,10 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
         duckdb.sql(f"COPY (SELECT * REPLACE ({planted}) FROM read_parquet('{path}')) "
                    f"TO '{tmp_path / 'planted.parquet'}' (FORMAT parquet)")  # fmt: skip
         shutil.copy(tmp_path / "planted.parquet", path)
-        with pytest.raises(PublicReleaseError, match=rf"{table} shows values of \d+ suppressed"):
+        with pytest.raises(
+            PublicReleaseError,
+            match=rf"{table} row \(.*\) is suppressed \(status = primary\) but shows",
+        ):
             check_public_release(release, firm_ids, rule)
         path.write_bytes(original)
 
@@ -127,7 +136,8 @@ def test_a_release_that_would_disclose_a_firm_is_refused(public, tmp_path):
                f"read_parquet('{terms}')) TO '{tmp_path / 'thin.parquet'}' (FORMAT parquet)")  # fmt: skip
     shutil.copy(tmp_path / "thin.parquet", terms)
     with pytest.raises(
-        PublicReleaseError, match=r"effect_terms publishes \d+ figure\(s\) on fewer than 10 firms"
+        PublicReleaseError,
+        match=r"effect_terms\.treated_firms publishes \d+ figure\(s\) below min_treated = 10",
     ):
         check_public_release(release, firm_ids, rule)
     terms.write_bytes(original)

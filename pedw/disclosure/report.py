@@ -27,6 +27,11 @@ from pedw.disclosure.trends import (
     released_trends,
     trend_perturbation,
 )
+from pedw.marts.firm_indicators import (
+    indicator_perturbation,
+    protect_indicators,
+    released_indicators,
+)
 
 AUDIT_COLUMNS = {"figure": "string", "measure": "string", "country": "string", "year": "Int64",
                  "size_class": "string", "model_id": "string", "term": "string",
@@ -49,6 +54,7 @@ class DisclosedFigures:
     terms: pd.DataFrame
     estimates: pd.DataFrame  # the firm-level model rows that may be released, perturbed
     audit: pd.DataFrame
+    indicators: pd.DataFrame | None = None  # firm indicators per country-year, when given
 
 
 def disclose(
@@ -58,9 +64,12 @@ def disclose(
     estimates: pd.DataFrame,
     rule: DisclosureRule,
     salt: str,
+    indicators: pd.DataFrame | None = None,
 ) -> DisclosedFigures:
     """Apply the primary and secondary rules to every firm-derived figure, and the cell-key
-    noise of `salt` (the store's secret, pedw.disclosure.cellkey) to the released values."""
+    noise of `salt` (the store's secret, pedw.disclosure.cellkey) to the released values.
+    `indicators` (marts.firm_indicators), when given, goes through its own rules
+    (pedw.marts.firm_indicators) and into the same audit."""
     protected = protect_cells(cells, panel, rule)
     cell_noise, trend_noise = (
         cell_perturbation(panel, salt, rule),
@@ -70,15 +79,15 @@ def disclose(
     protected_trends = protect_trends(trends, protected, rule, released, trend_noise)
     units = protect_effects(effect_units(panel, estimates), rule)
     terms = protect_terms(term_support(panel, estimates), rule)
-    audit = pd.concat(
-        [
-            _cell_audit(protected, protected_trends, rule),
-            _trend_audit(protected_trends),
-            _effect_audit(units),
-            _term_audit(terms),
-        ],
-        ignore_index=True,
-    )
+    parts = [_cell_audit(protected, protected_trends, rule), _trend_audit(protected_trends),
+             _effect_audit(units), _term_audit(terms)]  # fmt: skip
+    shown_indicators = None
+    if indicators is not None:
+        decided = protect_indicators(indicators, panel, rule)
+        noise = indicator_perturbation(panel, salt, rule)
+        shown_indicators = released_indicators(decided, rule, noise)
+        parts.append(_indicator_audit(decided, rule))
+    audit = pd.concat(parts, ignore_index=True)
     return DisclosedFigures(
         released,
         released_trends(protected_trends, rule, trend_noise),
@@ -88,6 +97,7 @@ def disclose(
             estimates, units, terms, estimate_perturbation(panel, estimates, salt, rule), rule
         ),
         audit.reindex(columns=list(AUDIT_COLUMNS)).astype(AUDIT_COLUMNS),
+        shown_indicators,
     )
 
 
@@ -180,5 +190,24 @@ def _term_audit(terms: pd.DataFrame) -> pd.DataFrame:
             "treated_countries": terms["treated_countries"],
             "status": terms["status"],
             "reason": terms["reason"],
+        }
+    )
+
+
+def _indicator_audit(decided: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """One row per firm indicator cell (the indicator in `measure`): its contributing firms,
+    the dominance share of a mean (weighted contributions), the contributors changed since
+    its last published year, and the outcome."""
+    return pd.DataFrame(
+        {
+            "figure": "firm_indicator",
+            "measure": decided["indicator"],
+            "country": decided["country"],
+            "year": decided["year"],
+            "contributors": decided["contributors"],
+            "dominance_share": decided[f"top{rule.dominance_n}_share"],
+            "changed_contributors": decided["changed"],
+            "status": decided["status"],
+            "reason": decided["reason"],
         }
     )

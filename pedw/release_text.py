@@ -1,0 +1,168 @@
+"""The text a reader finds in the files of a public release, and what it must never say.
+
+The release checker (pedw.public_release.check_public_release) reads every HTML, CSV and PDF
+file through here: the HTML's source (attributes and scripts included) and its visible text,
+a CSV as it is, a PDF page by page through pypdf (whatever printed it). Two things are refused
+in any of them: a firm identifier of the microdata, and a statement of how many firms a figure
+rests on when that count is below the disclosure threshold ("rests on 3 firms"). Numbers of
+firms at or above the threshold ("fewer than 10 firms contribute", "479 treated firms") are
+what disclosure control publishes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import signal
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+from pedw.child_process import available_cores, die_with_parent
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{3,}")
+# A line broken inside a word (a PDF wraps an identifier at its hyphen): joined again.
+WRAPPED = re.compile(r"(?<=[A-Za-z0-9_-])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9_-])")
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9}  # fmt: skip
+# "<count> [up to two qualifiers] firms": the way a text states how many units a figure has.
+COUNT = re.compile(
+    r"\b(\d{1,3}(?:,\d{3})+|\d+|" + "|".join(NUMBER_WORDS) + r")\s+"
+    r"(?:(?:treated|control|contributing|large|small|medium|micro|other|more|distinct|"
+    r"participating|surveyed|sampled|responding|sme|smes)\s+){0,2}"
+    r"(?:firms?|enterprises?|establishments?|businesses|contributors?|respondents?)\b",
+    re.IGNORECASE,
+)
+TEXT_FILES = (".html", ".csv", ".pdf")
+
+
+class _Visible(HTMLParser):
+    """The text of an HTML page as a reader sees it (no tags, styles or scripts)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("style", "script"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script") and self._hidden:
+            self._hidden -= 1
+        elif tag in (
+            "p",
+            "div",
+            "li",
+            "tr",
+            "td",
+            "th",
+            "br",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "figcaption",
+        ):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_text(source: str) -> str:
+    """The visible text of an HTML page, one line per block."""
+    parser = _Visible()
+    parser.feed(source)
+    parser.close()
+    return re.sub(r"[ \t]+", " ", "".join(parser.parts))
+
+
+def file_texts(path: Path) -> Iterator[tuple[str, str, bool]]:
+    """(where in the file, text, is it what a reader reads) of a release file: a PDF's pages
+    (pypdf's text of each), an HTML page's source and its visible text, a CSV as it is."""
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader  # pure Python; read here only
+
+        for number, page in enumerate(PdfReader(path).pages, start=1):
+            yield f"page {number}", page.extract_text() or "", True
+        return
+    source = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        yield "", source, False
+        yield "", html_text(source), True
+    else:
+        yield "", source, True
+
+
+def firm_ids_in(text: str, firm_ids: set[str]) -> list[str]:
+    """The firm identifiers `text` holds, as whole tokens, also where a line break split one."""
+    if not firm_ids:
+        return []
+    found = set(TOKEN.findall(text)) | set(TOKEN.findall(WRAPPED.sub("", text)))
+    return sorted(found & firm_ids)
+
+
+def small_counts_in(text: str, threshold: int) -> list[str]:
+    """Each phrase of `text` that states a count of firms from 1 to `threshold - 1`."""
+    found = []
+    for match in COUNT.finditer(text):
+        word = match[1].lower()
+        count = NUMBER_WORDS[word] if word in NUMBER_WORDS else int(word.replace(",", ""))
+        if 0 < count < threshold:
+            found.append(" ".join(match[0].split()))
+    return found
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """The line (from 1) where `needle` first occurs in `text`."""
+    at = text.find(needle)
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+def text_problem(path: Path, firm_ids: set[str], threshold: int) -> str | None:
+    """What a release's text file must not say, as "<page or line>: <what>" ('' for the
+    whole file; None when clean): a firm identifier anywhere in it, or a count of firms below
+    `threshold` in what a reader reads."""
+    for place, text, read in file_texts(path):
+        ids = firm_ids_in(text, firm_ids)
+        if ids:
+            line = line_of(text, ids[0])
+            at = place or (f"line {line}" if line else "across a line break")
+            return f"{at}: holds firm identifier(s) {ids[:3]}"
+        counts = small_counts_in(text, threshold) if read else []
+        if counts:
+            line = line_of(text, counts[0]) if path.suffix == ".csv" else None
+            at = place or (f"line {line}" if line else "(visible text)")
+            return (
+                f"{at}: states a count of firms below the threshold of {threshold} "
+                f"({', '.join(repr(c) for c in counts[:3])})"
+            )
+    return None
+
+
+def text_problems(paths: list[Path], firm_ids: set[str], threshold: int) -> list[str | None]:
+    """`text_problem` of each of `paths`, in order. Reading a PDF's text costs about 0.4 s of
+    CPU a brief (pypdf is pure Python), so many PDFs are read by one process per core."""
+    pdfs = sum(path.suffix == ".pdf" for path in paths)
+    workers = min(available_cores(), pdfs // 8)
+    if workers <= 1 or multiprocessing.current_process().daemon:
+        return [text_problem(path, firm_ids, threshold) for path in paths]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded Dagster process
+    with context.Pool(workers, initializer=_start_worker, initargs=(firm_ids, threshold)) as pool:
+        return pool.map(_worker_problem, paths, chunksize=4)
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(firm_ids: set[str], threshold: int) -> None:
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _WORKER.update(firm_ids=firm_ids, threshold=threshold)
+
+
+def _worker_problem(path: Path) -> str | None:
+    return text_problem(path, _WORKER["firm_ids"], _WORKER["threshold"])
