@@ -90,8 +90,7 @@ def annex_content(
     estimates, effects, fingerprints = load_annex_inputs(con)
     findings, withheld = cross_country_findings(estimates, effects)
     for finding in findings:
-        if not finding["firms"]:
-            finding["modelled"] = modelled_inputs(con, finding)
+        finding["modelled"] = "" if finding["firms"] else modelled_inputs(con, finding)
     return AnnexContent(
         publication_id=publication_id,
         synthetic=synthetic,
