@@ -213,7 +213,9 @@ def test_sources_cite_their_own_release_and_the_annex_says_what_its_models_compa
                      r"modelled estimates", body)  # fmt: skip
     reported = {m for m in re.findall(r"<code>([a-z_]+)</code>", annex.split("Models:")[1]
                                       .split("Estimated, not reported")[0])}  # fmt: skip
-    estimated = {r[0] for r in con.execute("SELECT DISTINCT model_id FROM models.estimates")}
+    estimated = {
+        r[0] for r in con.execute("SELECT DISTINCT model_id FROM models.estimates").fetchall()
+    }
     unreported = estimated - reported
     assert len(unreported) == 3  # production function and two long-difference checks
     for model in unreported:
