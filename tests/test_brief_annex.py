@@ -299,7 +299,7 @@ def test_the_data_quality_section_is_the_economys_own(pipeline):
         )  # fmt: skip
         assert shown == rejected.get(country, 0), country
         if country in ("UKR", "HND"):  # the demo's out-of-bounds working poverty rates
-            assert "unit bounds (" in section, country
+            assert "outside the bounds its unit allows (" in section, country
     # Each economy's own: rows read differ, so no two sections are the same.
     assert len(set(sections.values())) == len(sections)
     read = _query(
