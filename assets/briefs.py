@@ -89,7 +89,9 @@ def country_brief(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
 @dg.asset(
     key=["briefs", "cross_country_annex"],
     group_name="briefs",
-    deps=[*MODEL_ASSETS, *DISCLOSURE_ASSETS],
+    # The models' results, and the national panel (with marts.series_choice): which values
+    # in a national result's sample are modelled.
+    deps=[*MODEL_ASSETS, *DISCLOSURE_ASSETS, national_panel],
     kinds={"html", "pdf"},
     code_version=code_version(["pedw.briefs.annex"]),
     metadata=outputs_metadata(f"briefs.index/{ANNEX}"),

@@ -246,6 +246,16 @@ def _parse_catalog(path: Path, _size: int, _mtime_ns: int, _ctime_ns: int) -> Ca
             )
         _check_routing(entry, where)
         _check_options(entry, where)
+        release = entry.get("release")
+        if release is not None and not (
+            isinstance(release, str)
+            or (isinstance(release, dict) and release
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in release.items()))
+        ):  # fmt: skip
+            raise CatalogError(
+                f"{where} ({entry['name']}): release must be text, or a mapping of file name "
+                "patterns to text (the first pattern matching a file's name gives its release)"
+            )
         sources.append(
             Source(
                 base_dir=path.parent.resolve(),

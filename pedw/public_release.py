@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
-from pedw.release import _prune, _switch, link_published_briefs
+from pedw.release import _prune, _switch, link_published_briefs, publication_records
 from pedw.release_text import TEXT_FILES, small_counts_in, text_problems
 from pedw.seal import write_seal
 from pedw.settings import Settings
@@ -92,7 +92,8 @@ def build_public_release(
     (building / "briefs").mkdir(parents=True)
     (building / "parquet").mkdir()
     tables = _write_extract(store, building, rule)
-    link_published_briefs(store, settings, building / "briefs")
+    briefs = link_published_briefs(store, settings, building / "briefs")
+    _write_records(store, building, publication_id, briefs)
     files = check_public_release(building, _firm_ids(store), rule)
     # Checked by every later run; kept with the internal files, not in the public folder.
     write_seal(building / "public.duckdb", seal=settings.public_seal)
@@ -106,6 +107,15 @@ def build_public_release(
             _switch(root / name, Path("current") / name)
     _prune(releases, keep=publication_id)
     return PublicRelease(final, tables, files, time.perf_counter() - started)
+
+
+def _write_records(store: Store, folder: Path, publication_id: str, briefs: list[Path]) -> None:
+    """brief_files.csv (each brief file of this release and the publication that built it)
+    and publications.csv (every publication of the warehouse): what makes the id a brief
+    prints traceable when the release carries a brief built by an earlier publication."""
+    _entry, records = publication_records(store, publication_id, "", briefs)
+    for name, frame in records.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
 
 
 def _write_extract(store: Store, folder: Path, rule: DisclosureRule) -> dict[str, int]:

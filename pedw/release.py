@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pedw.briefs.published import prune_brief_builds, verified_brief_files
+from pedw.briefs.published import prune_brief_builds, unpack, verified_brief_files
+from pedw.publication_log import (
+    brief_manifest,
+    publication_log,
+    record_publication,
+    seed_from_release,
+)
 from pedw.publication_status import OUT_OF_SCOPE
 from pedw.seal import SealState, check_seal, write_seal
 from pedw.settings import Settings
@@ -52,12 +58,15 @@ def publish_release(
     building = folder / f".{name}.building"
     (building / "briefs").mkdir(parents=True)
     briefs = verified_brief_files(store, settings)  # before the index is copied
+    seed_from_release(store, settings.warehouse_path)  # a warehouse from before the log
+    entry, records = publication_records(store, publication_id, run_id, briefs)
     publication = publish(
         store,
         building / settings.warehouse_path.name,
         run_id,
         publication_id=publication_id,
         table_status=table_status,
+        records=records,
     )
     write_seal(building / settings.warehouse_path.name)  # checked by every later run
     for brief in briefs:
@@ -65,6 +74,7 @@ def publish_release(
     os.replace(building, folder / name)
     _switch(settings.current_link, Path(folder.name) / name)
     _link_reader_paths(settings)
+    record_publication(store, entry)  # once current: the log holds publications made
     _prune(folder, keep=name)
     prune_brief_builds(store, settings)
     return Publication(
@@ -75,14 +85,50 @@ def publish_release(
     )
 
 
-def link_published_briefs(store: Store, settings: Settings, target: Path) -> int:
+def publication_records(
+    store: Store, publication_id: str, run_id: str, briefs: list[Path]
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """This publication's log entry, and the meta tables that make its briefs traceable:
+    `publications` (the log, this one included) and `brief_files` (each brief file of
+    `briefs` and the publication that built it; pedw.publication_log). A publication
+    already logged (the public tier, after the internal release) keeps its entry."""
+    import pandas as pd
+
+    from pedw.briefs.published import ANNEX, indexed_frame
+
+    carried = {path.name for path in briefs}
+    index = indexed_frame(store)
+    index = index[
+        [bool(files) and set(unpack(files)) <= carried for files in index["files_sha256"]]
+    ]
+    log = publication_log(store)
+    logged = log[log["publication_id"] == publication_id]
+    if len(logged):
+        entry = logged.iloc[-1].to_dict()
+    else:
+        economies = index[index["country"] != ANNEX]
+        entry = {
+            "publication_id": publication_id,
+            "run_id": run_id,
+            "published_at": pd.Timestamp.now(tz="UTC").isoformat(),
+            "briefs_built": int((economies["publication_id"] == publication_id).sum()),
+            "briefs_carried": int((economies["publication_id"] != publication_id).sum()),
+        }
+        log = pd.concat([log, pd.DataFrame([entry])], ignore_index=True)
+    log["published_at"] = pd.to_datetime(log["published_at"], utc=True, format="ISO8601")
+    manifest = brief_manifest(index, publication_id, log)
+    return entry, {"publications": log, "brief_files": manifest}
+
+
+def link_published_briefs(store: Store, settings: Settings, target: Path) -> list[Path]:
     """Link into a release's `target` the brief files briefs.index names, once each was
     verified to be the file its run wrote from the tables being published
-    (pedw.briefs.published); raises BriefMismatchError otherwise. Returns the files linked."""
+    (pedw.briefs.published); raises BriefMismatchError otherwise. Returns the files linked
+    (where their run wrote them)."""
     files = verified_brief_files(store, settings)
     for source in files:
         link_or_copy(source, target / source.name)
-    return len(files)
+    return files
 
 
 def link_or_copy(source: Path, target: Path) -> None:

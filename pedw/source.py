@@ -6,6 +6,7 @@ the loaders that table names take a Source, and use nothing else of the catalog.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,20 @@ class Source:
     # Who published it and which release this is, as a reader should see it under a figure
     # (default: the format's publisher; the release the file states, see pedw.briefs.sources).
     publisher: str | None = None
-    release: str | None = None
+    # One release for every file, or one per file: {file name pattern: release}, the first
+    # pattern matching a file's name (fnmatch) giving its release.
+    release: str | dict[str, str] | None = None
     base_dir: Path = Path(".")
+
+    def file_release(self, name: str) -> str | None:
+        """The release the catalog states for the file called `name` (None: it states none,
+        or one for every file, which pedw.briefs.sources cites for all)."""
+        if not isinstance(self.release, dict):
+            return None
+        return next(
+            (str(r) for pattern, r in self.release.items() if fnmatch.fnmatch(name, pattern)),
+            None,
+        )
 
     def files(self) -> list[Path]:
         """Local files of the source (a glob pattern expands to its sorted matches)."""

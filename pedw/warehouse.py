@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pedw.store import SCHEMAS, Store, offline_connection, quote_identifier, sql_string
+from pedw.store import (
+    SCHEMAS,
+    Store,
+    check_identifier,
+    offline_connection,
+    quote_identifier,
+    sql_string,
+)
 from pedw.warehouse_docs import column_comment, table_comment
 
 if TYPE_CHECKING:
@@ -45,11 +52,14 @@ def publish(
     run_id: str,
     publication_id: str = "",
     table_status: pd.DataFrame | None = None,
+    records: dict[str, pd.DataFrame] | None = None,
 ) -> Publication:
     """Build a new warehouse file from the store and swap it in atomically.
 
     Every table and column carries its comment (pedw/warehouse_docs.yml) and
-    meta.publication the SHA-256 of each table's store files.
+    meta.publication the SHA-256 of each table's store files. `records` are more meta
+    tables by name (the publication log and the release's brief manifest:
+    pedw.publication_log).
     """
     started = time.perf_counter()
     target = Path(warehouse_path)
@@ -92,6 +102,11 @@ def publish(
                 "built_by_run::VARCHAR AS built_by_run FROM _table_status"
             )
             _comment(con, "meta", "table_status")
+        for name, frame in (records or {}).items():
+            con.register("_record", frame)
+            con.execute(f"CREATE TABLE meta.{check_identifier(name)} AS SELECT * FROM _record")
+            con.unregister("_record")
+            _comment(con, "meta", name)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -299,7 +299,7 @@ def test_the_data_quality_section_is_the_economys_own(pipeline):
         )  # fmt: skip
         assert shown == rejected.get(country, 0), country
         if country in ("UKR", "HND"):  # the demo's out-of-bounds working poverty rates
-            assert "unit bounds (" in section, country
+            assert "outside the bounds its unit allows (" in section, country
     # Each economy's own: rows read differ, so no two sections are the same.
     assert len(set(sections.values())) == len(sections)
     read = _query(
@@ -309,3 +309,62 @@ def test_the_data_quality_section_is_the_economys_own(pipeline):
     assert (
         f'Penn World Table layout (national data)</td><td class="num">{read:,}<' in sections["KEN"]
     )
+
+
+@pytest.mark.parametrize(
+    ("specification", "firms", "reads"),
+    [
+        ("labour_income_share ~ log_output_per_worker + human_capital | ref_area + year, "
+         "cluster(ref_area)", False, "within economies over time (each economy compared with "
+         "itself in other years, net of what all shared in a year)"),
+        ("informality_rate ~ log_output_per_worker | end_year, cluster(ref_area)", False,
+         "across the economies in the warehouse"),
+        ("log_labour_productivity ~ treated_post | firm_id + year", True,
+         "within firms over time (each firm compared with itself in other years, net of what "
+         "all shared in a year)"),
+        ("y ~ x", True, "across the economies and firms in the warehouse"),
+    ],
+)  # fmt: skip
+def test_a_result_reads_as_the_comparison_its_model_makes(specification, firms, reads):
+    from pedw.briefs.findings import design
+
+    assert design(specification, firms) == reads
+
+
+def test_every_estimated_model_the_annex_does_not_read_is_listed_with_its_reason():
+    import pandas as pd
+
+    from pedw.briefs.findings import unreported_models
+
+    estimates = pd.DataFrame(
+        {
+            "model_id": ["national_production_twfe", "national_production_twfe",
+                         "national_pass_through_labour_income_share",
+                         "national_long_difference_informality_rate", "enterprise_x_y"],
+            "outcome": ["log_output_per_worker"] * 2 + ["labour_income_share",
+                        "informality_rate", "y"],
+        }
+    )  # fmt: skip
+    listed = unreported_models(estimates, {"national_pass_through_labour_income_share"})
+    assert [m["model_id"] for m in listed] == [
+        "enterprise_x_y",
+        "national_long_difference_informality_rate",
+        "national_production_twfe",
+    ]
+    reasons = {m["model_id"]: (m["name"], m["reason"]) for m in listed}
+    assert reasons["national_long_difference_informality_rate"][0] == (
+        "The long-difference check on informality rate"
+    )
+    assert "production function" in reasons["national_production_twfe"][0].lower()
+    assert all(name and reason for name, reason in reasons.values())
+
+
+def test_a_rejection_reads_as_what_its_rule_detects():
+    from pedw.briefs.content import rejection_reason
+
+    assert rejection_reason("unit_jump", "ilostat_observations") == (
+        "100 times above or below the median of its series (a units change; current-price "
+        "series are not checked)"
+    )
+    assert rejection_reason("required", "ilostat_observations") == "no value"
+    assert rejection_reason("some_new_rule", "ilostat_observations") == "some new rule"

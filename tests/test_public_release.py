@@ -34,7 +34,13 @@ def test_the_public_release_is_apart_from_the_microdata(public):
     assert not root.resolve().is_relative_to(settings.warehouse_path.parent)
     current = (root / "current").resolve()
     assert current.name == publication
-    assert sorted(p.name for p in current.iterdir()) == ["briefs", "parquet", "public.duckdb"]
+    assert sorted(p.name for p in current.iterdir()) == [
+        "brief_files.csv",  # which publication built each brief file (pedw.publication_log)
+        "briefs",
+        "parquet",
+        "public.duckdb",
+        "publications.csv",
+    ]
     briefs = {path.stem for path in (root / "briefs").glob("*.html")}
     assert len(briefs - {"cross_country"}) == 40 and "cross_country" in briefs  # and the annex
 

@@ -393,3 +393,28 @@ def test_every_country_label_in_the_real_files_maps_to_its_iso_code(real_data):
     wrong = [(f, n, c, country_code(n)) for f, n, c in labels if c is not None
              and n not in NOT_ECONOMIES and country_code(n) != PUBLISHER_CODES.get(c, c)]  # fmt: skip
     assert wrong == []
+
+
+def test_a_file_is_cited_with_the_edition_it_states_and_each_bulk_file_its_own_release(
+    real_data,
+):
+    """The explorer's output per worker states its edition in every indicator label ("ILO
+    modelled estimates, Nov. 2022"): that is its release, with the download date of its
+    name. The bulk files state none: the catalog gives each file its own."""
+    from pedw.catalog import load_catalog
+    from pedw.settings import PROJECT_ROOT
+    from pedw.sources.ilostat_csv import file_release
+
+    explorer = real_data / "ilostat_explorer"
+    table = load_ilostat_csv(
+        source("ilostat_csv"), explorer / "GDP_211P_NOC_NB_A-full-2023-10-18.csv"
+    )
+    assert table.schema.metadata[b"pedw_release"].decode() == (
+        "ILO modelled estimates, Nov. 2022 (downloaded 2023-10-18)"
+    )
+    assert file_release(explorer / "EMP_NIFL_SEX_RT_A-20240726T0000.csv", ["Informal employment rate by sex (%)"]) == "2024-07-26 (download date)"  # fmt: skip
+    catalog = load_catalog(PROJECT_ROOT / "catalogs" / "shared_real.yml")
+    (bulk,) = [s for s in catalog.sources if s.name == "ilostat_bulk"]
+    releases = {path.name: bulk.file_release(path.name) for path in bulk.files()}
+    assert releases["SDG_1041_NOC_RT_A.csv"].startswith("ILO modelled estimates, Nov. 2025")
+    assert releases["SDG_0852_SEX_AGE_RT_A.csv"] == "bulk download of late 2023 (committed 2023-11-29)"  # fmt: skip

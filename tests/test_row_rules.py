@@ -118,6 +118,33 @@ def test_units_change_within_a_level_series_is_quarantined(indicator, quarantine
         assert "units changed" in quarantined.message[0]
 
 
+@pytest.mark.parametrize(
+    ("indicator", "quarantined_lines"),
+    [("ETD_VA_Q15", [2]), ("ETD_VA_CUR", [])],  # current prices: inflation, not units
+)
+def test_a_current_price_series_in_high_inflation_is_not_called_a_units_change(
+    indicator, quarantined_lines
+):
+    """Value added in current local currency under 40% inflation a year (Turkey in the 1990s
+    ran at 60-100%) is more than 100 times below its series median in the early years.
+    Inflation, not a units change: only the constant-price series is checked
+    (data_contracts/ilostat_observations.yml)."""
+    values = [0.2 * 1.4**k for k in range(29)]
+    rows = [
+        row(time=str(1990 + k), value=f"{v:.6g}", indicator=indicator) for k, v in enumerate(values)
+    ]
+    if indicator == "ETD_VA_Q15":  # a real level: one year published in other units
+        rows[0] = row(time="1990", value=f"{values[14] / 1000:.6g}", indicator=indicator)
+        rows[1:] = [
+            row(time=str(1990 + k), value=f"{values[14]:.6g}", indicator=indicator)
+            for k in range(1, 29)
+        ]
+    staged, quarantined = check(rows)
+    assert quarantined.source_line.tolist() == quarantined_lines
+    assert len(staged) == 29 - len(quarantined_lines)
+    assert values[len(values) // 2] / values[0] > 100  # the rule's ratio, reached by prices
+
+
 def test_zero_employment_in_a_display_rounded_pwt_release_is_quarantined_not_infinite(tmp_path):
     """A PWT release rounded for display shows a small economy's employment as 0.00: that cell
     is quarantined with the reason, never an infinite output per worker; the economy-year's

@@ -14,19 +14,21 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pedw.briefs.findings import cross_country_findings
+from pedw.briefs.findings import cross_country_findings, unreported_models
 from pedw.briefs.inputs import ANNEX_TABLES, table_fingerprint
 from pedw.briefs.printing import template, write_atomically
 from pedw.briefs.published import ANNEX, pack
 from pedw.briefs.typeset import render_pdf
 from pedw.digest import file_sha256
-from pedw.store import Store
+from pedw.store import Store, quote_identifier
 
 # Where every figure of the annex is found in the warehouse (its technical note).
 ANNEX_FIGURE_TABLES = {
     "findings": "models.estimates (model_id, term); firm-level ones from disclosure.estimates "
     "(as released: perturbed and rounded)",
     "firm-level units": "disclosure.effects (as released; audit in disclosure.audit)",
+    "modelled inputs": "marts.series_choice (status of the values chosen) over each national "
+    "result's sample in marts.national_panel",
 }
 
 
@@ -38,6 +40,7 @@ class AnnexContent:
     synthetic: bool = False
     findings: list[dict] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # results disclosure control withheld
+    unreported: list[dict] = field(default_factory=list)  # estimated models not read, and why
     fingerprints: dict[str, str] = field(default_factory=dict)
     # The page title; `country_name` too, so the shared page styles print it in the footer.
     country_name: str = "Cross-country findings"
@@ -87,12 +90,66 @@ def annex_content(
     """The annex of one publication, from the store's current tables."""
     estimates, effects, fingerprints = load_annex_inputs(con)
     findings, withheld = cross_country_findings(estimates, effects)
+    for finding in findings:
+        finding["modelled"] = "" if finding["firms"] else modelled_inputs(con, finding)
     return AnnexContent(
         publication_id=publication_id,
         synthetic=synthetic,
         findings=findings,
         withheld=withheld,
+        unreported=unreported_models(estimates, {f["model_id"] for f in findings}),
         fingerprints=fingerprints,
+    )
+
+
+# Above this share of modelled values in its estimation sample a variable is named a
+# modelled input of the result.
+MODELLED_SHARE = 0.5
+
+
+def modelled_inputs(con: duckdb.DuckDBPyConnection, finding: dict) -> str:
+    """Which of a national result's outcome and regressor are mostly modelled estimates in its
+    estimation sample (marts.series_choice status of the values chosen), as a sentence; a
+    relation between two modelled series partly reflects the model that made them. Empty
+    when neither is, or the tables are not built."""
+    built = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+    }
+    if not {"marts.series_choice", "marts.national_panel"} <= built:
+        return ""
+    columns = {r[0] for r in con.execute("DESCRIBE marts.national_panel").fetchall()}
+    variables = [finding["outcome"], finding["term"].removeprefix("log_")]
+    needed = [finding["outcome"], finding["term"], "human_capital"]
+    if not all(v in columns for v in [*variables, *needed]):
+        return ""
+    present = " AND ".join(f"{quote_identifier(c)} IS NOT NULL" for c in needed)
+    shares = dict(
+        con.execute(
+            "SELECT c.variable, avg(CASE WHEN c.status = 'modelled' THEN 1 ELSE 0 END) "
+            "FROM marts.series_choice c JOIN (SELECT ref_area, year FROM marts.national_panel "
+            f"WHERE {present}) s USING (ref_area, year) "
+            "WHERE c.chosen AND c.variable IN (SELECT unnest($variables)) GROUP BY c.variable",
+            {"variables": variables},
+        ).fetchall()
+    )
+    modelled = [
+        f"{v.replace('_', ' ')} ({100 * shares[v]:.0f}% of the values in its sample)"
+        for v in variables
+        if shares.get(v, 0) > MODELLED_SHARE
+    ]
+    if not modelled:
+        return ""
+    if len(modelled) == len(variables):
+        return (
+            f"Both {' and '.join(modelled)} are mostly modelled estimates, not survey values: "
+            "the relation between them partly reflects the models that produced them."
+        )
+    return (
+        f"{modelled[0][0].upper()}{modelled[0][1:]} is mostly modelled estimates, not survey "
+        "values."
     )
 
 

@@ -130,8 +130,11 @@ def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
             ["value_added", "employment"]
         )
     rows = series[shown].reset_index(drop=True)
-    coverage = {c["variable"]: f"{c['first']}\u2013{c['last']} ({c['years']} years)"
-                for c in content.quality.get("coverage", [])}  # fmt: skip
+    coverage = {
+        c["variable"]: f"{c['first']}\u2013{c['last']} ({c['years']} year"
+        + ("s)" if c["years"] != 1 else ")")
+        for c in content.quality.get("coverage", [])
+    }
     decomposed = pd.concat([content.shift_share, content.shift_share_whole])
     sector_years = (
         f"{int(decomposed['start_year'].min())}\u2013{int(decomposed['end_year'].max())}"
@@ -518,23 +521,33 @@ def _quality(
     own = sources[sources["ref_area"] == country] if len(sources) else sources
     rejected = inputs.economy_quarantine
     own_rejected = rejected[rejected["ref_area"] == country] if len(rejected) else rejected
-    by_source = []
+    # One row per source as a reader sees it named: catalog sources of one publisher and
+    # dataset (ILOSTAT's bulk and explorer downloads) are merged, their counts added.
+    merged: dict[str, dict] = {}
     for (name, dataset), rows in own.groupby(["source_name", "dataset"], sort=True):
         refused = own_rejected[
             (own_rejected["source_name"] == name) & (own_rejected["dataset"] == dataset)
         ]
         source = cited.get(name)
         who = ", ".join(p for p in (source.publisher, source.dataset) if p) if source else name
-        by_source.append(
-            {
-                "source": f"{who} ({rows['level'].iloc[0]} data)",
-                "rows_read": int(rows["rows_read"].sum()),
-                "rows_quarantined": int(refused["rows"].sum()) if len(refused) else 0,
-                "reasons": ", ".join(
-                    f"{r.rule.replace('_', ' ')} ({int(r.rows):,})" for r in refused.itertuples()
-                ),
-            }
+        row = merged.setdefault(
+            f"{who} ({rows['level'].iloc[0]} data)",
+            {"rows_read": 0, "rows_quarantined": 0, "why": {}},
         )
+        row["rows_read"] += int(rows["rows_read"].sum())
+        for r in refused.itertuples():
+            row["rows_quarantined"] += int(r.rows)
+            reason = rejection_reason(r.rule, dataset)
+            row["why"][reason] = row["why"].get(reason, 0) + int(r.rows)
+    by_source = [
+        {
+            "source": label,
+            "rows_read": row["rows_read"],
+            "rows_quarantined": row["rows_quarantined"],
+            "reasons": ", ".join(f"{why} ({n:,})" for why, n in row["why"].items()),
+        }
+        for label, row in sorted(merged.items())
+    ]
     datasets = set(own["dataset"]) if len(own) else set()
     failed = [r for r in inputs.failed_rules if r["dataset"] in datasets]
     quality: dict = {
@@ -571,6 +584,38 @@ def _quality(
             }
         )
     return quality
+
+
+def rejection_reason(rule: str, dataset: str) -> str:
+    """A contract rule as a reader should read it in the data-quality table: what the rule
+    detects, not its code name (a unit_jump is a value far from its series' median)."""
+    if rule == "unit_jump":
+        from pedw.quality.contracts import ContractError, load_contract
+
+        try:
+            ratios = {r.ratio for r in load_contract(dataset).series_rules if r.rule == rule}
+        except (ContractError, OSError):
+            ratios = set()
+        ratio = f"{min(ratios):,.0f}" if ratios else "many"
+        return (
+            f"{ratio} times above or below the median of its series (a units change; "
+            "current-price series are not checked)"
+        )
+    return REJECTION_REASONS.get(rule, rule.replace("_", " "))
+
+
+REJECTION_REASONS = {
+    "required": "no value",
+    "type": "not a number or date of its type",
+    "range": "outside the range its unit allows",
+    "codes": "a code not in its code list",
+    "code_list": "a code not in its code list",
+    "allowed_values": "a value not among those allowed",
+    "unit_bounds": "outside the bounds its unit allows",
+    "duplicate_key_conflict": "published twice with different values",
+    "duplicate_key_identical": "an identical copy of another row",
+    "malformed_row": "a line that could not be read",
+}
 
 
 def _source_lines(content: BriefContent) -> dict[str, str]:

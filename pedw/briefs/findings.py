@@ -109,6 +109,66 @@ FINDINGS = [
 ]
 NATIONAL_FINDINGS = [f for f in FINDINGS if f.model_id.startswith("national_")]
 
+# Why a model that was estimated is not read as a sentence in the annex (by model id prefix;
+# the first that matches). Every estimated model the annex does not report is listed with
+# its reason, so that no result is left out unsaid.
+UNREPORTED = [
+    ("national_production_twfe", "The production function", "output per worker on capital "
+     "per worker, human capital, hours worked and trade: how output per worker is made, not "
+     "how it goes with decent work, which is what this annex reports"),
+    ("national_long_difference_", "The long-difference check on {outcome}", "each economy's "
+     "change between its first and last years, a check of the result on {outcome} above "
+     "that leaves out the year-to-year variation; the annex reads the main result only"),
+    ("shift_share", "The shift-share decomposition", "a decomposition per economy, reported "
+     "in each country brief's structural-change section"),
+]  # fmt: skip
+UNREPORTED_DEFAULT = "not among the results this annex reads as sentences"
+UNREPORTED_NAME = "The model of {outcome}"
+# Fixed effects that make a result a comparison of each unit with itself over time.
+WITHIN = {"ref_area": "economies", "country": "economies", "firm_id": "firms"}
+
+
+def design(specification: str, firms: bool) -> str:
+    """What comparison a result rests on, from its model's specification: with economy (or
+    firm) fixed effects, variation within each unit over time, not differences between
+    units; otherwise differences across them."""
+    absorbed = specification.split("|", 1)[1] if "|" in specification else ""
+    effects = {t.strip() for t in absorbed.split(",")[0].split("+")}
+    units = [WITHIN[e] for e in effects if e in WITHIN]
+    if units:
+        unit = "firms" if "firms" in units else units[0]
+        one = {"economies": "economy", "firms": "firm"}[unit]
+        shared = ", net of what all shared in a year" if "year" in effects else ""
+        return f"within {unit} over time (each {one} compared with itself in other years{shared})"
+    return "across the economies" + (" and firms" if firms else "") + " in the warehouse"
+
+
+def unreported_models(estimates: pd.DataFrame, reported: set[str]) -> list[dict]:
+    """Every model with an estimate that the annex does not read as a sentence, and why."""
+    if not len(estimates):
+        return []
+    listed = []
+    for model_id, rows in estimates.groupby("model_id", sort=True):
+        if model_id in reported:
+            continue
+        outcome = str(rows["outcome"].iloc[0]).replace("_", " ") if "outcome" in rows else ""
+        name, why = next(
+            (
+                (label, reason)
+                for prefix, label, reason in UNREPORTED
+                if model_id.startswith(prefix)
+            ),
+            (UNREPORTED_NAME, UNREPORTED_DEFAULT),
+        )
+        listed.append(
+            {
+                "model_id": model_id,
+                "name": name.format(outcome=outcome),
+                "reason": why.format(outcome=outcome),
+            }
+        )
+    return listed
+
 
 def cross_country_findings(
     estimates: pd.DataFrame, effects: pd.DataFrame
@@ -168,6 +228,8 @@ def cross_country_findings(
                 "interval": interval,
                 "basis": basis,
                 "specification": row["specification"],
+                "design": design(str(row["specification"]), bool(row["level"] == "enterprise")),
+                "outcome": str(row.get("outcome", "")),
             }
         )
     return findings, withheld

@@ -22,7 +22,13 @@ BRIEF_TABLES = [
     ("staging", "series_metadata"),
 ]
 # The tables the cross-country annex reads (fingerprinted into its briefs.index row).
-ANNEX_TABLES = [("models", "estimates"), ("disclosure", "effects"), ("disclosure", "estimates")]
+ANNEX_TABLES = [
+    ("models", "estimates"),
+    ("disclosure", "effects"),
+    ("disclosure", "estimates"),
+    ("marts", "national_panel"),  # the national results' samples
+    ("marts", "series_choice"),  # which of their values are modelled
+]
 # The economy column of each raw table (the data quality section counts an economy's own
 # rows read and rejected, per source).
 RAW_ECONOMY_COLUMNS = {

@@ -17,12 +17,16 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pedw.digest import file_sha256
 from pedw.settings import Settings
 from pedw.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The cross-country annex's key in briefs.index and the stem of its files (<ANNEX>.html,
 # <ANNEX>.pdf): never an economy code (those are three capital letters).
@@ -74,6 +78,21 @@ def indexed_briefs(store: Store) -> dict[str, IndexedBrief]:
         country: IndexedBrief(country, run_id, unpack(files), fingerprints or "")
         for country, run_id, files, fingerprints in rows
     }
+
+
+def indexed_frame(store: Store) -> pd.DataFrame:
+    """briefs.index's country, files_sha256, publication_id (the publication each brief was
+    built in) and run_id, as the store holds them (no rows when no brief was built)."""
+    import pandas as pd
+
+    columns = ["country", "files_sha256", "publication_id", "run_id"]
+    if not store.exists("briefs", "index"):
+        return pd.DataFrame(columns=columns)
+    con = store.connect()
+    try:
+        return con.execute(f"SELECT {', '.join(columns)} FROM briefs.index ORDER BY country").df()
+    finally:
+        con.close()
 
 
 def current_fingerprints(store: Store, annex: bool = False) -> str:

@@ -67,8 +67,8 @@ def source_releases(catalog: Catalog, release_issues: pd.DataFrame) -> dict[str,
             SYNTHETIC
             if catalog.synthetic
             else f"release {source.release}"
-            if source.release
-            else ""
+            if isinstance(source.release, str) and source.release
+            else ""  # per file: as the files state it, or the catalog for each file
         )
         cited[source.name] = SourceRelease(
             source.name,

@@ -69,6 +69,9 @@ class SeriesRule:
     ratio: float
     description: str = ""
     applies_when: dict[str, str] | None = None
+    # Conditions ({column, pattern}) under which the rule does not apply (e.g. current-price
+    # series, which inflation moves by factors the rule would take for a units change).
+    unless: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,10 @@ def parse_contract(path: Path) -> Contract:
     for entry in document.get("series_rules", []):
         if entry.get("rule") != "unit_jump":
             _fail(path, f"series rule {entry.get('rule')!r} not in ['unit_jump']")
-        for column in [*entry["series"], entry["column"]]:
+        unless = tuple(entry.get("unless") or ())
+        conditioned = [c["column"] for c in (entry.get("applies_when") or {"column": entry["column"]},
+                                             *unless)]  # fmt: skip
+        for column in [*entry["series"], entry["column"], *conditioned]:
             if column not in names:
                 _fail(path, f"series rule {entry['rule']}: {column!r} is not a declared column")
         series_rules.append(
@@ -183,6 +189,7 @@ def parse_contract(path: Path) -> Contract:
                 ratio=float(entry.get("ratio", 100)),
                 description=entry.get("description", ""),
                 applies_when=entry.get("applies_when"),
+                unless=unless,
             )
         )
     quarantine = document.get("quarantine", "row")

@@ -357,7 +357,8 @@ def check_rows(
 
 
 def _apply_unit_jump(con: duckdb.DuckDBPyConnection, table: str, rule) -> None:
-    """Flag values `ratio` times above or below their series median (thousands vs units)."""
+    """Flag values `ratio` times above or below their series median (thousands vs units),
+    in the series the rule applies to (`applies_when`, none of `unless`)."""
     series = ", ".join(f"_typed_{c}" for c in rule.series)
     value = f"_typed_{rule.column}"
     applies = "true"
@@ -365,6 +366,13 @@ def _apply_unit_jump(con: duckdb.DuckDBPyConnection, table: str, rule) -> None:
         column = check_identifier(rule.applies_when["column"])
         re.compile(rule.applies_when["pattern"])
         applies = f"regexp_matches(_typed_{column}, {_literal(rule.applies_when['pattern'])})"
+    for condition in rule.unless:
+        column = check_identifier(condition["column"])
+        re.compile(condition["pattern"])
+        applies += (
+            f" AND NOT regexp_matches(coalesce(CAST(_typed_{column} AS VARCHAR), ''), "
+            f"{_literal(condition['pattern'])})"
+        )
     message = (
         f"{_literal(rule.column)} || ' value ' || CAST({value} AS VARCHAR) || ' is ' || "
         f"CAST(round(greatest(abs({value} / _median), abs(_median / {value})), 0) AS VARCHAR) || "

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pedw.source import Source
 from pedw.sources.ilostat_labels import codes_from_labels, is_label_layout
@@ -27,15 +28,50 @@ LABEL_COLUMNS = ("ref_area.label", "source.label", "indicator.label", "sex.label
 DOWNLOAD_DATE = re.compile(r"[-_]((?:19|20)\d\d)-?([01]\d)-?([0-3]\d)(?:T\d{4,6})?(?:[-_.]|$)")
 
 
+# The edition an indicator label states: "Output per worker (...) -- ILO modelled
+# estimates, Nov. 2022".
+EDITION = re.compile(r"\bILO modelled estimates,?\s+([A-Z][a-z]{2,8}\.?\s+(?:19|20)\d\d)\b", re.I)
+
+
 def download_date(path: Path) -> str | None:
     """The download date an ILOSTAT file name carries, as YYYY-MM-DD."""
     found = DOWNLOAD_DATE.search(path.name)
     return f"{found[1]}-{found[2]}-{found[3]} (download date)" if found else None
 
 
+def stated_edition(labels: list[str]) -> str | None:
+    """The one edition of the ILO modelled estimates the file's indicator labels state
+    ("ILO modelled estimates, Nov. 2022"); None when they state none or several."""
+    editions = {" ".join(m[1].split()) for label in labels if (m := EDITION.search(label or ""))}
+    return f"ILO modelled estimates, {editions.pop()}" if len(editions) == 1 else None
+
+
+def file_release(path: Path, labels: list[str]) -> str | None:
+    """What an ILOSTAT file says of its release: the edition its labels state, with the
+    download date of its name; else that date alone."""
+    downloaded, edition = DOWNLOAD_DATE.search(path.name), stated_edition(labels)
+    if edition and downloaded:
+        return f"{edition} (downloaded {downloaded[1]}-{downloaded[2]}-{downloaded[3]})"
+    return edition or download_date(path)
+
+
 def load_ilostat_csv(source: Source, path: Path) -> pa.Table:
-    """One ILOSTAT file as raw observations, with the download date of its name as release."""
-    return with_release(_load_ilostat_csv(source, path), download_date(path))
+    """One ILOSTAT file as raw observations, with the release it states: the edition of its
+    indicator labels, the download date of its name."""
+    table = _load_ilostat_csv(source, path)
+    labels = (table.schema.metadata or {}).get(b"pedw_indicator_labels", b"")
+    release = file_release(path, labels.decode().split("\n") if labels else [])
+    notes = {k: v for k, v in (table.schema.metadata or {}).items()
+             if k != b"pedw_indicator_labels"}  # fmt: skip
+    return with_release(table.replace_schema_metadata(notes or None), release)
+
+
+def _indicator_labels(text: TextTable) -> bytes:
+    """The distinct indicator labels of a label or full layout download (none in bulk files)."""
+    if "indicator.label" not in text.table.column_names:
+        return b""
+    labels = pc.unique(text.table.column("indicator.label")).drop_null().to_pylist()
+    return "\n".join(str(label) for label in labels[:50]).encode()
 
 
 def _load_ilostat_csv(source: Source, path: Path) -> pa.Table:
@@ -48,6 +84,7 @@ def _load_ilostat_csv(source: Source, path: Path) -> pa.Table:
     """
     text = read_text_table(path, **source.options.get("read", {}))
     header = text.table.column_names
+    labels = _indicator_labels(text)
     if is_label_layout(header) and "ref_area" not in header:
         require_columns(text, LABEL_REQUIRED, "an ILOSTAT label-layout download")
         coded = codes_from_labels(text.table.to_pandas(), path, source.options.get("indicator"))
@@ -62,7 +99,7 @@ def _load_ilostat_csv(source: Source, path: Path) -> pa.Table:
             delimiter=text.delimiter,
         )
         mapping = {name: name for name in RAW_COLUMNS} | {"ref_area_label": "ref_area_label"}
-        return raw_arrow(text, source, mapping)
+        return _with_labels(raw_arrow(text, source, mapping), labels)
 
     require_columns(text, REQUIRED, "an ILOSTAT bulk file")
     present = set(header)
@@ -74,4 +111,12 @@ def _load_ilostat_csv(source: Source, path: Path) -> pa.Table:
         f"_{c}": c for c in (*KNOWN_EXTRA, *LABEL_COLUMNS) if c in present and c != "ref_area.label"
     }
     table = raw_arrow(text, source, mapping | ignored, warn_extra=True)
-    return table.drop_columns(list(ignored))
+    return _with_labels(table.drop_columns(list(ignored)), labels)
+
+
+def _with_labels(table: pa.Table, labels: bytes) -> pa.Table:
+    if not labels:
+        return table
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"pedw_indicator_labels": labels}
+    )

@@ -110,8 +110,10 @@ def iter_source(
                 if extra and number == 0:
                     message = f"{path}: unexpected column(s) {extra.decode()} ignored"
                     yield "issue", path, _issue(source, path, "warning", message)
-                release = notes.get(b"pedw_release")
-                if release and number == 0:  # the publisher's own date for this file
+                # The catalog's release for this file, else the publisher's own statement.
+                stated = source.file_release(Path(path).name)
+                release = stated.encode() if stated else notes.get(b"pedw_release")
+                if release and number == 0:
                     message = f"{path}: release {release.decode()}"
                     yield "issue", path, _issue(source, path, "release", message)
                 yield "table", path, table.replace_schema_metadata(None)
