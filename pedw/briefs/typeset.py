@@ -21,8 +21,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 TYPST_TEMPLATE = Path(__file__).with_name("document.typ")
-# Debian's fonts-dejavu-core (.ci/run installs it): the fonts the page styles name.
-FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu")]
+
+
+def font_dir() -> Path:
+    """DejaVu Sans and Sans Mono, the fonts the page styles name, as matplotlib (a pinned
+    dependency, which draws the charts in them too) ships them: every machine prints the
+    same PDF, with no system font package."""
+    import matplotlib  # the charts' library: already loaded by the step that prints
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
 
 # Elements whose children are blocks: whitespace between those children is layout, not text.
 _CONTAINERS = {"html", "body", "section", "header", "table", "thead", "tbody", "tr", "ol", "ul",
@@ -157,13 +165,13 @@ def _compiler():
     """One Typst compiler per process (fonts read once), with no font from the machine's list."""
     import typst  # needed only by the step that prints
 
-    missing = [d / "DejaVuSans.ttf" for d in FONT_DIRS if not (d / "DejaVuSans.ttf").is_file()]
-    if missing:
+    fonts = font_dir()
+    if not (fonts / "DejaVuSans.ttf").is_file():
         raise FileNotFoundError(
-            f"{missing[0]} not found: the PDF briefs are set in DejaVu Sans "
-            "(Debian: apt-get install fonts-dejavu-core)"
+            f"{fonts / 'DejaVuSans.ttf'} not found: the PDF briefs are set in DejaVu Sans as "
+            "matplotlib ships it (reinstall matplotlib: make install)"
         )
-    return typst.Compiler(font_paths=[str(d) for d in FONT_DIRS], ignore_system_fonts=True)
+    return typst.Compiler(font_paths=[str(fonts)], ignore_system_fonts=True)
 
 
 def render_pdf(html: str, path: Path) -> None:
