@@ -98,9 +98,12 @@ def publication_records(
 
     carried = {path.name for path in briefs}
     index = indexed_frame(store)
-    index = index[
-        [bool(files) and set(unpack(files)) <= carried for files in index["files_sha256"]]
-    ]
+    # A boolean mask, not a list: an empty list would select no *columns* of a briefless index.
+    kept = pd.Series(
+        [bool(files) and set(unpack(files)) <= carried for files in index["files_sha256"]],
+        index=index.index, dtype=bool,
+    )  # fmt: skip
+    index = index.loc[kept]
     log = publication_log(store)
     logged = log[log["publication_id"] == publication_id]
     if len(logged):

@@ -304,7 +304,10 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_run, real_dat
                              publication_id=publication, units=units)  # fmt: skip
     assert 'id="figure-shift-share"' in kenya and 'id="smes"' not in kenya
     assert "Economic Transformation Database (release 15 July 2021)" in kenya
-    assert "ILOSTAT (release 2023-10-18 (download date)), indicator GDP_211P_NOC_NB" in kenya
+    assert (
+        "ILOSTAT (release ILO modelled estimates, Nov. 2022 (downloaded 2023-10-18)), "
+        "indicator GDP_211P_NOC_NB"
+    ) in kenya  # the edition the file states
     # No firm data in these files: the brief says what it lacks without a word on firms.
     assert "the warehouse holds no enterprise survey" in kenya
     france = check_brief_page(settings.briefs_dir, "FRA", synthetic=False,
