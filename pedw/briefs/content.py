@@ -194,14 +194,19 @@ def _group_rows(panel: pd.DataFrame, group_column: str) -> dict[str, pd.DataFram
     return cached[1]
 
 
+def _peers(panel: pd.DataFrame, group_column: str, group: str, country: str) -> pd.DataFrame:
+    """The rows of the *other* economies of `group` (never the economy's own)."""
+    rows = _group_rows(panel, group_column).get(group, panel.iloc[:0])
+    return rows[rows["ref_area"] != country]
+
+
 def peer_medians(
     panel: pd.DataFrame, group_column: str, group: str, variable: str, country: str
 ) -> pd.DataFrame:
     """Per year: the median of `variable` over the *other* economies of `group` with a value
     (never the economy's own value), and how many they are; blank when fewer than MIN_PEERS
     (a median of a handful says little)."""
-    rows = _group_rows(panel, group_column).get(group, panel.iloc[:0])
-    rows = rows[rows["ref_area"] != country].dropna(subset=[variable])
+    rows = _peers(panel, group_column, group, country).dropna(subset=[variable])
     stats = rows.groupby("year")[variable].agg(["median", "count"])
     stats.loc[stats["count"] < MIN_PEERS, "median"] = math.nan
     return stats
@@ -215,8 +220,8 @@ def peer_growth(
     from `start` to `end`, over those with a value in both years, and how many they are;
     NaN below MIN_PEERS. Not the growth of the median level: the economy at the median is
     not the same one in both years."""
-    rows = _group_rows(panel, group_column).get(group, panel.iloc[:0])
-    rows = rows[(rows["ref_area"] != country) & rows["year"].isin([start, end])]
+    rows = _peers(panel, group_column, group, country)
+    rows = rows[rows["year"].isin([start, end])]
     ends = rows.pivot_table(index="ref_area", columns="year", values=variable, aggfunc="first")
     if end <= start or start not in ends or end not in ends:
         return math.nan, 0
