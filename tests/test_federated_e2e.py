@@ -114,16 +114,7 @@ def test_no_firm_identifier_in_any_package_file_or_central_table(offices, centre
                 assert not firm_ids & tokens, path
     con = duckdb.connect(str(centre[0]), read_only=True)
     try:
-        columns = con.execute(
-            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
-        ).fetchall()
-        assert not any(c[2].lower() == "firm_id" for c in columns)
-        for schema, table, column, kind in columns:
-            if kind == "VARCHAR":
-                values = {r[0] for r in con.execute(
-                    f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
-                tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
-                assert not firm_ids & tokens, (schema, table, column)
+        assert_no_firm_identifier(con, firm_ids)
     finally:
         con.close()
 
@@ -268,16 +259,7 @@ def test_the_central_warehouse_covers_the_union_and_holds_no_firm_identifier(off
             "SELECT DISTINCT country FROM federated.statistics").fetchall()}  # fmt: skip
         cells = con.execute(
             "SELECT DISTINCT office FROM firms.sme_gap_cells ORDER BY office").fetchall()  # fmt: skip
-        columns = con.execute(
-            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
-        ).fetchall()
-        assert not any(c[2].lower() == "firm_id" for c in columns)
-        for schema, table, column, kind in columns:
-            if kind == "VARCHAR":
-                values = {r[0] for r in con.execute(
-                    f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
-                tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
-                assert not offices["firm_ids"] & tokens, (schema, table, column)
+        assert_no_firm_identifier(con, offices["firm_ids"])
     finally:
         con.close()
     assert [r[0] for r in offices_loaded] == ["office_a", "office_b"]
@@ -319,3 +301,17 @@ def test_a_tampered_package_fails_its_office_and_leaves_the_central_warehouse(ce
     assert len(refused) == 1, done.stderr
     assert "office_b" in refused[0] and "does not match its SHA-256" in refused[0]
     assert settings.warehouse_path.read_bytes() == before
+
+
+def assert_no_firm_identifier(con: duckdb.DuckDBPyConnection, firm_ids: set[str]) -> None:
+    """No firm_id column in the warehouse, and no firm identifier in any text value."""
+    columns = con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
+    ).fetchall()
+    assert not any(c[2].lower() == "firm_id" for c in columns)
+    for schema, table, column, kind in columns:
+        if kind == "VARCHAR":
+            values = {r[0] for r in con.execute(
+                f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
+            tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
+            assert not firm_ids & tokens, (schema, table, column)
