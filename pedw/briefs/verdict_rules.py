@@ -78,15 +78,9 @@ def comparable_start(history: pd.DataFrame, rate: bool) -> Start:
     end = rows.iloc[-1]
     end_year = int(end["year"])
     first = len(rows) - 1  # the stretch is rows[first:]
-    if _flag(end) != BREAK_FLAG:
-        while first > 0:
-            before, after = rows.iloc[first - 1], rows.iloc[first]
-            if (
-                _source(before) != _source(end)
-                or _flag(before) == BREAK_FLAG
-                or suspected_break(float(before["value"]), float(after["value"]), rate)
-            ):
-                break
+    flags, steps = _texts(rows, "obs_status"), _step_breaks(rows, rate)
+    if flags[-1] != BREAK_FLAG:
+        while first > 0 and not (steps[first - 1] or flags[first - 1] == BREAK_FLAG):
             first -= 1
     stretch = rows.iloc[first:-1]
     within = stretch[stretch["year"].between(end_year - MAX_SPAN, end_year - MIN_SPAN)]
@@ -131,9 +125,21 @@ def breaks_between(history: pd.DataFrame, start: int, end: int, rate: bool) -> i
     """Breaks at or between `start` and `end` in `history`: values flagged B, changes of source
     and suspected breaks between consecutive values (0 for a comparable change)."""
     rows = history[(history["year"] >= start) & (history["year"] <= end)].sort_values("year")
-    flagged = sum(_flag(r) == BREAK_FLAG for _, r in rows.iterrows())
-    moves = sum(
-        _source(a) != _source(b) or suspected_break(float(a["value"]), float(b["value"]), rate)
-        for (_, a), (_, b) in zip(rows.iloc[:-1].iterrows(), rows.iloc[1:].iterrows(), strict=True)
-    )
-    return int(flagged + moves)
+    flagged = _texts(rows, "obs_status").count(BREAK_FLAG)
+    return flagged + sum(_step_breaks(rows, rate))
+
+
+def _texts(rows: pd.DataFrame, column: str) -> list[str | None]:
+    """A text column of `rows` as a list, blanks (and a missing column) as None."""
+    values = rows[column] if column in rows else [None] * len(rows)
+    return [v if isinstance(v, str) else None for v in values]
+
+
+def _step_breaks(rows: pd.DataFrame, rate: bool) -> list[bool]:
+    """For each pair of consecutive `rows` (sorted by year), whether the step between them is a
+    break: a change of source or a suspected break (publisher flags are read apart)."""
+    sources, values = _texts(rows, "source"), rows["value"].astype(float).tolist()
+    return [
+        a != b or suspected_break(x, y, rate)
+        for a, b, x, y in zip(sources[:-1], sources[1:], values[:-1], values[1:], strict=True)
+    ]
