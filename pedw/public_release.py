@@ -20,7 +20,7 @@ import duckdb
 
 from pedw.disclosure.rules import DisclosureRule
 from pedw.release import _prune, _switch, link_published_briefs, publication_records
-from pedw.release_text import TEXT_FILES, small_counts_in, text_problems
+from pedw.release_text import TEXT_FILES, small_counts_in, text_problem
 from pedw.seal import write_seal
 from pedw.settings import Settings
 from pedw.store import Store, offline_connection
@@ -188,13 +188,12 @@ def check_public_release(folder: Path, firm_ids: set[str], rule: DisclosureRule)
         if path.suffix not in ALLOWED_FILES:
             raise PublicReleaseError(f"{path.relative_to(folder)}: a {path.suffix or 'extensionless'} "
                                      "file has no place in a public release")  # fmt: skip
-    texts = [p for p in paths if p.suffix in TEXT_FILES]
     threshold = min(rule.min_contributors, rule.min_treated)
-    problems = dict(zip(texts, text_problems(texts, firm_ids, threshold), strict=True))
     for path in paths:
         where = path.relative_to(folder)
-        if problems.get(path):
-            raise PublicReleaseError(f"{where} {problems[path]}".replace(" : ", ": "))
+        problem = text_problem(path, firm_ids, threshold) if path.suffix in TEXT_FILES else None
+        if problem:
+            raise PublicReleaseError(f"{where} {problem}".replace(" : ", ": "))
         if path.suffix == ".csv":
             _check_rows(path.name, f"read_csv('{path}')", where)
         elif path.suffix == ".parquet":

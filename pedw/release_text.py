@@ -2,8 +2,10 @@
 
 The release checker (pedw.public_release.check_public_release) reads every HTML, CSV and PDF
 file through here: the HTML's source (attributes and scripts included) and its visible text,
-a CSV as it is, a PDF page by page through pypdf (whatever printed it). Two things are refused
-in any of them: a firm identifier of the microdata, and a statement of how many firms a figure
+a CSV as it is, a PDF page by page through PDFium (Chromium's PDF reader, whatever printed the
+file), each with its invisible characters (zero-width spaces, soft hyphens, direction marks)
+taken out, so an identifier split by one is still read whole. Two things are refused in any of
+them: a firm identifier of the microdata, and a statement of how many firms a figure
 rests on when that count is below the disclosure threshold ("rests on 3 firms"). Numbers of
 firms at or above the threshold ("fewer than 10 firms contribute", "479 treated firms") are
 what disclosure control publishes.
@@ -11,15 +13,16 @@ what disclosure control publishes.
 
 from __future__ import annotations
 
-import multiprocessing
 import re
-import signal
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pedw.child_process import available_cores, die_with_parent
-
+# Characters a reader does not see that split a token for a pattern: Unicode's format
+# characters a text may carry (soft hyphen, zero-width space/joiners, direction marks and
+# isolates, word joiner, byte-order mark) and the marks PDFium gives for a hyphen it inserted.
+INVISIBLE = re.compile("[\u0002\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ufffe]")  # fmt: skip
 TOKEN = re.compile(r"[A-Za-z0-9_-]{3,}")
 # A line broken inside a word (a PDF wraps an identifier at its hyphen): joined again.
 WRAPPED = re.compile(r"(?<=[A-Za-z0-9_-])[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9_-])")
@@ -82,12 +85,24 @@ def html_text(source: str) -> str:
 
 def file_texts(path: Path) -> Iterator[tuple[str, str, bool]]:
     """(where in the file, text, is it what a reader reads) of a release file: a PDF's pages
-    (pypdf's text of each), an HTML page's source and its visible text, a CSV as it is."""
-    if path.suffix == ".pdf":
-        from pypdf import PdfReader  # pure Python; read here only
+    (PDFium's text of each), an HTML page's source and its visible text, a CSV as it is;
+    invisible characters removed."""
+    for place, text, read in _raw_texts(path):
+        yield place, INVISIBLE.sub("", text), read
 
-        for number, page in enumerate(PdfReader(path).pages, start=1):
-            yield f"page {number}", page.extract_text() or "", True
+
+def _raw_texts(path: Path) -> Iterator[tuple[str, str, bool]]:
+    if path.suffix == ".pdf":
+        import pypdfium2  # PDFium (C++): read here only
+
+        document = pypdfium2.PdfDocument(path)
+        try:
+            for number in range(len(document)):
+                page = document[number]
+                text = page.get_textpage().get_text_range()
+                yield f"page {number + 1}", text.replace("\r\n", "\n"), True
+        finally:
+            document.close()
         return
     source = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".html":
@@ -141,28 +156,3 @@ def text_problem(path: Path, firm_ids: set[str], threshold: int) -> str | None:
                 f"({', '.join(repr(c) for c in counts[:3])})"
             )
     return None
-
-
-def text_problems(paths: list[Path], firm_ids: set[str], threshold: int) -> list[str | None]:
-    """`text_problem` of each of `paths`, in order. Reading a PDF's text costs about 0.4 s of
-    CPU a brief (pypdf is pure Python), so many PDFs are read by one process per core."""
-    pdfs = sum(path.suffix == ".pdf" for path in paths)
-    workers = min(available_cores(), pdfs // 8)
-    if workers <= 1 or multiprocessing.current_process().daemon:
-        return [text_problem(path, firm_ids, threshold) for path in paths]
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded Dagster process
-    with context.Pool(workers, initializer=_start_worker, initargs=(firm_ids, threshold)) as pool:
-        return pool.map(_worker_problem, paths, chunksize=4)
-
-
-_WORKER: dict = {}
-
-
-def _start_worker(firm_ids: set[str], threshold: int) -> None:
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER.update(firm_ids=firm_ids, threshold=threshold)
-
-
-def _worker_problem(path: Path) -> str | None:
-    return text_problem(path, _WORKER["firm_ids"], _WORKER["threshold"])

@@ -130,6 +130,50 @@ def test_a_firm_id_in_an_html_page_is_refused_with_its_line(release, copy):
     )
 
 
+@pytest.mark.parametrize("hidden", ["\u200b", "\u00ad", "\u2060", "\ufeff"])
+def test_a_firm_id_split_by_an_invisible_character_is_still_read(release, copy, hidden):
+    """A zero-width space, soft hyphen, word joiner or byte-order mark inside an identifier
+    shows the reader the identifier whole: in an HTML page's text, in a CSV and in a PDF page
+    (typeset by Typst, as the briefs are)."""
+    _, firm_ids, _ = release
+    firm = sorted(firm_ids)[11]
+    split = firm[:3] + hidden + firm[3:]
+    html = copy / "briefs" / "cross_country.html"
+    html.write_text(html.read_text().replace("</body>", f"<p>Exporter {split}</p></body>"))
+    with pytest.raises(PublicReleaseError, match=rf"^briefs/cross_country.html line \d+: holds "
+                       rf"firm identifier\(s\) \['{firm}'\]$"):  # fmt: skip
+        check_public_release(copy, firm_ids, RULE)
+    html.unlink()
+    csv = next(copy.glob("briefs/*_scorecard.csv"))
+    csv.write_text(csv.read_text() + f"{split}\n")
+    with pytest.raises(PublicReleaseError, match=rf"^briefs/{csv.name} line \d+: holds firm"):
+        check_public_release(copy, firm_ids, RULE)
+    csv.unlink()
+    brief = next(p for p in sorted(copy.glob("briefs/*.pdf")) if p.stem != "cross_country")
+    pages = len(pypdf.PdfReader(brief).pages)
+    writer = pypdf.PdfWriter(clone_from=brief)
+    writer.append(pypdf.PdfReader(io.BytesIO(typst_pdf(f"Exporter {split}"))))
+    with brief.open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(PublicReleaseError) as refused:
+        check_public_release(copy, firm_ids, RULE)
+    assert str(refused.value) == (
+        f"briefs/{brief.name} page {pages + 1}: holds firm identifier(s) ['{firm}']"
+    )
+
+
+def typst_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text`, typeset by Typst in the briefs' fonts."""
+    import typst
+
+    from pedw.briefs.typeset import font_dir
+
+    escaped = "".join(f"\\u{{{ord(c):x}}}" for c in text)
+    source = f'#set page(paper: "a4")\n#set text(font: "DejaVu Sans")\n#"{escaped}"\n'
+    compiler = typst.Compiler(font_paths=[str(font_dir())], ignore_system_fonts=True)
+    return compiler.compile(source.encode())
+
+
 @pytest.mark.parametrize("statement", ["rests on 3 firms", "4 treated firms in 2 economies"])
 def test_a_text_stating_a_count_below_the_threshold_is_refused(release, copy, statement):
     _, firm_ids, _ = release
