@@ -4,6 +4,7 @@ bracketing by a published trend, treated units behind an effect, precision in th
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -283,22 +284,12 @@ def test_differencing_published_years_never_places_a_firm_within_protection(ware
     assert suppressed[0] > 0 and suppressed[1] > 0  # the demo has both kinds
 
 
-def test_published_trends_leave_every_suppressed_cell_its_protection(warehouse):
+def trend_bracketing(cells: pd.DataFrame, trends: pd.DataFrame, truth: dict, origin: int):
     """The adversary's LP over public values only (released cells to their rounding, released
-    trends; a suppressed year weighted like the published ones): no suppressed cell ends in
-    an interval narrower than the protection that also holds its true value."""
-    _, con = warehouse
-    cells = con.execute("SELECT * FROM disclosure.sme_gap_cells").df()
-    truth = {
-        (c, y, s): g
-        for c, y, s, g in con.execute(
-            "SELECT country, year, size_class, productivity_gap FROM models.sme_gap_cells"
-        ).fetchall()
-    }
-    trends = con.execute("SELECT * FROM disclosure.sme_gap_trend WHERE status = 'published' "
-                         "AND outcome = 'log_labour_productivity'").df()  # fmt: skip
-    origin = con.execute("SELECT min(year) FROM marts.enterprise_panel").fetchone()[0]
+    trends, the published contributor counts as weights, a withheld year's count guessed as
+    the published mean): (attacked cells, those bracketed within the protection)."""
     attacked, recovered = 0, []
+    trends = trends[(trends["status"] == "published") & (trends["outcome"] == "log_labour_productivity")]  # fmt: skip
     for t in trends.itertuples():
         rows = cells[(cells["country"] == t.country) & (cells["size_class"] == t.size_class)]
         if (rows["productivity_status"] == "published").all():
@@ -319,7 +310,53 @@ def test_published_trends_leave_every_suppressed_cell_its_protection(warehouse):
             actual = truth[(t.country, year, t.size_class)]
             if (high - low) / 2 < RULE.protection and low <= actual <= high:
                 recovered.append((t.country, t.size_class, year, low, high, actual))
+    return attacked, recovered
+
+
+@pytest.fixture(scope="module")
+def gap_truth(warehouse) -> tuple[dict, int]:
+    """The true productivity gap of every cell, and the trends' origin year."""
+    _, con = warehouse
+    truth = {
+        (c, y, s): g
+        for c, y, s, g in con.execute(
+            "SELECT country, year, size_class, productivity_gap FROM models.sme_gap_cells"
+        ).fetchall()
+    }
+    return truth, con.execute("SELECT min(year) FROM marts.enterprise_panel").fetchone()[0]
+
+
+def test_published_trends_leave_every_suppressed_cell_its_protection(warehouse, gap_truth):
+    """The pipeline's release (its store's own random secret): no suppressed cell ends in an
+    interval narrower than the protection that also holds its true value."""
+    _, con = warehouse
+    attacked, recovered = trend_bracketing(
+        con.execute("SELECT * FROM disclosure.sme_gap_cells").df(),
+        con.execute("SELECT * FROM disclosure.sme_gap_trend").df(),
+        *gap_truth,
+    )
     assert attacked > 0, "the demo should publish some trends beside a suppressed cell"
+    assert not recovered, recovered
+
+
+def test_the_trend_audit_holds_for_a_secret_that_broke_it(warehouse, gap_truth):
+    """The same attack on the demo released under a fixed secret for which the audit with
+    the true weights alone (and the noise's variance left out of its standard errors) let
+    it bracket BGD's 2017 micro-firm gap within +-0.045 (true -0.851, interval -0.938 to
+    -0.849); the guessed weights and the released values close it."""
+    from pedw.disclosure.cells import cell_perturbation, protect_cells, released_cells
+    from pedw.disclosure.trends import protect_trends, released_trends, trend_perturbation
+
+    _, con = warehouse
+    panel = con.execute("SELECT * FROM marts.enterprise_panel").df()
+    salt = hashlib.sha256(b"salt1").hexdigest()
+    protected = protect_cells(con.execute("SELECT * FROM models.sme_gap_cells").df(), panel, RULE)
+    cells = released_cells(protected, RULE, cell_perturbation(panel, salt, RULE))
+    noise = trend_perturbation(panel, salt, RULE)
+    trends = protect_trends(con.execute("SELECT * FROM models.sme_gap_trend").df(), protected,
+                            RULE, cells, noise)  # fmt: skip
+    attacked, recovered = trend_bracketing(cells, released_trends(trends, RULE, noise), *gap_truth)
+    assert attacked > 0
     assert not recovered, recovered
 
 

@@ -31,20 +31,37 @@ def class_cells(cells: pd.DataFrame, country: str, size: str, measure: str) -> p
 
 
 def cell_intervals(
-    rows: pd.DataFrame, measure: str, rule: DisclosureRule, trend: PublishedTrend | None
+    rows: pd.DataFrame,
+    measure: str,
+    rule: DisclosureRule,
+    trend: PublishedTrend | None,
+    weights: list[float] | None = None,
 ) -> dict[int, tuple[float, float]]:
     """What an adversary can learn of each suppressed cell of one class from the published
-    cells (to their rounding) and `trend`."""
+    cells (to their rounding) and `trend`, weighting the years by `weights` (default: the
+    true contributor counts, what an insider knows)."""
     gap, _se, _log, prefix = MEASURES[measure]
     half = 0.5 * 10 ** (-rule.gap_decimals)
     shown = rows[rows[f"{measure}_status"] == PUBLISHED]
     published = {int(y): (round(v, rule.gap_decimals), half) for y, v in zip(shown["year"], shown[gap], strict=True)}  # fmt: skip
-    return feasible_intervals(
-        [int(y) for y in rows["year"]],
-        [max(float(w), 1.0) for w in rows[f"{prefix}_contributors"].fillna(1)],
-        published,
-        trend,
-    )
+    if weights is None:
+        weights = [max(float(w), 1.0) for w in rows[f"{prefix}_contributors"].fillna(1)]
+    return feasible_intervals([int(y) for y in rows["year"]], weights, published, trend)
+
+
+def guessed_weights(rows: pd.DataFrame, measure: str) -> list[list[float]]:
+    """The year weights an outside adversary can put on a class's trend fit: a published
+    year's released contributor count, and for a suppressed year (its count withheld) the
+    mean, the smallest or the largest published count; or every year alike."""
+    prefix = MEASURES[measure][3]
+    shown = rows[f"{measure}_status"] == PUBLISHED
+    counts = rows[f"{prefix}_contributors"].astype(float).where(shown)
+    guesses = [1.0]
+    if shown.any():
+        known = counts[shown].clip(lower=1.0)
+        guesses = [known.mean(), known.min(), known.max()]
+    filled = [counts.fillna(guess).clip(lower=1.0).tolist() for guess in guesses]
+    return [*filled, [1.0] * len(rows)]
 
 
 def protect_trends(
@@ -57,20 +74,22 @@ def protect_trends(
     """`trend` with `status`, `reason` and `audit_half_width` (the narrowest half-width to
     which, with this trend published, an adversary could bring a suppressed cell).
 
-    With the cell-key noise, the audit runs twice: on the true values, and on what an
-    adversary actually sees (`seen_cells`: the cells as released, `noise`: this trend's
-    perturbation), taking the released values as exact. Noisy values can make the LP's
-    constraints tighter than the true ones; the narrower interval of the two counts."""
+    With the cell-key noise, the audit runs again on what an adversary actually sees
+    (`seen_cells`: the cells as released; `noise`: the trends' perturbation, applied and
+    rounded by `released_trends`), taking the released values as exact, with the true
+    contributor weights and with the weights an outsider can guess from the published
+    counts (`_seen_widths`). Noisy values can make the LP's constraints tighter than the
+    true ones; the narrowest interval counts."""
     result = trend.reset_index(drop=True).copy()
     seen = cells
     if seen_cells is not None:
         seen = cells.copy()
         for gap, _se, _log, _prefix in MEASURES.values():
             seen[gap] = seen_cells[gap].to_numpy()
-    moved = result[TREND_KEYS].merge(
-        noise if noise is not None else pd.DataFrame(columns=TREND_KEYS), on=TREND_KEYS,
-        how="left",
-    ).reindex(columns=[*TREND_KEYS, *TREND_NOISE]).fillna(dict.fromkeys(TREND_NOISE, 0.0))  # fmt: skip
+        if noise is None:
+            noise = pd.DataFrame(columns=[*TREND_KEYS, *TREND_NOISE, "gap_var", "slope_var"])
+        # What each trend would show if published, exactly as released_trends shows it.
+        shown = released_trends(result.assign(status=PUBLISHED, reason=""), rule, noise)
     primary = pd.Series("", index=result.index, dtype=object)
     for _gap, _se, log_column, prefix in MEASURES.values():
         mine = result["outcome"] == log_column
@@ -96,15 +115,14 @@ def protect_trends(
                                    measure, rule, published)  # fmt: skip
         widths_seen = []
         if seen is not cells:
-            m = moved.iloc[i]
-            released = PublishedTrend(row.trend_per_year + m.slope_noise,
-                                      abs(row.trend_se + m.slope_se_noise),
-                                      row.gap_first_year + m.gap_noise,
-                                      abs(row.gap_first_year_se + m.gap_se_noise),
-                                      int(row.trend_origin_year))  # fmt: skip
-            widths_seen = [(high - low) / 2 for low, high in cell_intervals(
-                class_cells(seen, row.country, row.size_class, measure), measure, rule,
-                released).values()]  # fmt: skip
+            r = shown.iloc[i]
+            released = PublishedTrend(r.trend_per_year, r.trend_se, r.gap_first_year,
+                                      r.gap_first_year_se, int(row.trend_origin_year))  # fmt: skip
+            widths_seen = _seen_widths(
+                class_cells(seen, row.country, row.size_class, measure),
+                class_cells(cells, row.country, row.size_class, measure), measure, rule,
+                released,
+            )  # fmt: skip
         width = min([*((high - low) / 2 for low, high in intervals.values()), *widths_seen],
                     default=math.nan)  # fmt: skip
         widths.append(width)
@@ -119,6 +137,27 @@ def protect_trends(
             reasons.append("")
     result["status"], result["reason"], result["audit_half_width"] = status, reasons, widths
     return result
+
+
+def _seen_widths(
+    seen: pd.DataFrame,
+    true: pd.DataFrame,
+    measure: str,
+    rule: DisclosureRule,
+    released: PublishedTrend,
+) -> list[float]:
+    """Half-widths of what an adversary brackets from the released values: with the true
+    contributor weights (an insider's), every interval counts; with weights guessed from the
+    published counts (`guessed_weights`), an interval counts when it holds the true value (a
+    narrow interval around a wrong value discloses nothing)."""
+    gap = MEASURES[measure][0]
+    actual = dict(zip(true["year"].astype(int), true[gap], strict=True))
+    widths = [(high - low) / 2 for low, high in cell_intervals(seen, measure, rule, released).values()]  # fmt: skip
+    for weights in guessed_weights(seen, measure):
+        for year, (low, high) in cell_intervals(seen, measure, rule, released, weights).items():
+            if low <= actual[year] <= high:
+                widths.append((high - low) / 2)
+    return widths
 
 
 TREND_VALUES = ["gap_first_year", "gap_first_year_se", "trend_per_year", "trend_se",
