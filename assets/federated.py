@@ -4,6 +4,7 @@ them. Thin wrappers over pedw.federated.central_store."""
 
 import dagster as dg
 
+from assets.metadata import publication_id
 from assets.resources import PedwResource
 from pedw.code_versions import code_version
 from pedw.federated.central_store import (
@@ -101,9 +102,56 @@ def pooled_models(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
 
 
 @dg.asset(
+    key=["federated", "central_briefs"],
+    group_name=GROUP,
+    # The offices' public tables (loaded with them) and the pool: every office load
+    # rebuilds the pool, so the pool alone says when the briefs are out of date.
+    deps=[pooled_models],
+    pool="warehouse",
+    kinds={"html", "pdf"},
+    code_version=code_version(["pedw.federated.central_briefs"]),
+    description="The centre's country briefs and cross-country annex, by the briefs' own "
+    "code, reading the central equivalents of the tables they read: national figures from "
+    "the national office's package, each economy's SME gaps as its office's disclosure "
+    "control released them (naming the office, producer and publication), firm-level "
+    "results of the annex pooled across the offices' packages. Built under "
+    "<store>/_briefs/<run id>/; index in federated.briefs; published by "
+    "federated/central_warehouse.",
+)
+def central_briefs(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.MaterializeResult:
+    from pedw.briefs.published import brief_run_dir  # charts and PDFs: loaded here only
+    from pedw.federated.central_briefs import build_central_briefs
+
+    store, settings = pedw.store(), pedw.settings()
+    built = build_central_briefs(
+        store,
+        pedw.load_catalog(),
+        brief_run_dir(settings, context.run_id),
+        publication_id(context),
+        context.run_id,
+        workers=settings.brief_workers,
+    )
+    con = store.connect()
+    try:
+        con.register("_index", built.index)
+        store.write(con, "federated", "briefs", "SELECT * FROM _index")
+    finally:
+        con.close()
+    context.log.info(f"{len(built.countries)} central briefs and the annex; national figures "
+                     f"from office {built.national_office}")  # fmt: skip
+    return dg.MaterializeResult(
+        metadata={
+            "briefs": len(built.countries),
+            "national_office": built.national_office,
+            "suppressed_cells": int(built.index["suppressed_cells"].sum()),
+        }
+    )
+
+
+@dg.asset(
     key=["federated", "central_warehouse"],
     group_name=GROUP,
-    deps=[pooled_models],
+    deps=[pooled_models, central_briefs],
     pool="warehouse",
     kinds={"duckdb"},
     code_version=CENTRAL_CODE,
@@ -114,10 +162,19 @@ def pooled_models(context: dg.AssetExecutionContext, pedw: PedwResource) -> dg.M
 def central_warehouse(
     context: dg.AssetExecutionContext, pedw: PedwResource
 ) -> dg.MaterializeResult:
-    out = pedw.settings().warehouse_path
-    counts = publish_centre(pedw.store(), out)
-    context.log.info(f"central warehouse {out}: {len(counts)} tables")
-    return dg.MaterializeResult(metadata={"path": str(out), "tables": counts})
+    from pedw.federated.central_briefs import publish_central_briefs, stored_brief_index
+
+    settings, store = pedw.settings(), pedw.store()
+    out = settings.warehouse_path
+    counts = publish_centre(store, out)
+    briefs = None
+    if store.exists("federated", "briefs"):
+        index = stored_brief_index(store)
+        briefs = publish_central_briefs(index, settings.briefs_build_dir, settings.briefs_dir)
+    context.log.info(f"central warehouse {out}: {len(counts)} tables; briefs in {briefs}")
+    return dg.MaterializeResult(
+        metadata={"path": str(out), "tables": counts, "briefs": str(briefs or "")}
+    )
 
 
-CENTRE_ASSETS = [office_package, pooled_models, central_warehouse]
+CENTRE_ASSETS = [office_package, pooled_models, central_briefs, central_warehouse]

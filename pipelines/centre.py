@@ -6,9 +6,9 @@ Each package folder the catalog's paths find is a partition of federated/office_
 partition when it was never loaded or its folder changed (any byte); the pooled models when an
 office was loaded since they were built, added or dropped, or the round-two answers changed
 (on the tick after the office's load: automation does not request an unpartitioned asset in
-the tick a partition of its input is requested); the central warehouse with the pool. The
-conditions compare what is on disk with what
-the last materialization recorded, so they hold no state: `pedw run` evaluates them afresh
+the tick a partition of its input is requested); the central briefs and the central warehouse
+with the pool. The conditions compare what is on disk with what the last materialization
+recorded, so they hold no state: `pedw run` evaluates them afresh
 (dg.evaluate_automation_conditions) and the automation sensor evaluates the same ones.
 """
 
@@ -24,6 +24,7 @@ from assets.federated import (
     CENTRE_ASSETS,
     INPUTS_DIGEST,
     PACKAGE_DIGEST,
+    central_briefs,
     central_warehouse,
     federated_offices,
     office_package,
@@ -138,10 +139,15 @@ def centre_conditions(catalog_path: str) -> dict[dg.AssetKey, dg.AutomationCondi
         pooled_models.key: (
             never | BuiltBeforeInputs([office_package.key]) | OfficesOrAnswersChanged(catalog_path)
         ) & quiet,
-        central_warehouse.key: (
+        central_briefs.key: (
             never
             | AC.any_deps_match(AC.will_be_requested()).with_label("the pool is requested")
             | BuiltBeforeInputs([pooled_models.key])
+        ) & quiet,
+        central_warehouse.key: (
+            never
+            | AC.any_deps_match(AC.will_be_requested()).with_label("the pool or briefs are requested")
+            | BuiltBeforeInputs([pooled_models.key, central_briefs.key])
         ) & quiet,
     }  # fmt: skip
 
@@ -183,9 +189,9 @@ def build_centre_definitions(settings: Settings) -> dg.Definitions:
             ),
             dg.define_asset_job(
                 MODELS_JOB,
-                selection=[pooled_models.key, central_warehouse.key],
+                selection=[pooled_models.key, central_briefs.key, central_warehouse.key],
                 tags=tags,
-                description="The centre: pool and publish.",
+                description="The centre: pool, brief and publish.",
             ),
         ],
         sensors=[
@@ -226,7 +232,8 @@ def requested(
     """What automation requests now: office partitions, and the unpartitioned central assets."""
     result = dg.evaluate_automation_conditions(definitions, instance)
     offices = sorted(result.get_requested_partitions(office_package.key))
-    models = [k for k in (pooled_models.key, central_warehouse.key) if result.get_num_requested(k)]
+    central = (pooled_models.key, central_briefs.key, central_warehouse.key)
+    models = [k for k in central if result.get_num_requested(k)]
     return offices, models
 
 

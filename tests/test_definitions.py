@@ -132,8 +132,8 @@ def test_the_centre_is_its_own_code_location_with_offices_as_partitions(tmp_path
     centre = build_centre_definitions(resolve_settings(catalog, tmp_path / "centre.duckdb"))
     graph = centre.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
-    assert keys == ["federated/central_warehouse", "federated/office_package",
-                    "federated/pooled_models"]  # fmt: skip
+    assert keys == ["federated/central_briefs", "federated/central_warehouse",
+                    "federated/office_package", "federated/pooled_models"]  # fmt: skip
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         partitioned = getattr(node.partitions_def, "name", None) == "federated_office"

@@ -33,7 +33,7 @@ from pipelines.centre import build_centre_definitions, requested, run_centre, sy
 from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
-ALL_COUNTRIES = 1  # the exactness check takes every country (a 600-firm demo is thin)
+ALL_COUNTRIES = 1  # the exactness check takes every country (a small demo is thin)
 
 
 def _office_demo(demo, root, countries: set[str]):
@@ -52,7 +52,9 @@ def offices(tmp_path_factory):
     """Two offices' published warehouses and packages, and the pooled microdata."""
     base = tmp_path_factory.mktemp("federated_e2e")
     demo = base / "demo"
-    generate_demo_data(demo, n_firms=600)
+    # 3,000 firms: enough per country-year-size cell that the offices' disclosure control
+    # releases some (at 600 it suppresses every one), for the central briefs' SME gaps.
+    generate_demo_data(demo, n_firms=3000)
     firms = pd.read_csv(demo / "enterprise" / "firms.csv", usecols=["firm_id", "country"])
     countries = sorted(firms["country"].unique())
     split = {"office_a": set(countries[::2]), "office_b": set(countries[1::2])}
@@ -215,7 +217,11 @@ def central(offices, centre, tmp_path_factory):
 def test_the_centre_pipeline_loads_each_office_as_a_partition_and_pools(central):
     first, second = central["first"], central["second"]
     assert first.success and first.loaded == ["office_a"], first.failures
-    assert first.models == ["federated/pooled_models", "federated/central_warehouse"]
+    assert first.models == [
+        "federated/pooled_models",
+        "federated/central_briefs",
+        "federated/central_warehouse",
+    ]
     assert second.success and second.loaded == ["office_b"], second.failures
     assert second.offices == ["office_a", "office_b"]
 
@@ -225,6 +231,7 @@ def test_a_new_package_requests_only_its_office_and_the_central_models(central):
         ["office_b"],
         [
             dg.AssetKey(["federated", "pooled_models"]),
+            dg.AssetKey(["federated", "central_briefs"]),
             dg.AssetKey(["federated", "central_warehouse"]),
         ],
     )
@@ -267,6 +274,110 @@ def test_the_central_warehouse_covers_the_union_and_holds_no_firm_identifier(off
     assert sorted(economies) == offices["countries"]  # the union, no economy twice
     assert countries == set(offices["countries"])
     assert cells == [("office_a",), ("office_b",)]
+
+
+# --- Briefs and the cross-country annex from the central warehouse ------------------------
+
+
+def _central_briefs(central) -> tuple:
+    """The published central briefs folder, federated.briefs and federated.packages."""
+    settings = central["settings"]
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        index = con.execute("SELECT * FROM federated.briefs ORDER BY country").df()
+        packages = con.execute(
+            "SELECT office, producer, publication_id, economies FROM federated.packages"
+        ).df()
+    finally:
+        con.close()
+    return settings.briefs_dir, index, packages
+
+
+def test_the_centre_publishes_a_brief_for_each_economy_in_the_union(offices, central):
+    folder, index, _ = _central_briefs(central)
+    assert folder.is_symlink()  # switched in by one rename
+    assert set(offices["countries"]) <= set(index["country"])
+    assert "cross_country" in set(index["country"])
+    for country in [*offices["countries"], "cross_country"]:
+        for kind in ("html", "pdf"):
+            assert (folder / f"{country}.{kind}").stat().st_size > 1000, (country, kind)
+    assert (folder / "cross_country.html").read_text(encoding="utf-8").count(
+        "pooled across the packages of 2 offices"
+    ) >= 2  # the section and the SCORE finding
+
+
+def test_each_central_brief_shows_its_office_s_released_sme_gaps(offices, central):
+    """The brief's SME-gap figures are the office's own disclosure.sme_gap_cells, as
+    released (suppressed ones not shown), and the brief names that office's package."""
+    folder, _, packages = _central_briefs(central)
+    compared = 0
+    for row in packages.itertuples():
+        con = connect_read_only(offices["warehouses"][row.office])
+        released = con.execute(
+            "SELECT country, year, size_class, productivity_gap, productivity_status "
+            "FROM disclosure.sme_gap_cells"
+        ).df()
+        con.close()
+        for country in json.loads(row.economies):
+            mine = released[released["country"] == country]
+            page = (folder / f"{country}.html").read_text(encoding="utf-8")
+            if mine.empty:
+                continue
+            assert (f"aggregate package of office {row.office} (producer {row.producer}, "
+                    f"publication {row.publication_id})") in page  # fmt: skip
+            shown = mine[mine["productivity_status"] == "published"]
+            assert f"{len(mine) - len(shown)} of {len(mine)} country-year-size cells" in page
+            if shown.empty:
+                continue
+            chart = pd.read_csv(folder / f"{country}_sme_gap.csv")
+            expected = shown.assign(gap=(100 * shown["productivity_gap"]).round(1))
+            merged = chart.merge(expected, on=["year", "size_class"], how="outer",
+                                 indicator=True)  # fmt: skip
+            assert set(merged["_merge"]) == {"both"}, country
+            np.testing.assert_allclose(merged["gap_log_points"], merged["gap"], atol=1e-9)
+            compared += 1
+    assert compared >= 5  # enough economies with released cells for the check to bite
+
+
+def test_the_annex_pooled_rows_equal_the_central_pooled_estimates(central):
+    folder, _, _ = _central_briefs(central)
+    page = (folder / "cross_country.html").read_text(encoding="utf-8")
+    shown = {
+        (m[0], m[1]): (float(m[2]), float(m[3]))
+        for m in re.findall(
+            r'data-model="([^"]+)" data-term="([^"]+)">.*?<td class="estimate">([-0-9.]+)</td>'
+            r'<td class="std-error">([-0-9.]+)</td>',
+            page,
+        )
+    }
+    con = duckdb.connect(str(central["settings"].warehouse_path), read_only=True)
+    pooled = con.execute(
+        "SELECT model_id, term, estimate, std_error FROM federated.pooled_estimates "
+        "WHERE term IS NOT NULL"
+    ).fetchall()
+    con.close()
+    assert len(pooled) > 20 and set(shown) == {(m, t) for m, t, _, _ in pooled}
+    for model, term, estimate, error in pooled:
+        assert shown[(model, term)] == pytest.approx((estimate, error), abs=5.1e-5)
+    # The SCORE TWFE finding reads the pooled estimate (as a percentage change).
+    twfe = next(e for m, t, e, _ in pooled
+                if m == "score_twfe_log_labour_productivity" and t == "treated_post")  # fmt: skip
+    assert f"is {100 * (np.exp(twfe) - 1):+.1f}%" in page
+
+
+def test_no_firm_identifier_in_any_central_brief_or_annex_file(offices, central):
+    from pypdf import PdfReader
+
+    folder, index, _ = _central_briefs(central)
+    files = sorted(folder.iterdir())
+    assert len(files) >= 2 * len(index)
+    for path in files:
+        if path.suffix == ".pdf":
+            text = " ".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        else:
+            text = path.read_bytes().decode("utf-8")
+        tokens = set(re.findall(r"[A-Za-z0-9_-]{3,}", text))
+        assert not offices["firm_ids"] & tokens, path
 
 
 def test_a_package_overlapping_another_office_is_refused_and_dropped_with_its_folder(central):

@@ -42,6 +42,13 @@ class AnnexContent:
     withheld: list[str] = field(default_factory=list)  # results disclosure control withheld
     unreported: list[dict] = field(default_factory=list)  # estimated models not read, and why
     fingerprints: dict[str, str] = field(default_factory=dict)
+    # The centre's estimates pooled across offices, every exact model and term (empty at an
+    # office): model_id, term, estimate, std_error, ci_low, ci_high, n_obs, countries,
+    # inference.
+    pooled: list[dict] = field(default_factory=list)
+    pooled_from: str = ""  # the offices' packages they were pooled from, in words
+    # Where each figure is read (the technical note); the centre's differ.
+    figure_tables: dict[str, str] = field(default_factory=lambda: dict(ANNEX_FIGURE_TABLES))
     # The page title; `country_name` too, so the shared page styles print it in the footer.
     country_name: str = "Cross-country findings"
 
@@ -155,7 +162,7 @@ def modelled_inputs(con: duckdb.DuckDBPyConnection, finding: dict) -> str:
 
 def render_annex_html(content: AnnexContent) -> str:
     """The annex's HTML, in the page styles of the country briefs."""
-    return template("annex.html").render(c=content, tables=ANNEX_FIGURE_TABLES)
+    return template("annex.html").render(c=content, tables=content.figure_tables)
 
 
 def build_annex(
@@ -169,6 +176,12 @@ def build_annex(
         content = annex_content(con, publication_id, synthetic)
     finally:
         con.close()
+    return write_annex(content, out_dir, run_id)
+
+
+def write_annex(content: AnnexContent, out_dir: Path, run_id: str) -> pd.DataFrame:
+    """Write the annex's HTML and PDF into `out_dir`; returns its briefs.index row."""
+    publication_id = content.publication_id
     out_dir.mkdir(parents=True, exist_ok=True)
     html, pdf = out_dir / f"{ANNEX}.html", out_dir / f"{ANNEX}.pdf"
     page = render_annex_html(content)

@@ -57,14 +57,18 @@ def build_briefs(
     rule: DisclosureRule,
     publication_id: str,
     workers: int | None = None,
+    inputs: BriefInputs | None = None,
 ) -> list[BuiltBrief]:
     """Write <out_dir>/<country>.html, .pdf and the CSV data of its charts for each country
-    from the store's current tables. `workers` processes build them (None: one per core)."""
-    con = store.connect()
-    try:
-        inputs = load_inputs(con)
-    finally:
-        con.close()
+    from the store's current tables, or from `inputs` when given (the centre reads the
+    central equivalents: pedw.federated.central_briefs). `workers` processes build them
+    (None: one per core)."""
+    if inputs is None:
+        con = store.connect()
+        try:
+            inputs = load_inputs(con)
+        finally:
+            con.close()
     job = BriefJob(
         inputs,
         source_releases(catalog, inputs.release_issues),

@@ -87,10 +87,11 @@ def brief_content(
         publication_id=publication_id,
         synthetic=synthetic,
         units=_national_units(series),
-        disclosure=rule.describe(),
+        disclosure=inputs.disclosure_text or rule.describe(),
         series=series,
         cited=cited,
         fingerprints=inputs.fingerprints,
+        figure_tables=inputs.figure_tables,
     )
     flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
     _productivity(content, panel, mine, flags)
@@ -648,11 +649,29 @@ def _source_lines(content: BriefContent) -> dict[str, str]:
         firms = [s for s in cited.values() if s.name in _enterprise_sources(cited)]
         lines["sme_gap"] = (
             "Source: "
-            + ("; ".join(s.cite() for s in firms) or "the catalog's firm-level source")
+            + (
+                _package_cite(content.sme_gap_cells)
+                or "; ".join(s.cite() for s in firms)
+                or "the catalog's firm-level source"
+            )
             + ". Gaps: pedw, mean log labour productivity of each size class minus that of "
             "large firms, under disclosure control."
         )
     return lines
+
+
+def _package_cite(cells: pd.DataFrame) -> str:
+    """At the centre (the cells come from an office's aggregate package, with its office,
+    producer and publication): which package, as its office's disclosure control released
+    them. Empty for an office's own cells."""
+    if "producer" not in cells or not len(cells):
+        return ""
+    first = cells.iloc[0]
+    return (
+        f"the aggregate package of office {first['office']} (producer {first['producer']}, "
+        f"publication {first['publication_id']}), the cells as that office's disclosure "
+        "control released them"
+    )
 
 
 def _enterprise_sources(cited: dict[str, SourceRelease]) -> set[str]:

@@ -42,6 +42,7 @@ class BriefContent:
     source_lines: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     disclosure: str = ""
+    figure_tables: dict[str, str] | None = None  # None: content.FIGURE_TABLES
 
     @property
     def suppressed_cells(self) -> int:

@@ -188,7 +188,15 @@ def cross_country_findings(
         row = indexed.loc[(f.model_id, f.term)]
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
-        if row["level"] == "enterprise":
+        pooled_from = row.get("pooled_from")
+        if isinstance(pooled_from, str) and pooled_from:
+            # The centre's exact pool of the offices' disclosure-checked statistics (no
+            # office released this estimate itself: it exists only pooled).
+            basis = (
+                f"pooled across {pooled_from}: {int(row['n_obs']):,} firm-years in "
+                f"{int(row['n_groups'])} economies"
+            )
+        elif row["level"] == "enterprise":
             if f.model_id not in released.index:
                 continue  # no disclosure decision: never published
             units = released.loc[f.model_id]

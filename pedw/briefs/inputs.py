@@ -76,6 +76,12 @@ class BriefInputs:
     release_issues: pd.DataFrame
     fingerprints: dict[str, str]
     built: set[str]  # "schema.table" of every table the store holds
+    # Where each figure is read, as the brief's technical note prints it: None for an
+    # office's own tables (content.FIGURE_TABLES); the centre's (pedw.federated.central_briefs).
+    figure_tables: dict[str, str] | None = None
+    # What the brief says of the disclosure rule: None for the run's own rule; the centre
+    # says the office's own decided (a package carries the released cells, not that rule).
+    disclosure_text: str | None = None
 
     def has(self, table: str) -> bool:
         return table in self.built

@@ -53,6 +53,6 @@ def render_html(
             for name, chart in charts.items()
         },
         csv={name.removeprefix(f"{content.country}_").removesuffix(".csv"): name for name in files},
-        tables=FIGURE_TABLES,
+        tables=content.figure_tables or FIGURE_TABLES,
         annex=ANNEX,
     )
