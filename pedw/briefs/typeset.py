@@ -149,6 +149,7 @@ def document_tree(html: str, folder: Path) -> dict:
     parser.close()
     body = _find(parser.root, lambda n: n["t"] == "body") or parser.root
     _trim(body)
+    _keep_note_with_content(body)
     heading = _find(body, lambda n: n["t"] == "h1")
     publication = _find(body, lambda n: n["id"] == "publication-id")
     return {
@@ -158,6 +159,31 @@ def document_tree(html: str, folder: Path) -> dict:
         "synthetic": _find(body, lambda n: n["id"] == "demo-banner") is not None,
         "body": body["k"],
     }
+
+
+def _keep_note_with_content(node: dict) -> None:
+    """Mark the last table before the technical note (the footer) to stay on the note's page:
+    a last page holding the note alone reads as if the brief had lost its end."""
+    kids = node.get("k", [])
+    for at, kid in enumerate(kids):
+        if not isinstance(kid, dict):
+            continue
+        if kid["t"] == "footer":
+            before = [k for k in kids[:at] if isinstance(k, dict)]
+            tables = _all(before[-1], lambda n: n["t"] == "table") if before else []
+            if tables:
+                tables[-1]["sticky"] = True
+            return
+        _keep_note_with_content(kid)
+
+
+def _all(node: dict, match) -> list[dict]:
+    """Every node under `node` (itself included) that `match`es, in document order."""
+    found = [node] if match(node) else []
+    for kid in node.get("k", []):
+        if isinstance(kid, dict):
+            found += _all(kid, match)
+    return found
 
 
 @functools.cache
