@@ -18,6 +18,7 @@ from pedw.briefs.verdict_rules import (
     comparable_start,
     implausible,
     is_rate,
+    publication_year,
 )
 from pedw.disclosure.rules import DisclosureRule
 
@@ -93,18 +94,18 @@ def brief_content(
         fingerprints=inputs.fingerprints,
     )
     flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
+    clock = publication_year(panel, BRIEF_SERIES)  # every figure's age counts from it
     _productivity(content, panel, mine, flags)
-    _scorecard(content, panel, mine, flags)
+    _scorecard(content, panel, mine, flags, clock)
     if content.headline:  # what the productivity messages' checks read
-        newest = panel.dropna(subset=["output_per_worker"])["year"].max()
-        content.headline["newest_year"] = int(newest)
+        content.headline["newest_year"] = clock
         status = _status(flags, "output_per_worker")
         content.headline["status"] = (
             status["status"].get(content.headline["year"], "observed")
             if len(status)
             else "observed"
         )
-    content.stale = staleness(content, panel)
+    content.stale = staleness(content, clock)
     _sectors(content, inputs)
     _enterprise(content, inputs)
     content.cross_country = _in_samples(inputs, country, len(content.sme_gap_cells) > 0)
@@ -279,7 +280,11 @@ def _productivity(
 
 
 def _scorecard(
-    content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
+    content: BriefContent,
+    panel: pd.DataFrame,
+    mine: pd.DataFrame,
+    flags: pd.DataFrame,
+    clock: int | None,
 ) -> None:
     """Each indicator's latest observed value (an ILO modelled one only where nothing is
     observed; never a projection), its change over about five years within one comparable
@@ -341,7 +346,7 @@ def _scorecard(
                 else 0,
                 "unreliable": unreliable,
                 "plausible": plausible,
-                "newest_year": int(panel.dropna(subset=[variable])["year"].max()),
+                "newest_year": clock,
             }
         )
     _one_row_per_concept(content)
@@ -380,23 +385,18 @@ def _source_at(status: pd.DataFrame, year: int | None) -> str | None:
     return source if isinstance(source, str) else None
 
 
-def staleness(content: BriefContent, panel: pd.DataFrame) -> dict | None:
-    """When every figure of the brief is more than MAX_AGE years behind the newest year of its
-    variable in the warehouse: the newest figure's year and how far behind it is (the brief
-    carries a banner and no key message rests on such a figure)."""
-    figures = [(row["variable"], row["year"]) for row in content.scorecard]
+def staleness(content: BriefContent, clock: int | None) -> dict | None:
+    """When every headline figure of the brief (output per worker and the scorecard) is more
+    than MAX_AGE years behind `clock`, the publication's year (verdict_rules.publication_year):
+    the newest figure's year and how far behind it is (the brief carries a banner and no key
+    message rests on such a figure)."""
+    years = [int(row["year"]) for row in content.scorecard]
     if content.headline:
-        figures.append(("output_per_worker", content.headline["year"]))
-    if not figures:
+        years.append(int(content.headline["year"]))
+    if not years or clock is None or clock - max(years) <= MAX_AGE:
         return None
-    behind = []
-    for variable, year in figures:
-        newest = panel.dropna(subset=[variable])["year"].max() if variable in panel else year
-        behind.append(int(newest) - int(year))
-    if min(behind) <= MAX_AGE:
-        return None
-    return {"newest_figure": max(year for _, year in figures), "years_behind": min(behind),
-            "max_age": MAX_AGE}  # fmt: skip
+    return {"newest_figure": max(years), "years_behind": clock - max(years),
+            "publication_year": clock, "max_age": MAX_AGE}  # fmt: skip
 
 
 def _one_row_per_concept(content: BriefContent) -> None:
