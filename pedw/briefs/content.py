@@ -21,6 +21,7 @@ from pedw.briefs.verdict_rules import (
     publication_year,
 )
 from pedw.disclosure.rules import DisclosureRule
+from pedw.models.sector import FRAGILE_SHARE
 
 # The national indicators of the scorecard: variable, label (the unit comes from
 # staging.series_metadata), and which direction is better.
@@ -457,14 +458,34 @@ def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
             {
                 "period": ("the whole period " if r.whole_period else "")
                 + f"{r.start_year}\u2013{r.end_year}",
-                "driver": r.reallocation_driver,
-                "driver_share": r.reallocation_driver_share,
-                "static": r.static_structural_change_growth_pct,
-                "dynamic": r.dynamic_reallocation_growth_pct,
-                "total": r.total_change_growth_pct,
+                "why": fragile_reasons(r._asdict()),
+                "threshold": f"{100 * FRAGILE_SHARE:g}%",
             }
             for r in fragile.sort_values("whole_period", ascending=False).itertuples()
         ]
+
+
+def fragile_reasons(row: dict) -> list[str]:
+    """Why one decomposition row is fragile (pedw.models.sector.fragile_periods), as the brief
+    says it: which effect a tiny sector drives, with the terms, the sector and its share."""
+    reasons = []
+    share = row.get("reallocation_driver_share")
+    if isinstance(share, float) and share < FRAGILE_SHARE:
+        reasons.append(
+            f"the movement between sectors (static {row['static_structural_change_growth_pct']:+.1f}"
+            f" and dynamic {row['dynamic_reallocation_growth_pct']:+.1f} points, around a total "
+            f"of {row['total_change_growth_pct']:+.1f}%) is driven by ISIC section "
+            f"{row['reallocation_driver']}, which had {100 * share:.2f}% of employment in one "
+            "of the two years"
+        )
+    share = row.get("within_driver_share")
+    if isinstance(share, float) and share < FRAGILE_SHARE:
+        reasons.append(
+            f"growth within sectors ({row['within_sector_growth_pct']:+.1f} points) is driven "
+            f"by ISIC section {row['within_driver']}, which had {100 * share:.2f}% of "
+            "employment in one of the two years"
+        )
+    return reasons
 
 
 def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
