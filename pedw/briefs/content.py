@@ -45,10 +45,9 @@ SAME_CONCEPT = [
         "ILOSTAT's informal employment rate, often from another survey or year",
     )
 ]
-# An economy gets a brief when the national panel has at least MIN_SERIES of its headline
-# series (output per worker and the scorecard): enough for three key messages.
+# The brief's headline series: output per worker and the scorecard (which economies get a
+# brief: pedw.briefs.eligibility).
 BRIEF_SERIES = ["output_per_worker", *(variable for variable, _, _ in SCORECARD)]
-MIN_SERIES = 3
 # A median of fewer economies than this (the economy's own value among them) is not shown.
 MIN_PEERS = 5
 
