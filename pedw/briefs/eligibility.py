@@ -1,13 +1,14 @@
 """Which economies get a country brief, and why the others get none: one rule and its named
-thresholds (docs/briefs.md, "Which economies get a brief").
+thresholds (docs/briefs.md, "Who gets a brief").
 
 A brief on productivity and decent work needs, for its economy, at least
-MIN_PRODUCTIVITY_SERIES productivity series and MIN_DECENT_WORK_SERIES decent-work series
-(the scorecard's) with a figure at most MAX_AGE years behind the publication's year
-(pedw.briefs.verdict_rules.publication_year), and at least MIN_SERIES of the brief's headline
-series with a figure at all (enough for three key messages). Projections never count. An
-economy below the rule gets no brief; the publication lists it with the reason and the
-sources searched (meta.briefs_withheld).
+MIN_PRODUCTIVITY_SERIES productivity series (its productivity section) and
+MIN_DECENT_WORK_SERIES decent-work series (its scorecard) with a figure, and at least
+MIN_SERIES of the brief's headline series (enough for three key messages). Projections never
+count. How old the figures are is not this rule's business: a brief whose every headline
+figure is older than verdict_rules.MAX_AGE is published with a banner saying so
+(pedw.briefs.content.staleness). An economy below the rule gets no brief; the publication
+lists it with the reason and the sources searched (meta.briefs_withheld).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import pandas as pd
 
 from pedw.briefs.content import BRIEF_SERIES, SCORECARD
 from pedw.briefs.inputs import without_projections
-from pedw.briefs.verdict_rules import MAX_AGE, publication_year
 from pedw.store import check_identifier
 
 # The productivity series a brief shows (its productivity section), and the decent-work series
@@ -31,7 +31,7 @@ MIN_SERIES = 3
 
 # The columns of meta.briefs_withheld, with their types (an empty table keeps them).
 WITHHELD_COLUMNS = {"country": "string", "country_name": "string", "reason": "string",
-                    "publication_year": "Int64", "latest_productivity_year": "Int64",
+                    "latest_productivity_year": "Int64",
                     "latest_decent_work_year": "Int64", "headline_series": "Int64",
                     "sources_searched": "string"}  # fmt: skip
 
@@ -41,8 +41,6 @@ def eligibility(panel: pd.DataFrame, sources: dict[str, str] | None = None) -> p
     it gets a brief (`eligible`), and, when not, why (`reason`) and which sources were searched
     for what it lacks (`sources_searched`; `sources` names each headline series' source)."""
     sources = sources or {}
-    clock = publication_year(panel, BRIEF_SERIES)
-    oldest = None if clock is None else clock - MAX_AGE
     present = [v for v in BRIEF_SERIES if v in panel]
     latest = (
         panel[["ref_area", "year", *present]]
@@ -56,17 +54,15 @@ def eligibility(panel: pd.DataFrame, sources: dict[str, str] | None = None) -> p
     names = panel.drop_duplicates("ref_area").set_index("ref_area")["country_name"]
     rows = []
     for country, years in latest.iterrows():
-        recent = years.dropna() if oldest is None else years[years >= oldest]
-        productivity = [v for v in PRODUCTIVITY_SERIES if v in recent]
-        decent_work = [v for v in DECENT_WORK_SERIES if v in recent]
+        held = years.dropna()
+        productivity = [v for v in PRODUCTIVITY_SERIES if v in held]
+        decent_work = [v for v in DECENT_WORK_SERIES if v in held]
         headline = int(years.notna().sum())
-        reasons, searched = [], []
+        reasons = []
         if len(productivity) < MIN_PRODUCTIVITY_SERIES:
-            reasons.append(_lacking("output per worker", years[PRODUCTIVITY_SERIES], oldest))
-            searched += [sources.get(v, v) for v in PRODUCTIVITY_SERIES]
+            reasons.append("no output per worker series")
         if len(decent_work) < MIN_DECENT_WORK_SERIES:
-            reasons.append(_lacking("decent-work indicator", years[DECENT_WORK_SERIES], oldest))
-            searched += [sources.get(v, v) for v in DECENT_WORK_SERIES]
+            reasons.append("no decent-work indicator of the scorecard")
         if headline < MIN_SERIES:
             reasons.append(f"{headline} of the brief's headline series, under {MIN_SERIES}")
         rows.append(
@@ -75,22 +71,21 @@ def eligibility(panel: pd.DataFrame, sources: dict[str, str] | None = None) -> p
                 "country_name": names.get(country),
                 "eligible": not reasons,
                 "reason": "; ".join(reasons),
-                "publication_year": clock,
                 "latest_productivity_year": _year(years[PRODUCTIVITY_SERIES].max()),
                 "latest_decent_work_year": _year(years[DECENT_WORK_SERIES].max()),
                 "headline_series": headline,
-                "sources_searched": "; ".join(dict.fromkeys(searched)),
+                # Where each headline series it lacks was looked for.
+                "sources_searched": "; ".join(
+                    sources.get(v, f"{v} (no source in this catalog)")
+                    for v in BRIEF_SERIES
+                    if v not in held
+                )
+                if reasons
+                else "",
             }
         )
     frame = pd.DataFrame(rows, columns=["eligible", *WITHHELD_COLUMNS])
     return frame.astype({"eligible": bool, **WITHHELD_COLUMNS})
-
-
-def _lacking(what: str, years: pd.Series, oldest: int | None) -> str:
-    newest = years.max()
-    if pd.isna(newest):
-        return f"no {what} series"
-    return f"no {what} since {oldest} (the newest is for {int(newest)})"
 
 
 def _year(value: float) -> int | None:
