@@ -218,7 +218,7 @@ def verified_brief_files(store: Store, settings: Settings) -> list[Path]:
 
 
 def briefed_economies(store: Store) -> list[str]:
-    """The economies with enough recent national data for a brief (pedw.briefs.eligibility)."""
+    """The economies with enough national data for a brief (pedw.briefs.eligibility)."""
     frame = brief_eligibility(store)
     return frame.loc[frame["eligible"], "country"].tolist() if len(frame) else []
 
