@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pedw  # noqa: F401  (telemetry off)
 from pedw.briefs.build import BriefJob
-from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES, brief_content
-from pedw.briefs.inputs import brief_economies, load_inputs
+from pedw.briefs.content import brief_content
+from pedw.briefs.eligibility import load_eligibility
+from pedw.briefs.inputs import load_inputs
 from pedw.briefs.render import charts_for, data_files, render_html, render_pdf
 from pedw.briefs.sources import source_releases
 from pedw.catalog import load_catalog
@@ -40,7 +41,8 @@ def main() -> None:
     con = connect_read_only(args.warehouse)
     started = time.process_time()
     inputs = load_inputs(con)
-    countries = brief_economies(con, BRIEF_SERIES, MIN_SERIES)
+    verdict = load_eligibility(con)
+    countries = verdict.loc[verdict["eligible"], "country"].tolist()
     query = time.process_time() - started
     con.close()
     catalog = load_catalog(args.catalog)

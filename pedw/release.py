@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pedw.briefs.published import prune_brief_builds, unpack, verified_brief_files
+from pedw.briefs.published import (
+    prune_brief_builds,
+    unpack,
+    verified_brief_files,
+    withheld_economies,
+)
 from pedw.publication_log import (
     brief_manifest,
     publication_log,
@@ -89,8 +94,9 @@ def publication_records(
     store: Store, publication_id: str, run_id: str, briefs: list[Path]
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
     """This publication's log entry, and the meta tables that make its briefs traceable:
-    `publications` (the log, this one included) and `brief_files` (each brief file of
-    `briefs` and the publication that built it; pedw.publication_log). A publication
+    `publications` (the log, this one included), `brief_files` (each brief file of
+    `briefs` and the publication that built it; pedw.publication_log) and `briefs_withheld`
+    (the economies that get no brief, and why; pedw.briefs.eligibility). A publication
     already logged (the public tier, after the internal release) keeps its entry."""
     import pandas as pd
 
@@ -120,7 +126,8 @@ def publication_records(
         log = pd.concat([log, pd.DataFrame([entry])], ignore_index=True)
     log["published_at"] = pd.to_datetime(log["published_at"], utc=True, format="ISO8601")
     manifest = brief_manifest(index, publication_id, log)
-    return entry, {"publications": log, "brief_files": manifest}
+    withheld = withheld_economies(store)  # the economies with no brief, and why
+    return entry, {"publications": log, "brief_files": manifest, "briefs_withheld": withheld}
 
 
 def link_published_briefs(store: Store, settings: Settings, target: Path) -> list[Path]:

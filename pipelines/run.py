@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # the launcher's GraphQL client is imported only when launchi
 
 
 def _brief_keys(settings: Settings) -> list[str]:
-    """One brief per economy with enough national data (pedw.briefs.content.MIN_SERIES)."""
+    """One brief per economy with enough national data (pedw.briefs.eligibility)."""
     return briefed_economies(Store(settings.store_dir))
 
 

@@ -63,7 +63,7 @@ def real_data() -> Path:
 @pytest.fixture(scope="session")
 def real_run(tmp_path_factory):
     """(settings, summary) of one run of catalogs/shared_real.yml, shared by every test that
-    reads the real catalog's warehouse or briefs (a run takes minutes: 195 briefs)."""
+    reads the real catalog's warehouse or briefs (a run takes minutes: 182 briefs)."""
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real data folder {SHARED_REAL} is absent (it lives beside the project root)")
     from pedw.settings import PROJECT_ROOT

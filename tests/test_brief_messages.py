@@ -11,7 +11,7 @@ import re
 import pandas as pd
 import pytest
 
-from pedw.briefs.content import staleness
+from pedw.briefs.content import BRIEF_SERIES, staleness
 from pedw.briefs.document import BriefContent
 from pedw.briefs.messages import (
     MIN_GROUP,
@@ -23,6 +23,7 @@ from pedw.briefs.messages import (
     level_sentence,
     scorecard_sentence,
 )
+from pedw.briefs.verdict_rules import publication_year, recent
 
 RATES = [2.0, 1.2, 0.4, 0.0, -0.4, -1.2, -2.0]
 
@@ -316,12 +317,43 @@ def test_productivity_messages_older_than_the_maximum_age_are_kept_out():
 
 
 def test_a_brief_whose_every_figure_is_too_old_carries_a_staleness_banner():
-    panel = pd.DataFrame({"ref_area": ["ABW", "ABW", "DEU"], "year": [2010, 2011, 2023],
-                          "unemployment_rate": [6.9, 8.9, 3.1],
-                          "output_per_worker": [math.nan, math.nan, 105592.0]})  # fmt: skip
+    """ABW as the real catalog has it: earnings 2010 (ILOSTAT's earnings file ends in 2020),
+    unemployment 2011 and NEET 2010 (those series reach 2023), no output per worker. Measured
+    against each variable's own newest year the earnings figure was 10 years old, within the
+    maximum, and no banner fired; against the publication's year (2023) every figure is 12 or
+    more years old."""
+    panel = pd.DataFrame({"ref_area": ["ABW", "ABW", "DEU", "DEU"], "year": [2010, 2011, 2020, 2023],
+                          "unemployment_rate": [10.6, 8.9, 3.6, 3.1],
+                          "youth_neet_rate": [16.56, math.nan, 8.6, 8.9],
+                          "mean_monthly_earnings_usd": [1683.24, math.nan, 4000.0, math.nan],
+                          "output_per_worker": [math.nan, math.nan, math.nan, math.nan]})  # fmt: skip
+    clock = publication_year(panel, BRIEF_SERIES)
+    assert clock == 2023
     content = BriefContent(country="ABW", country_name="Aruba", region=None, income_group=None,
                            latest_year=None)  # fmt: skip
-    content.scorecard = [_row(year=2011, value=8.9, since=None, change=math.nan)]
-    assert staleness(content, panel) == {"newest_figure": 2011, "years_behind": 12, "max_age": 10}
+    content.scorecard = [
+        _row(year=2011, value=8.9, since=None, change=math.nan),
+        _row(variable="youth_neet_rate", year=2010, value=16.6, since=None, change=math.nan),
+        _row(variable="mean_monthly_earnings_usd", unit="current US$ per month", year=2010,
+             value=1683.2, since=None, change=math.nan),
+    ]  # fmt: skip
+    assert staleness(content, clock) == {"newest_figure": 2011, "years_behind": 12,
+                                         "publication_year": 2023, "max_age": 10}  # fmt: skip
     content.scorecard[0]["year"] = 2013  # ten years behind 2023: not older than the maximum
-    assert staleness(content, panel) is None
+    assert staleness(content, clock) is None
+    # A productivity headline within the maximum age is enough to keep the banner off.
+    content.scorecard[0]["year"] = 2011
+    content.headline = {"year": 2019}
+    assert staleness(content, clock) is None
+    assert staleness(content, None) is None  # no headline series in the panel: no clock
+
+
+def test_the_publication_year_is_the_newest_year_of_any_headline_series_in_any_economy():
+    panel = pd.DataFrame({"ref_area": ["A", "B", "C"], "year": [2019, 2024, 2026],
+                          "unemployment_rate": [5.0, math.nan, math.nan],
+                          "labour_income_share": [50.0, 52.0, math.nan],  # C's 2026: a blanked projection
+                          "gdp_per_capita_ppp": [1.0, 1.0, 1.0]})  # not a headline series  # fmt: skip
+    assert publication_year(panel, BRIEF_SERIES) == 2024
+    assert publication_year(panel, ["unemployment_rate"]) == 2019
+    assert publication_year(panel.iloc[:0], BRIEF_SERIES) is None
+    assert recent(2014, 2024) and not recent(2013, 2024) and recent(2000, None)

@@ -37,6 +37,7 @@ def test_the_public_release_is_apart_from_the_microdata(public):
     assert sorted(p.name for p in current.iterdir()) == [
         "brief_files.csv",  # which publication built each brief file (pedw.publication_log)
         "briefs",
+        "briefs_withheld.csv",  # the economies with no brief, and why (pedw.briefs.eligibility)
         "parquet",
         "public.duckdb",
         "publications.csv",

@@ -16,7 +16,7 @@ from brief_checks import (
     pdf_pages_render,
 )
 
-from pedw.briefs.content import BRIEF_SERIES
+from pedw.briefs.eligibility import load_eligibility
 from pedw.catalog import Source
 from pedw.harmonise import country_code, ilo_aggregate_code
 from pedw.quality.code_lists import code_lists
@@ -287,18 +287,25 @@ def test_shared_real_catalog_builds_national_and_sector_marts(real_run, real_dat
         ).fetchall()
     )
     assert units == {"constant 2015 local currency": 17_748}
-    # A brief for every economy with at least three of the brief's national series, built
-    # from the national and sector levels alone (no firm data in these files).
-    observed = " + ".join(f"(count({v}) > 0)::INT" for v in BRIEF_SERIES)
-    eligible = [r[0] for r in con.execute(
-        f"SELECT ref_area FROM marts.national_panel GROUP BY 1 HAVING {observed} >= 3 ORDER BY 1"
-    ).fetchall()]  # fmt: skip
+    # A brief for every economy with a recent output per worker, a recent decent-work figure
+    # and three headline series (pedw.briefs.eligibility), built from the national and sector
+    # levels alone (no firm data in these files); every other economy of the national panel
+    # is listed in meta.briefs_withheld with its reason.
+    verdict = load_eligibility(con)
+    eligible = verdict.loc[verdict["eligible"], "country"].tolist()
+    withheld = con.execute("SELECT country, reason FROM meta.briefs_withheld ORDER BY 1").df()
+    assert withheld["country"].tolist() == verdict.loc[~verdict["eligible"], "country"].tolist()
+    assert (withheld["reason"] != "").all()
+    panel_economies = con.execute(
+        "SELECT count(DISTINCT ref_area) FROM marts.national_panel"
+    ).fetchone()[0]
+    assert len(eligible) + len(withheld) == panel_economies
     publication = con.execute("SELECT publication_id FROM meta.publication").fetchone()[0]
     indexed = con.execute(
         "SELECT count(*) FROM briefs.index WHERE country <> 'cross_country'"
     ).fetchone()[0]
     con.close()
-    assert summary.brief_countries == eligible and len(eligible) > 180 and indexed == len(eligible)
+    assert summary.brief_countries == eligible and len(eligible) == 182 and indexed == 182
     units = {"2017 PPP $ per worker"}
     kenya = check_brief_page(settings.briefs_dir, "KEN", synthetic=False,
                              publication_id=publication, units=units)  # fmt: skip

@@ -132,3 +132,48 @@ def test_the_shift_share_chart_has_a_title_and_nothing_overlaps_or_is_clipped():
     boxes = [t.get_window_extent(renderer) for t in axis.get_xticklabels()]
     for left, right in itertools.pairwise(boxes):
         assert left.x1 < right.x0  # x labels never run into each other
+
+
+def test_a_tiny_sector_driving_the_between_effect_makes_a_period_fragile_without_giant_terms():
+    # B has 5 of 995 workers in 2000 (0.5%) and 15 in 2005 at ten times A's productivity: it
+    # drives the between effect (static +0.1005 of +0.0905 in all), which is not three times the
+    # total change (+0.19): the former rule let it through.
+    frame = panel([("XYZ", "A", 2000, 990, 990), ("XYZ", "B", 2000, 5, 50),
+                   ("XYZ", "A", 2005, 980, 1078), ("XYZ", "B", 2005, 15, 150)])  # fmt: skip
+    row = shift_share(frame).iloc[0]
+    assert row["static_structural_change"] == pytest.approx(10 * 10 / 995 - 10 / 995, rel=1e-9)
+    assert abs(row["static_structural_change"]) < 3 * abs(row["total_change"])
+    assert (row["reallocation_driver"], row["within_driver"]) == ("B", "A")
+    assert row["reallocation_driver_share"] == pytest.approx(5 / 995, rel=1e-9)
+    assert row["within_driver_share"] == pytest.approx(980 / 995, rel=1e-9)
+    assert bool(row["fragile"])
+    # With B at 2% of employment (20 of 1,010 workers in 2000) the same moves are not fragile.
+    larger = panel([("XYZ", "A", 2000, 990, 990), ("XYZ", "B", 2000, 20, 200),
+                    ("XYZ", "A", 2005, 980, 1078), ("XYZ", "B", 2005, 30, 300)])  # fmt: skip
+    row = shift_share(larger).iloc[0]
+    assert row["reallocation_driver"] == "B" and not bool(row["fragile"])
+
+
+def test_a_tiny_sector_driving_the_within_effect_makes_a_period_fragile():
+    # Shares do not move (no between effect, so no reallocation driver); B's 5 workers of 1,005
+    # go from 1 to 10 of value added per worker: all of the within effect (+9 x 5/1,005).
+    frame = panel([("XYZ", "A", 2000, 1000, 1000), ("XYZ", "B", 2000, 5, 5),
+                   ("XYZ", "A", 2005, 1000, 1000), ("XYZ", "B", 2005, 5, 50)])  # fmt: skip
+    row = shift_share(frame).iloc[0]
+    assert row["within_sector"] == pytest.approx(9 * 5 / 1005, rel=1e-9)
+    assert row["static_structural_change"] == 0 and pd.isna(row["reallocation_driver"])
+    assert row["within_driver"] == "B"
+    assert row["within_driver_share"] == pytest.approx(5 / 1005, rel=1e-9)
+    assert bool(row["fragile"])
+    # The brief says why: which effect, the sector and its share of employment.
+    from pedw.briefs.content import fragile_reasons
+
+    assert fragile_reasons(row.to_dict()) == [
+        "growth within sectors (+4.5 points) is driven by ISIC section B, which had 0.50% of "
+        "employment in one of the two years"
+    ]
+    # A's productivity moving instead (B unchanged) is not fragile.
+    steady = panel([("XYZ", "A", 2000, 1000, 1000), ("XYZ", "B", 2000, 5, 5),
+                    ("XYZ", "A", 2005, 1000, 1045), ("XYZ", "B", 2005, 5, 5)])  # fmt: skip
+    row = shift_share(steady).iloc[0]
+    assert row["within_driver"] == "A" and not bool(row["fragile"])

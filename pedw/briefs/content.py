@@ -18,8 +18,10 @@ from pedw.briefs.verdict_rules import (
     comparable_start,
     implausible,
     is_rate,
+    publication_year,
 )
 from pedw.disclosure.rules import DisclosureRule
+from pedw.models.sector import FRAGILE_SHARE
 
 # The national indicators of the scorecard: variable, label (the unit comes from
 # staging.series_metadata), and which direction is better.
@@ -43,10 +45,9 @@ SAME_CONCEPT = [
         "ILOSTAT's informal employment rate, often from another survey or year",
     )
 ]
-# An economy gets a brief when the national panel has at least MIN_SERIES of its headline
-# series (output per worker and the scorecard): enough for three key messages.
+# The brief's headline series: output per worker and the scorecard (which economies get a
+# brief: pedw.briefs.eligibility).
 BRIEF_SERIES = ["output_per_worker", *(variable for variable, _, _ in SCORECARD)]
-MIN_SERIES = 3
 # A median of fewer economies than this (the economy's own value among them) is not shown.
 MIN_PEERS = 5
 
@@ -94,18 +95,18 @@ def brief_content(
         figure_tables=inputs.figure_tables,
     )
     flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
+    clock = publication_year(panel, BRIEF_SERIES)  # every figure's age counts from it
     _productivity(content, panel, mine, flags)
-    _scorecard(content, panel, mine, flags)
+    _scorecard(content, panel, mine, flags, clock)
     if content.headline:  # what the productivity messages' checks read
-        newest = panel.dropna(subset=["output_per_worker"])["year"].max()
-        content.headline["newest_year"] = int(newest)
+        content.headline["newest_year"] = clock
         status = _status(flags, "output_per_worker")
         content.headline["status"] = (
             status["status"].get(content.headline["year"], "observed")
             if len(status)
             else "observed"
         )
-    content.stale = staleness(content, panel)
+    content.stale = staleness(content, clock)
     _sectors(content, inputs)
     _enterprise(content, inputs)
     content.cross_country = _in_samples(inputs, country, len(content.sme_gap_cells) > 0)
@@ -280,7 +281,11 @@ def _productivity(
 
 
 def _scorecard(
-    content: BriefContent, panel: pd.DataFrame, mine: pd.DataFrame, flags: pd.DataFrame
+    content: BriefContent,
+    panel: pd.DataFrame,
+    mine: pd.DataFrame,
+    flags: pd.DataFrame,
+    clock: int | None,
 ) -> None:
     """Each indicator's latest observed value (an ILO modelled one only where nothing is
     observed; never a projection), its change over about five years within one comparable
@@ -342,7 +347,7 @@ def _scorecard(
                 else 0,
                 "unreliable": unreliable,
                 "plausible": plausible,
-                "newest_year": int(panel.dropna(subset=[variable])["year"].max()),
+                "newest_year": clock,
             }
         )
     _one_row_per_concept(content)
@@ -381,23 +386,18 @@ def _source_at(status: pd.DataFrame, year: int | None) -> str | None:
     return source if isinstance(source, str) else None
 
 
-def staleness(content: BriefContent, panel: pd.DataFrame) -> dict | None:
-    """When every figure of the brief is more than MAX_AGE years behind the newest year of its
-    variable in the warehouse: the newest figure's year and how far behind it is (the brief
-    carries a banner and no key message rests on such a figure)."""
-    figures = [(row["variable"], row["year"]) for row in content.scorecard]
+def staleness(content: BriefContent, clock: int | None) -> dict | None:
+    """When every headline figure of the brief (output per worker and the scorecard) is more
+    than MAX_AGE years behind `clock`, the publication's year (verdict_rules.publication_year):
+    the newest figure's year and how far behind it is (the brief carries a banner and no key
+    message rests on such a figure)."""
+    years = [int(row["year"]) for row in content.scorecard]
     if content.headline:
-        figures.append(("output_per_worker", content.headline["year"]))
-    if not figures:
+        years.append(int(content.headline["year"]))
+    if not years or clock is None or clock - max(years) <= MAX_AGE:
         return None
-    behind = []
-    for variable, year in figures:
-        newest = panel.dropna(subset=[variable])["year"].max() if variable in panel else year
-        behind.append(int(newest) - int(year))
-    if min(behind) <= MAX_AGE:
-        return None
-    return {"newest_figure": max(year for _, year in figures), "years_behind": min(behind),
-            "max_age": MAX_AGE}  # fmt: skip
+    return {"newest_figure": max(years), "years_behind": clock - max(years),
+            "publication_year": clock, "max_age": MAX_AGE}  # fmt: skip
 
 
 def _one_row_per_concept(content: BriefContent) -> None:
@@ -458,14 +458,34 @@ def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
             {
                 "period": ("the whole period " if r.whole_period else "")
                 + f"{r.start_year}\u2013{r.end_year}",
-                "driver": r.reallocation_driver,
-                "driver_share": r.reallocation_driver_share,
-                "static": r.static_structural_change_growth_pct,
-                "dynamic": r.dynamic_reallocation_growth_pct,
-                "total": r.total_change_growth_pct,
+                "why": fragile_reasons(r._asdict()),
+                "threshold": f"{100 * FRAGILE_SHARE:g}%",
             }
             for r in fragile.sort_values("whole_period", ascending=False).itertuples()
         ]
+
+
+def fragile_reasons(row: dict) -> list[str]:
+    """Why one decomposition row is fragile (pedw.models.sector.fragile_periods), as the brief
+    says it: which effect a tiny sector drives, with the terms, the sector and its share."""
+    reasons = []
+    share = row.get("reallocation_driver_share")
+    if isinstance(share, float) and share < FRAGILE_SHARE:
+        reasons.append(
+            f"the movement between sectors (static {row['static_structural_change_growth_pct']:+.1f}"
+            f" and dynamic {row['dynamic_reallocation_growth_pct']:+.1f} points, around a total "
+            f"of {row['total_change_growth_pct']:+.1f}%) is driven by ISIC section "
+            f"{row['reallocation_driver']}, which had {100 * share:.2f}% of employment in one "
+            "of the two years"
+        )
+    share = row.get("within_driver_share")
+    if isinstance(share, float) and share < FRAGILE_SHARE:
+        reasons.append(
+            f"growth within sectors ({row['within_sector_growth_pct']:+.1f} points) is driven "
+            f"by ISIC section {row['within_driver']}, which had {100 * share:.2f}% of "
+            "employment in one of the two years"
+        )
+    return reasons
 
 
 def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:

@@ -1,4 +1,4 @@
-"""The materialized tables briefs are built from, read once per run; and which economies get one."""
+"""The materialized tables briefs are built from, read once per run."""
 
 from __future__ import annotations
 
@@ -269,22 +269,3 @@ def without_projections(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFram
         hit = pd.MultiIndex.from_frame(panel[["ref_area", "year"]]).isin(key)
         panel.loc[hit, variable] = float("nan")
     return panel
-
-
-def brief_economies(
-    con: duckdb.DuckDBPyConnection, variables: list[str], minimum: int
-) -> list[str]:
-    """Economies of marts.national_panel with at least `minimum` of `variables` observed."""
-    present = {r[0] for r in con.execute("DESCRIBE marts.national_panel").fetchall()}
-    counted = [v for v in variables if v in present]
-    if not counted:
-        return []
-    observed = " + ".join(f"(count({check_identifier(v)}) > 0)::INT" for v in counted)
-    return [
-        r[0]
-        for r in con.execute(
-            f"SELECT ref_area FROM marts.national_panel GROUP BY ref_area "
-            f"HAVING {observed} >= ? ORDER BY ref_area",
-            [minimum],
-        ).fetchall()
-    ]

@@ -218,15 +218,36 @@ def verified_brief_files(store: Store, settings: Settings) -> list[Path]:
 
 
 def briefed_economies(store: Store) -> list[str]:
-    """The economies with enough national data for a brief (pedw.briefs.content.MIN_SERIES)."""
-    from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
-    from pedw.briefs.inputs import brief_economies
+    """The economies with enough national data for a brief (pedw.briefs.eligibility)."""
+    frame = brief_eligibility(store)
+    return frame.loc[frame["eligible"], "country"].tolist() if len(frame) else []
+
+
+def withheld_economies(store: Store) -> pd.DataFrame:
+    """The economies of the national panel that get no brief, each with the reason and the
+    sources searched for what it lacks (meta.briefs_withheld)."""
+    import pandas as pd
+
+    from pedw.briefs.eligibility import WITHHELD_COLUMNS
+
+    frame = brief_eligibility(store)
+    if not len(frame):
+        return pd.DataFrame(columns=list(WITHHELD_COLUMNS)).astype(WITHHELD_COLUMNS)
+    return frame.loc[~frame["eligible"], list(WITHHELD_COLUMNS)].reset_index(drop=True)
+
+
+def brief_eligibility(store: Store) -> pd.DataFrame:
+    """pedw.briefs.eligibility's verdict on every economy of the store's national panel
+    (empty when the store has none)."""
+    import pandas as pd
+
+    from pedw.briefs.eligibility import load_eligibility
 
     if not store.exists("marts", "national_panel"):
-        return []
+        return pd.DataFrame()
     con = store.connect()
     try:
-        return brief_economies(con, BRIEF_SERIES, MIN_SERIES)
+        return load_eligibility(con)
     finally:
         con.close()
 

@@ -8,7 +8,9 @@ years of at least BREAK_MIN_POINTS points and BREAK_MIN_RELATIVE relative, for r
 least BREAK_MIN_RELATIVE for levels). The start is the latest value at least USUAL_SPAN years
 back inside that stretch, or, when the stretch is shorter, its earliest value (the longest
 look-back that stays comparable); never fewer than MIN_SPAN nor more than MAX_SPAN years
-back. A figure older than MAX_AGE years behind the newest year of its variable in the warehouse carries no key message.
+back. A figure more than MAX_AGE years behind the publication's year (the newest year any
+headline series of the briefs has a value, any economy, projections left out) carries no key
+message, and a brief whose every headline figure is that old says so in a banner.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ BREAK_MIN_RELATIVE = 0.40
 USUAL_SPAN = 5
 MIN_SPAN = 3
 MAX_SPAN = 10
-# A key message never rests on a figure more than MAX_AGE years older than the newest year of
-# that variable in the warehouse (any economy, projections left out).
+# A key message never rests on a figure more than MAX_AGE years older than the publication's
+# year: the newest year any headline series of the briefs has a value (any economy,
+# projections left out). Not the newest year of the figure's own variable: a source that stops
+# early (ILOSTAT's earnings file ends in 2020) made a 2010 figure look current (ABW).
 MAX_AGE = 10
 # An implausible move over the compared span: the value halves or more than doubles AND, for
 # rates, moves at least IMPLAUSIBLE_MIN_POINTS points (VEN labour income share 48.2 -> 10.1
@@ -107,8 +111,19 @@ def implausible(start: float, end: float, rate: bool) -> bool:
 
 
 def recent(year: int | None, newest: int | None) -> bool:
-    """A figure at most MAX_AGE years behind the newest year of its variable."""
+    """A figure at most MAX_AGE years behind `newest`, the publication's year."""
     return year is None or newest is None or year >= newest - MAX_AGE
+
+
+def publication_year(panel: pd.DataFrame, variables: list[str]) -> int | None:
+    """The year a figure's age is counted from: the newest year any of `variables` has a value
+    in `panel` (every economy; the brief's panel, projections already blanked). None when
+    none has a value."""
+    present = [v for v in variables if v in panel]
+    if not present or not len(panel):
+        return None
+    years = panel.loc[panel[present].notna().any(axis=1), "year"]
+    return int(years.max()) if len(years) else None
 
 
 def _flag(row: pd.Series) -> str | None:

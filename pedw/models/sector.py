@@ -12,10 +12,13 @@ SECTOR_OUTCOMES = ["log_mean_earnings", "fatal_injury_rate"]
 SHIFT_SHARE_ID = "shift_share"
 SHIFT_SHARE_COMPONENTS = ["total_change", "within_sector", "static_structural_change",
                           "dynamic_reallocation", "entry_exit"]  # fmt: skip
-# A period is fragile when a sector with under FRAGILE_SHARE of employment at one end drives a
-# static or dynamic term larger than FRAGILE_RATIO times the total change.
-FRAGILE_RATIO = 3.0
+# A period is fragile when its driver sector, the sector contributing most to the between
+# effect (static plus dynamic terms) or to the within effect, had under FRAGILE_SHARE of
+# employment at one end: a sector that small has noisy value added per worker, and its
+# contribution can be huge and spurious (Rwanda's 27 real-estate workers of 1990).
 FRAGILE_SHARE = 0.01
+
+# (A driver is only a sector that contributes: none when no share, or no productivity, moved.)
 
 # A country's sector set is every sector it reports with both value added and employment in
 # some year. A year is complete when every sector of that set has both values; only complete
@@ -89,9 +92,13 @@ SHIFT_SHARE_SQL = """
                     coalesce(sum(v1) FILTER (WHERE NOT matched), 0) / any_value(y1))
              AS entry_exit_value_added_share,
            arg_max(sector, abs(p0 * (s1 - s0)) + abs((p1 - p0) * (s1 - s0)))
-             FILTER (WHERE matched) AS reallocation_driver,
+             FILTER (WHERE matched AND s1 <> s0) AS reallocation_driver,
            arg_max(least(s0, s1), abs(p0 * (s1 - s0)) + abs((p1 - p0) * (s1 - s0)))
-             FILTER (WHERE matched) AS reallocation_driver_share
+             FILTER (WHERE matched AND s1 <> s0) AS reallocation_driver_share,
+           arg_max(sector, abs((p1 - p0) * s0)) FILTER (WHERE matched AND p1 <> p0)
+             AS within_driver,
+           arg_max(least(s0, s1), abs((p1 - p0) * s0)) FILTER (WHERE matched AND p1 <> p0)
+             AS within_driver_share
     FROM pairs
     GROUP BY ref_area, start_year, end_year
     ORDER BY ref_area, start_year, end_year
@@ -99,12 +106,13 @@ SHIFT_SHARE_SQL = """
 
 
 def fragile_periods(result: pd.DataFrame) -> pd.Series:
-    """Periods whose static or dynamic term exceeds FRAGILE_RATIO times the total change and
-    is driven by a sector with under FRAGILE_SHARE of employment at one end: offsetting giants
-    (a handful of workers in a high-value sector) that say nothing about reallocation."""
-    largest = result[["static_structural_change", "dynamic_reallocation"]].abs().max(axis=1)
-    tiny = result["reallocation_driver_share"].fillna(1.0) < FRAGILE_SHARE
-    return (largest > FRAGILE_RATIO * result["total_change"].abs()) & tiny
+    """Periods whose between effect (static plus dynamic terms) or within effect is driven by a
+    sector with under FRAGILE_SHARE of employment at one end: its noisy value added per worker
+    makes the contribution say nothing about the economy (offsetting giants, or a within
+    term resting on a handful of workers)."""
+    between = result["reallocation_driver_share"].fillna(1.0) < FRAGILE_SHARE
+    within = result["within_driver_share"].fillna(1.0) < FRAGILE_SHARE
+    return between | within
 
 
 def decomposition_periods(complete_years: pd.DataFrame, period_years: int) -> pd.DataFrame:
