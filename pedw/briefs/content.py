@@ -236,14 +236,14 @@ def alike_panel(
     if cached is not None and cached[0] is panel and cached[1] is flags:
         return cached[2]
     rows = flags[flags["variable"] == variable]
-    if not (rows["variant"].fillna("") != "").any():
-        return panel
-    other = rows[rows["variant"].fillna("") != variant]
-    blank = pd.MultiIndex.from_frame(panel[["ref_area", "year"]]).isin(
-        pd.MultiIndex.from_frame(other[["ref_area", "year"]])
-    )
-    view = panel.copy()
-    view.loc[blank, variable] = math.nan
+    view = panel  # every brief asks again: the answer is cached, the panel itself included
+    if (rows["variant"].fillna("") != "").any():
+        other = rows[rows["variant"].fillna("") != variant]
+        blank = pd.MultiIndex.from_frame(panel[["ref_area", "year"]]).isin(
+            pd.MultiIndex.from_frame(other[["ref_area", "year"]])
+        )
+        view = panel.copy()
+        view.loc[blank, variable] = math.nan
     _ALIKE[(variable, variant)] = (panel, flags, view)
     return view
 
