@@ -164,6 +164,13 @@ def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
     }
     sector_labels = {"value_added": "Value added by sector", "employment": "Employment by sector"}
     national_rows = rows["level"] == "national"
+    # A series this economy has as a variant (a median, real values) says so.
+    noted = {row["variable"]: f" For {content.country_name}: the publisher's series is noted "
+             f"\u201c{row['variant']}\u201d." for row in content.scorecard if row.get("variant")}  # fmt: skip
+    rows = rows.assign(
+        definition=rows["definition"]
+        + rows["variable"].map(noted).where(national_rows, "").fillna("")
+    )
     return rows.assign(
         label=rows["variable"]
         .map(labels)
