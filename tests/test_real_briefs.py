@@ -296,3 +296,98 @@ def test_a_brief_carries_the_staleness_banner_exactly_when_every_headline_figure
         assert ('id="stale-banner"' in page) == stale, country
         bannered += stale
     assert bannered == 0
+
+
+def _scorecards(folder: Path) -> pd.DataFrame:
+    cards = [
+        pd.read_csv(path).assign(country=path.name[:3])
+        for path in sorted(folder.glob("???_scorecard.csv"))
+    ]
+    return pd.concat(cards, ignore_index=True)
+
+
+def test_figures_are_labelled_as_what_they_are_and_read_grammatically(real_briefs):
+    """The editor's review: no median series labelled "mean", no "earnings was". Every
+    scorecard row's label follows its series' variant (marts.series_choice), and every
+    sentence's verb agrees with its label's number (pedw.briefs.content.SCORECARD)."""
+    from pedw.briefs.content import SCORECARD
+
+    con, folder = real_briefs
+    shown = _scorecards(folder)
+    variants = con.execute(
+        "SELECT DISTINCT ref_area AS country, variable, variant FROM marts.series_choice "
+        "WHERE chosen"
+    ).df()
+    # One variant per economy and variable: never a median and a mean in one trend.
+    assert not variants.duplicated(["country", "variable"]).any()
+    rows = shown.merge(variants, on=["country", "variable"], how="left")
+    medians = rows[rows["variant"].fillna("").str.contains("median")]
+    assert len(medians) >= 5  # Hong Kong, Macau, Singapore, Bermuda, South Africa, ...
+    assert medians["label"].str.startswith("Median ").all(), medians[["country", "label"]]
+    others = rows[~rows.index.isin(medians.index)]
+    assert not others["label"].str.startswith("Median ").any()
+    real = rows[rows["variant"].fillna("").str.contains("real values")]
+    assert len(real) >= 3 and real["label"].str.contains("real values").all()
+    # Claims: the label as shown, then a verb that agrees with it.
+    plural = {i.variable: i.plural for i in SCORECARD}
+    claims = con.execute(
+        "SELECT country, variable, text FROM briefs.claims WHERE kind = 'scorecard'"
+    ).df()
+    labelled = claims.merge(shown[["country", "variable", "label"]], on=["country", "variable"])
+    assert len(labelled) == len(shown) > 800  # one claim per scorecard row
+    for row in labelled.itertuples():
+        assert row.text.startswith(row.label + " "), (row.text, row.label)
+        verb = row.text[len(row.label) + 1 :].split(" ")[0]
+        if verb in ("was", "were", "is", "are"):
+            assert (verb in ("were", "are")) == plural[row.variable], row.text
+    earnings = labelled[labelled["variable"] == "mean_monthly_earnings_usd"]
+    assert (
+        not earnings["text"]
+        .str.contains(r"^(?:Mean|Median) monthly earnings[^.;]* (?:was|is) ")
+        .any()
+    )
+    assert earnings["text"].str.contains(r"^Mean monthly earnings were ").any()
+    median_claims = earnings.merge(medians[["country", "variable"]])
+    assert len(median_claims) and not median_claims["text"].str.startswith("Mean").any()
+    # Nowhere in a median economy's brief (scorecard, quality, sources) is it called a mean.
+    for country in medians.loc[medians["variable"] == "mean_monthly_earnings_usd", "country"]:
+        page = (folder / f"{country}.html").read_text(encoding="utf-8")
+        assert "Mean monthly earnings" not in page and "Median monthly earnings" in page, country
+
+
+def test_peers_are_compared_like_with_like(real_briefs):
+    """Each scorecard row's regional median rests on the other economies of its region whose
+    chosen value that year is of the same variant (a median never among means), and on at
+    most one informality series per brief, the same for its value, change and peers."""
+    con, folder = real_briefs
+    shown = _scorecards(folder)
+    con.register("_shown", shown[["country", "variable", "year", "peer_n"]])
+    counted = con.execute("""
+        WITH chosen AS (
+            SELECT c.ref_area, c.variable, c.year, c.variant, p.region
+            FROM marts.series_choice c
+            JOIN (SELECT DISTINCT ref_area, region FROM marts.national_panel) p USING (ref_area)
+            WHERE c.chosen AND c.status <> 'projected')
+        SELECT s.country, s.variable, s.year, s.peer_n,
+               count(o.ref_area) FILTER (WHERE o.variant = m.variant) AS alike,
+               count(o.ref_area) AS all_peers
+        FROM _shown s
+        JOIN chosen m ON m.ref_area = s.country AND m.variable = s.variable AND m.year = s.year
+        LEFT JOIN chosen o ON o.region = m.region AND o.variable = m.variable
+                          AND o.year = m.year AND o.ref_area <> m.ref_area
+        GROUP BY ALL""").df()
+    con.unregister("_shown")
+    assert len(counted) == len(shown)
+    assert (counted["peer_n"] == counted["alike"]).all(), counted[
+        counted["peer_n"] != counted["alike"]
+    ]
+    assert (counted["alike"] < counted["all_peers"]).sum() >= 10  # restricted somewhere
+    informality = shown[shown["variable"].isin(["informality_rate", "informal_employment_rate"])]
+    assert not informality.duplicated("country").any()
+    claims = con.execute(
+        "SELECT country, variable FROM briefs.claims "
+        "WHERE variable IN ('informality_rate', 'informal_employment_rate')"
+    ).df()
+    assert len(claims) > 100
+    kept = claims.merge(informality[["country", "variable"]], how="left", indicator=True)
+    assert (kept["_merge"] == "both").all(), kept[kept["_merge"] != "both"]

@@ -16,16 +16,18 @@ from pedw.marts.series_choice import (
 )
 
 COLUMNS = ["ref_area", "variable", "year", "value", "unit", "indicator", "source", "source_name",
-           "obs_status"]  # fmt: skip
+           "obs_status", "variant"]  # fmt: skip
 
 
 def choose(rows: list[tuple]) -> pd.DataFrame:
-    """Run the choice over hand-made staging.national_series rows (a real DuckDB)."""
+    """Run the choice over hand-made staging.national_series rows (a real DuckDB); a row's
+    eighth field, when given, is its variant (the publisher's qualifiers)."""
     con = duckdb.connect()
     frame = pd.DataFrame(
-        [(r[0], r[1], r[2], r[3], "percent", r[4], r[5], "test", r[6]) for r in rows],
+        [(r[0], r[1], r[2], r[3], "percent", r[4], r[5], "test", r[6], (r[7:] or ("",))[0])
+         for r in rows],
         columns=COLUMNS,
-    )
+    )  # fmt: skip
     con.register("series_frame", frame)
     con.execute("CREATE TABLE series AS SELECT * FROM series_frame")
     register_code_lists(con)
@@ -132,3 +134,48 @@ def test_trailing_model_based_extrapolations_are_projections():
     status = choose(rows).set_index("year")["status"]
     assert status.to_dict() == {2018: "modelled", 2019: "modelled", 2020: "projected",
                                 2024: "projected"}  # fmt: skip
+
+
+EARNINGS = "EAR_4MTH_SEX_ECO_CUR_NB"
+
+
+def test_a_median_and_a_mean_are_never_one_trend():
+    """Singapore's earnings: administrative records publish the mean (2010-2015), the labour
+    force survey the median (2014-2020). The series is the median, the variant of the latest
+    value; no mean is chosen, not even in years the median misses."""
+    rows = [("SGP", "mean_monthly_earnings_usd", y, 3500.0, EARNINGS, "ADM-IR - Records", None)
+            for y in (2010, 2012, 2013, 2014, 2015)]  # fmt: skip
+    rows += [("SGP", "mean_monthly_earnings_usd", y, 3000.0, EARNINGS, "LFS - Labour Force Survey",
+              None, "median") for y in (2014, 2016, 2017, 2018, 2019, 2020)]  # fmt: skip
+    result = choose(rows)
+    picked = result[result["chosen"]]
+    assert set(picked["variant"]) == {"median"}
+    assert sorted(picked["year"]) == [2014, 2016, 2017, 2018, 2019, 2020]
+    means = result[result["variant"] == ""]
+    assert not means["chosen"].any()
+    assert set(means["reason"]) == {"not chosen: the standard series, not this economy's"}
+    # 2014 has both: the median is the only value of the economy's series that year.
+    assert picked.set_index("year").loc[2014, "reason"] == (
+        "only value of this economy's series published"
+    )
+
+
+def test_the_variant_follows_the_latest_observed_value_then_the_years_then_the_standard():
+    def series(rows):
+        return choose(rows).query("chosen")["variant"].unique().tolist()
+
+    # Greece: real values to 2019, the standard series in 2020: the standard one, latest.
+    greece = [("GRC", "e", y, 1000.0, EARNINGS, "LFS", None, "real values")
+              for y in range(2011, 2020)] + [("GRC", "e", 2020, 1020.0, EARNINGS, "LFS", None)]  # fmt: skip
+    assert series(greece) == [""]
+    # The same latest year: the variant with more years; then the standard one.
+    tie = [("X", "e", y, 1.0, EARNINGS, "LFS", None, "median") for y in (2019, 2020)]
+    tie += [("X", "e", 2020, 2.0, EARNINGS, "ES", None)]
+    assert series(tie) == ["median"]
+    even = [("X", "e", 2020, 1.0, EARNINGS, "LFS", None, "median"),
+            ("X", "e", 2020, 2.0, EARNINGS, "ES", None)]  # fmt: skip
+    assert series(even) == [""]
+    # Each economy and variable has its own: one economy's median leaves another's mean.
+    both = [*even, ("Y", "e", 2020, 3.0, EARNINGS, "LFS", None, "median")]
+    picked = choose(both).query("chosen").set_index("ref_area")["variant"]
+    assert picked.to_dict() == {"X": "", "Y": "median"}

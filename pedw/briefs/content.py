@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -22,19 +23,34 @@ from pedw.briefs.verdict_rules import (
 )
 from pedw.disclosure.rules import DisclosureRule
 from pedw.models.sector import FRAGILE_SHARE
+from pedw.staging.qualifiers import variant_label
 
-# The national indicators of the scorecard: variable, label (the unit comes from
-# staging.series_metadata), and which direction is better.
+
+class Indicator(NamedTuple):
+    """A scorecard indicator: its variable, the reader's label (the unit comes from
+    staging.series_metadata), which direction is better, and whether the label is a plural
+    noun ("earnings were", "unemployment was": the sentences agree with it)."""
+
+    variable: str
+    label: str
+    better: str
+    plural: bool = False
+
+
 SCORECARD = [
-    ("informality_rate", "Informal employment (SDG 8.3.1)", "lower"),
-    ("informal_employment_rate", "Informal employment, all sectors", "lower"),
-    ("labour_income_share", "Labour income share (SDG 10.4.1)", "higher"),
-    ("mean_real_earnings", "Mean monthly earnings, real", "higher"),
-    ("mean_monthly_earnings_usd", "Mean monthly earnings", "higher"),
-    ("working_poverty_rate", "Working poverty (SDG 1.1.1)", "lower"),
-    ("unemployment_rate", "Unemployment (SDG 8.5.2)", "lower"),
-    ("youth_neet_rate", "Youth not in employment, education or training (SDG 8.6.1)", "lower"),
-    ("fatal_injury_rate", "Fatal occupational injuries (SDG 8.8.1)", "lower"),
+    Indicator("informality_rate", "Informal employment (SDG 8.3.1)", "lower"),
+    Indicator("informal_employment_rate", "Informal employment, all sectors", "lower"),
+    Indicator("labour_income_share", "Labour income share (SDG 10.4.1)", "higher"),
+    Indicator("mean_real_earnings", "Mean monthly earnings, real", "higher", True),
+    Indicator("mean_monthly_earnings_usd", "Mean monthly earnings", "higher", True),
+    Indicator("working_poverty_rate", "Working poverty (SDG 1.1.1)", "lower"),
+    Indicator("unemployment_rate", "Unemployment (SDG 8.5.2)", "lower"),
+    Indicator(
+        "youth_neet_rate",
+        "Share of youth not in employment, education or training (SDG 8.6.1)",
+        "lower",
+    ),
+    Indicator("fatal_injury_rate", "Fatal occupational injuries (SDG 8.8.1)", "lower", True),
 ]
 # Scorecard series that measure one concept: shown once, with what the other says and why
 # they may differ.
@@ -47,7 +63,7 @@ SAME_CONCEPT = [
 ]
 # The brief's headline series: output per worker and the scorecard (which economies get a
 # brief: pedw.briefs.eligibility).
-BRIEF_SERIES = ["output_per_worker", *(variable for variable, _, _ in SCORECARD)]
+BRIEF_SERIES = ["output_per_worker", *(indicator.variable for indicator in SCORECARD)]
 # A median of fewer economies than this (the economy's own value among them) is not shown.
 MIN_PEERS = 5
 
@@ -97,7 +113,7 @@ def brief_content(
     flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
     clock = publication_year(panel, BRIEF_SERIES)  # every figure's age counts from it
     _productivity(content, panel, mine, flags)
-    _scorecard(content, panel, mine, flags, clock)
+    _scorecard(content, panel, mine, flags, clock, inputs.flags)
     if content.headline:  # what the productivity messages' checks read
         content.headline["newest_year"] = clock
         status = _status(flags, "output_per_worker")
@@ -111,7 +127,7 @@ def brief_content(
     _enterprise(content, inputs)
     content.cross_country = _in_samples(inputs, country, len(content.sme_gap_cells) > 0)
     content.key_messages = key_messages(content)
-    content.quality = _quality(inputs, mine, flags, country, cited)
+    content.quality = _quality(inputs, mine, flags, country, cited, content.scorecard)
     content.series = _series_shown(content, series)
     content.source_lines = _source_lines(content)
     return content
@@ -143,9 +159,20 @@ def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
         if sectors
         else ""
     )
-    labels = {"output_per_worker": "Output per worker", **{v: lab for v, lab, _ in SCORECARD}}
+    labels = {
+        "output_per_worker": "Output per worker",
+        **{i.variable: i.label for i in SCORECARD},
+        **{row["variable"]: row["label"] for row in content.scorecard},  # as this economy's
+    }
     sector_labels = {"value_added": "Value added by sector", "employment": "Employment by sector"}
     national_rows = rows["level"] == "national"
+    # A series this economy has as a variant (a median, real values) says so.
+    noted = {row["variable"]: f" For {content.country_name}: the publisher's series is noted "
+             f"\u201c{row['variant']}\u201d." for row in content.scorecard if row.get("variant")}  # fmt: skip
+    rows = rows.assign(
+        definition=rows["definition"]
+        + rows["variable"].map(noted).where(national_rows, "").fillna("")
+    )
     return rows.assign(
         label=rows["variable"]
         .map(labels)
@@ -183,17 +210,51 @@ def _flag_notes(status: pd.DataFrame, year: int) -> list[str]:
     return notes
 
 
-# The rows of each region (income group) of the last panel seen: every brief of a worker
-# reads the same panel, and splitting it once spares each brief seven scans of all of it.
-_GROUPED: dict[str, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+# The rows of each region (income group) of the panels last seen (the panel and its views of
+# one series variant, alike_panel): every brief of a worker reads the same panels, and
+# splitting each once spares each brief seven scans of all of it.
+_GROUPED: dict[tuple[str, int], tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+_GROUPED_MAX = 16
 
 
 def _group_rows(panel: pd.DataFrame, group_column: str) -> dict[str, pd.DataFrame]:
-    cached = _GROUPED.get(group_column)
+    key = (group_column, id(panel))
+    cached = _GROUPED.get(key)
     if cached is None or cached[0] is not panel:  # the cache holds `panel`: ids stay unique
         cached = (panel, {g: rows for g, rows in panel.groupby(group_column, sort=False)})
-        _GROUPED[group_column] = cached
+        if len(_GROUPED) >= _GROUPED_MAX:
+            _GROUPED.pop(next(iter(_GROUPED)))
+        _GROUPED[key] = cached
     return cached[1]
+
+
+# Views of the panel holding one variant of a variable (alike_panel), per panel seen.
+_ALIKE: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+
+
+def alike_panel(
+    panel: pd.DataFrame, flags: pd.DataFrame, variable: str, variant: str
+) -> pd.DataFrame:
+    """`panel` with `variable` blanked for every economy whose series of it is another
+    variant than `variant` (marts.series_choice.variant of the chosen values in `flags`): a
+    median is compared with medians only, a mean with means. The panel itself when no
+    economy's series of `variable` is a variant."""
+    if not len(flags) or "variant" not in flags:
+        return panel
+    cached = _ALIKE.get((variable, variant))
+    if cached is not None and cached[0] is panel and cached[1] is flags:
+        return cached[2]
+    rows = flags[flags["variable"] == variable]
+    view = panel  # every brief asks again: the answer is cached, the panel itself included
+    if (rows["variant"].fillna("") != "").any():
+        other = rows[rows["variant"].fillna("") != variant]
+        blank = pd.MultiIndex.from_frame(panel[["ref_area", "year"]]).isin(
+            pd.MultiIndex.from_frame(other[["ref_area", "year"]])
+        )
+        view = panel.copy()
+        view.loc[blank, variable] = math.nan
+    _ALIKE[(variable, variant)] = (panel, flags, view)
+    return view
 
 
 def _peers(panel: pd.DataFrame, group_column: str, group: str, country: str) -> pd.DataFrame:
@@ -286,13 +347,17 @@ def _scorecard(
     mine: pd.DataFrame,
     flags: pd.DataFrame,
     clock: int | None,
+    all_flags: pd.DataFrame | None = None,
 ) -> None:
     """Each indicator's latest observed value (an ILO modelled one only where nothing is
     observed; never a projection), its change over about five years within one comparable
     stretch of the series (pedw/briefs/verdict_rules.py), and the regional median of that year
-    with the number of economies it rests on. Changes and verdicts use the figures as printed
-    (one decimal)."""
-    for variable, label, better in SCORECARD:
+    with the number of economies it rests on, over the economies whose series is of the same
+    variant (`all_flags`: every economy's chosen values; a median only among medians).
+    Changes and verdicts use the figures as printed (one decimal). The label names the series
+    as published ("Median monthly earnings" for a median)."""
+    all_flags = flags if all_flags is None else all_flags
+    for variable, label, better, plural in SCORECARD:
         if variable not in mine or mine[variable].notna().sum() == 0:
             continue
         status = _status(flags, variable)
@@ -314,17 +379,27 @@ def _scorecard(
         )
         unreliable = UNRELIABLE_FLAG in (_flag_at(status, year), start.obs_status)
         plausible = not implausible(round(since_value, 1), round(value, 1), rate)
+        variant = _variant_at(status, year)
+        alike = alike_panel(panel, all_flags, variable, variant)
         peers = (
-            peer_medians(panel, "region", content.region, variable, content.country)
+            peer_medians(alike, "region", content.region, variable, content.country)
             if content.region
             else pd.DataFrame(columns=["median", "count"])
         )
         peer = peers.loc[year] if year in peers.index else None
+        unlike = (
+            _unlike_peers(panel, alike, content.region, variable, content.country, year)
+            if alike is not panel and content.region
+            else 0
+        )
         judged = judge_change(change, round(since_value, 1), unit, better)
         content.scorecard.append(
             {
                 "variable": variable,
-                "label": label,
+                "label": variant_label(label, variant),
+                "plural": plural,
+                "variant": variant,
+                "unlike_peers": unlike,
                 "unit": unit,
                 "better": better,
                 "year": year,
@@ -338,7 +413,8 @@ def _scorecard(
                 "improved": judged if plausible and not unreliable else None,
                 "peer_median": float(peer["median"]) if peer is not None else math.nan,
                 "peer_n": int(peer["count"]) if peer is not None else 0,
-                "flags": _flag_notes(status, year),
+                "flags": _flag_notes(status, year)
+                + _peer_notes(variant, unlike, peer, content.region),
                 "status": status["status"].get(year, "observed") if len(status) else "observed",
                 "source": _source_at(status, year),
                 "since_source": _source_at(status, start.year),
@@ -355,6 +431,41 @@ def _scorecard(
         content.missing.append(
             "Decent-work scorecard: none of its indicators is observed for this economy."
         )
+
+
+def _variant_at(status: pd.DataFrame, year: int) -> str:
+    """The variant of the economy's chosen value in `year` ('' the standard series)."""
+    if "variant" not in status or year not in status.index:
+        return ""
+    variant = status.loc[year, "variant"]
+    return variant if isinstance(variant, str) else ""
+
+
+def _unlike_peers(panel: pd.DataFrame, alike: pd.DataFrame, region: str, variable: str,
+                  country: str, year: int) -> int:  # fmt: skip
+    """How many other economies of `region` have a value of `variable` in `year` whose series
+    is another variant (left out of the regional median)."""
+
+    def with_value(frame: pd.DataFrame) -> int:
+        rows = _peers(frame, "region", region, country)
+        return int(rows.loc[rows["year"] == year, variable].notna().sum())
+
+    return with_value(panel) - with_value(alike)
+
+
+def _peer_notes(variant: str, unlike: int, peer, region: str | None) -> list[str]:
+    """What the regional median is over when economies' series differ in variant: like with
+    like only, and how many were left out."""
+    if not unlike or not region:
+        return []
+    kind = f"a series noted \u201c{variant}\u201d" if variant else "the standard series"
+    if peer is None or peer["count"] < MIN_PEERS:
+        have = "has" if unlike == 1 else "have"
+        return [f"no regional median: fewer than {MIN_PEERS} other economies of {region} "
+                f"have {kind} ({unlike} {have} another measure)"]  # fmt: skip
+    others = f"{unlike} {'economy' if unlike == 1 else 'economies'}"
+    return [f"regional median over the economies with {kind} only ({others} with another "
+            "measure left out)"]  # fmt: skip
 
 
 def _history(basis: pd.DataFrame, variable: str, status: pd.DataFrame) -> pd.DataFrame:
@@ -538,6 +649,7 @@ def _quality(
     flags: pd.DataFrame,
     country: str,
     cited: dict[str, SourceRelease],
+    content_rows: list[dict] | None = None,
 ) -> dict:
     """This economy's data quality: the sources with rows for it (rows read and rejected, by
     the rule that rejected them), the contract rules of those sources' datasets, and per
@@ -582,9 +694,11 @@ def _quality(
         "failed_rules": failed,
         "coverage": [],
     }
-    for variable, label, _ in [*SCORECARD, ("output_per_worker", "Output per worker", "")]:
+    labels = {row["variable"]: row["label"] for row in content_rows or []}  # as shown
+    for variable, label, *_ in [*SCORECARD, ("output_per_worker", "Output per worker", "")]:
         if variable not in mine or not mine[variable].notna().any():
             continue
+        label = labels.get(variable, label)
         years = mine.loc[mine[variable].notna(), "year"]
         chosen = flags[flags["variable"] == variable] if len(flags) else flags
         status = chosen["status"].value_counts() if len(chosen) else pd.Series(dtype=int)

@@ -23,7 +23,7 @@ from pedw.store import check_identifier
 # The productivity series a brief shows (its productivity section), and the decent-work series
 # (its scorecard).
 PRODUCTIVITY_SERIES = ["output_per_worker"]
-DECENT_WORK_SERIES = [variable for variable, _, _ in SCORECARD]
+DECENT_WORK_SERIES = [indicator.variable for indicator in SCORECARD]
 MIN_PRODUCTIVITY_SERIES = 1
 MIN_DECENT_WORK_SERIES = 1
 # Headline series with any figure (any age): enough for three key messages.

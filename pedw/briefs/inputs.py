@@ -120,7 +120,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:
         "marts",
         "series_choice",
         "SELECT ref_area, variable, year, status, status_note, source_type, source_change, "
-        "source, obs_status FROM marts.series_choice WHERE chosen",
+        "source, obs_status, variant FROM marts.series_choice WHERE chosen",
     )
     return BriefInputs(
         panel=without_projections(con.execute("SELECT * FROM marts.national_panel").df(), flags),

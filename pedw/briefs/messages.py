@@ -192,14 +192,21 @@ def _productivity_checks(h: dict, text: str, size: int, since: int) -> dict[str,
     }
 
 
+def was(row: dict) -> str:
+    """The past of "to be" agreeing with the row's label: "earnings were", "unemployment was"
+    (a row's `plural` says the label's grammatical number; singular when not given)."""
+    return "were" if row.get("plural") else "was"
+
+
 def scorecard_sentence(row: dict) -> str:
     """One scorecard indicator's move (or level), better/worse only when judged: never across
-    a break or change of source, on a value flagged unreliable or an implausible move."""
+    a break or change of source, on a value flagged unreliable or an implausible move. The
+    verb agrees with the label ("Mean monthly earnings were")."""
     unit, label = row["unit"], row["label"]
     basis = "" if row["observed"] else " (ILO modelled estimates)"
     if row["since"] is None or math.isnan(row["change"]):
         note = row.get("change_note")
-        return f"{label} was {row['value']:,.1f} ({unit}) in {row['year']}{basis}" + (
+        return f"{label} {was(row)} {row['value']:,.1f} ({unit}) in {row['year']}{basis}" + (
             f"; {note}." if note else "."
         )
     span = f"between {row['since']} and {row['year']}{basis}"
@@ -207,7 +214,7 @@ def scorecard_sentence(row: dict) -> str:
         "0.0",
         "-0.0",
     ):
-        return f"{label} was unchanged at {row['value']:,.1f} ({unit}) {span}."
+        return f"{label} {was(row)} unchanged at {row['value']:,.1f} ({unit}) {span}."
     moved = (
         f"{label} {'rose' if row['change'] > 0 else 'fell'} from {row['since_value']:,.1f} to "
         f"{row['value']:,.1f} ({unit}) {span}"

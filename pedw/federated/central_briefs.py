@@ -26,8 +26,8 @@ import pandas as pd
 
 from pedw.briefs.annex import AnnexContent, annex_content, write_annex
 from pedw.briefs.build import build_briefs, index_frame
-from pedw.briefs.content import BRIEF_SERIES, MIN_SERIES
-from pedw.briefs.inputs import brief_economies, load_inputs
+from pedw.briefs.eligibility import load_eligibility
+from pedw.briefs.inputs import load_inputs
 from pedw.briefs.published import unpack
 from pedw.catalog import Catalog
 from pedw.digest import file_sha256
@@ -217,7 +217,8 @@ def build_central_briefs(
             figure_tables=dict(CENTRAL_FIGURE_TABLES),
             disclosure_text=CENTRAL_DISCLOSURE,
         )
-        countries = brief_economies(con, BRIEF_SERIES, MIN_SERIES)
+        eligible = load_eligibility(con)
+        countries = eligible.loc[eligible["eligible"], "country"].tolist()
         offices = _offices(con)
         annex = central_annex(con, publication_id, catalog.synthetic)
     finally:

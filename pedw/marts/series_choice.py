@@ -7,6 +7,12 @@ a labour force survey before other household surveys, censuses, establishment su
 administrative records; then the source publishing more years of the series; then the lowest
 source id. So the latest observed value wins whichever source publishes it, and a change of
 source inside a series is marked (`source_change`) for charts to show as a break.
+
+Before any of that, one variant per economy and variable: a median and a mean, or a value the
+publisher notes as real and a nominal one, are different series (`variant`,
+pedw/staging/qualifiers.py), never one trend. The economy's series is the variant of its
+latest observed value (then of its latest value; then the one with more years; then the
+standard one); values of another variant are kept in the mart, never chosen.
 """
 
 from __future__ import annotations
@@ -81,6 +87,7 @@ def series_choice_sql(series: str, where: str = "TRUE") -> str:
         WITH typed AS (
             SELECT s.ref_area, s.variable, s.year, s.value, s.unit, s.indicator, s.source,
                    s.source_name, nullif(nullif(s.obs_status, ''), 'NA') AS obs_status,
+                   coalesce(s.variant, '') AS variant,
                    coalesce(
                        (SELECT min(t.rank) FROM _source_types t
                         WHERE (t.kind = 'id' AND contains(s.source, ':')
@@ -107,13 +114,26 @@ def series_choice_sql(series: str, where: str = "TRUE") -> str:
             LEFT JOIN _obs_status o ON o.code = t.obs_status
             LEFT JOIN _modelled_editions e ON e.indicator = t.indicator
         ),
+        variants AS (
+            SELECT ref_area, variable, variant,
+                   row_number() OVER (PARTITION BY ref_area, variable
+                                      ORDER BY max(year) FILTER (WHERE status = 'observed')
+                                                   DESC NULLS LAST,
+                                               max(year) FILTER (WHERE status <> 'projected')
+                                                   DESC NULLS LAST,
+                                               count(DISTINCT year) DESC, variant) = 1
+                       AS series_variant
+            FROM decoded GROUP BY ref_area, variable, variant
+        ),
         ranked AS (
-            SELECT d.*,
+            SELECT d.*, v.series_variant,
                    CASE d.status WHEN 'observed' THEN 1 WHEN 'modelled' THEN 2 ELSE 3 END
                        AS status_rank,
-                   count(*) OVER (PARTITION BY ref_area, variable, source) AS source_years,
-                   count(*) OVER (PARTITION BY ref_area, variable, year) AS candidates
-            FROM decoded d
+                   count(*) OVER (PARTITION BY ref_area, variable, variant, source)
+                       AS source_years,
+                   count(*) OVER (PARTITION BY ref_area, variable, year) AS candidates,
+                   count(*) OVER (PARTITION BY ref_area, variable, variant, year) AS alike
+            FROM decoded d JOIN variants v USING (ref_area, variable, variant)
         ),
         ordered AS (
             SELECT r.*,
@@ -124,15 +144,19 @@ def series_choice_sql(series: str, where: str = "TRUE") -> str:
                    lead(source_type) OVER w AS next_source_type,
                    lead(status) OVER w AS next_status
             FROM ranked r
-            WINDOW w AS (PARTITION BY ref_area, variable, year
+            WINDOW w AS (PARTITION BY ref_area, variable, variant, year
                          ORDER BY status_rank, source_rank, source_years DESC, source)
         ),
         explained AS (
             SELECT o.* EXCLUDE (next_status_rank, next_source_rank, next_source_years,
-                                next_source_type, next_status),
-                   choice_rank = 1 AS chosen,
-                   CASE WHEN choice_rank > 1 THEN 'not chosen: another source ranks first'
-                        WHEN candidates = 1 THEN 'only value published'
+                                next_source_type, next_status, alike),
+                   choice_rank = 1 AND series_variant AS chosen,
+                   CASE WHEN NOT series_variant
+                            THEN 'not chosen: ' || CASE variant WHEN '' THEN 'the standard'
+                                 ELSE 'a ' || variant END || ' series, not this economy''s'
+                        WHEN choice_rank > 1 THEN 'not chosen: another source ranks first'
+                        WHEN alike = 1 AND candidates = 1 THEN 'only value published'
+                        WHEN alike = 1 THEN 'only value of this economy''s series published'
                         WHEN status_rank < next_status_rank
                             THEN status || ' value before ' || next_status || ' value'
                         WHEN source_rank < next_source_rank
@@ -143,10 +167,10 @@ def series_choice_sql(series: str, where: str = "TRUE") -> str:
             FROM ordered o
         )
         SELECT ref_area, variable, year, value, unit, indicator, source, source_name,
-               source_type, obs_status, status_note, status, candidates, chosen, reason,
+               variant, source_type, obs_status, status_note, status, candidates, chosen, reason,
                chosen AND lag(source) OVER (PARTITION BY ref_area, variable, chosen
                                             ORDER BY year) IS DISTINCT FROM source
                       AND lag(source) OVER (PARTITION BY ref_area, variable, chosen
                                             ORDER BY year) IS NOT NULL AS source_change
         FROM explained
-        ORDER BY ref_area, variable, year, choice_rank"""
+        ORDER BY ref_area, variable, year, NOT series_variant, choice_rank"""

@@ -9,6 +9,7 @@ import pandas as pd
 import yaml
 
 from pedw.harmonise import economy_code_sql
+from pedw.staging.qualifiers import variant_sql
 from pedw.store import Store, sql_string
 
 SERIES_FILE = Path(__file__).with_name("series.yml")
@@ -23,6 +24,7 @@ SERIES_COLUMNS = [
     "source",
     "source_name",
     "obs_status",
+    "variant",
 ]
 
 
@@ -81,7 +83,9 @@ def ilostat_series_sql(level: str, observations: str) -> str:
         WITH matched AS (
             SELECT {economy_code_sql("o.ref_area")} AS ref_area, {sector} AS sector, o.time AS year, d.variable,
                    o.obs_value * d.scale AS value, d.unit, o.indicator, o.source, o.source_name,
-                   o.obs_status, d.ranked_with
+                   o.obs_status,
+                   {variant_sql("o.note_indicator", "o.note_classif", "o.note_source")} AS variant,
+                   d.ranked_with
             FROM {observations} o
             JOIN _series_definitions d
               ON o.indicator = d.indicator
@@ -134,7 +138,7 @@ def pwt_series_sql(drivers: str) -> str:
         f"CAST({expr} AS DOUBLE) AS value, "
         f"replace({sql_string(unit)}, '{{price_year}}', CAST(price_year AS VARCHAR)) AS unit, "
         "'PWT' AS indicator, "
-        f"'PWT' AS source, source_name, NULL::VARCHAR AS obs_status FROM {drivers} "
+        f"'PWT' AS source, source_name, NULL::VARCHAR AS obs_status, '' AS variant FROM {drivers} "
         f"WHERE {expr} IS NOT NULL AND isfinite(CAST({expr} AS DOUBLE))"
         for name, (expr, unit, _) in PWT_SERIES.items()
     ]
