@@ -228,4 +228,11 @@ def configure_dagster_home(settings: Settings | None = None) -> Path:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
     # The project's dagster.yaml keeps history there; a deployment's shares its own folder.
     os.environ.setdefault("PEDW_DAGSTER_STORAGE", str(storage))
-    return Path(os.environ["DAGSTER_HOME"])
+    home = Path(os.environ["DAGSTER_HOME"])
+    # An instance folder without a dagster.yaml would take Dagster's default, telemetry on:
+    # it logs usage events there (DAGSTER_DISABLE_TELEMETRY stops only their upload). The
+    # file Dagster asks for to opt out is written; one that exists is the user's own.
+    config = home / "dagster.yaml"
+    if home.is_dir() and not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return home

@@ -57,3 +57,22 @@ def test_a_run_resolves_its_settings_once_and_no_step_reads_the_environment(
     assert catalog._parse_catalog.cache_info().misses - parsed == 1  # one parse, many readers
     assert (settings.public_dir / "public.duckdb").is_file()
     assert not elsewhere.exists()
+
+
+def test_an_instance_folder_without_a_dagster_yaml_gets_telemetry_off(tmp_path, monkeypatch):
+    """DAGSTER_HOME pointing at a new folder: Dagster's default would log usage events there
+    (telemetry on); pedw writes the opt-out Dagster asks for. A user's own file is kept."""
+    settings = pedw.settings.resolve_settings(None, tmp_path / "warehouse" / "pedw.duckdb")
+    monkeypatch.setenv("PEDW_DAGSTER_STORAGE", str(tmp_path / "storage"))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert pedw.settings.configure_dagster_home(settings) == home
+    with dg.DagsterInstance.get() as instance:
+        assert instance.telemetry_enabled is False
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("retention: {}\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(own))
+    pedw.settings.configure_dagster_home(settings)
+    assert (own / "dagster.yaml").read_text(encoding="utf-8") == "retention: {}\n"
