@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
@@ -50,13 +52,42 @@ def published(path) -> tuple[dict, dict, set]:
     return rows, estimates, outcomes
 
 
-def small_demo(tmp_path_factory, name: str, n_firms: int = 600) -> Settings:
-    """Settings for a fresh small demo (its own folder) and a warehouse of its own."""
+# Twelve of the 40 demo economies, in five regions and three income groups (so every brief has
+# peers and every model its clusters): the data of the tests of operations (kills, stops, full
+# disks, readers, deployment, incremental runs), whose claims do not depend on the demo's size.
+# A run of them builds 12 briefs, not 40, and 12 country partitions.
+OPERATIONS_COUNTRIES = ("GHA", "KEN", "NGA", "ZAF", "EGY", "MAR", "BGD", "IND", "IDN", "VNM",
+                        "BRA", "MEX")  # fmt: skip
+
+
+def small_demo(
+    tmp_path_factory, name: str, n_firms: int = 600, countries: tuple[str, ...] | None = None
+) -> Settings:
+    """Settings for a fresh small demo (its own folder; every demo economy, or `countries`)
+    and a warehouse of its own."""
     demo = tmp_path_factory.mktemp(f"{name}_demo")
-    generate_demo_data(demo, n_firms=n_firms)
+    generate_demo_data(demo, n_firms=n_firms, countries=countries)
     return resolve_settings(
         demo / "catalog.yml", tmp_path_factory.mktemp(f"{name}_wh") / "pedw.duckdb"
     )
+
+
+def copy_published(settings: Settings, to: Path) -> Settings:
+    """A copy of a published warehouse's folder (warehouse, store, releases, reader links) and
+    of its public folder under `to`, as settings for the same catalog: a test that writes gets
+    its own copy of the session's run instead of building one. The links inside are relative
+    to their folders (pedw.release), so the copy stands alone; checked here."""
+    folder = settings.warehouse_path.parent
+    public = settings.public_dir.parent
+    copied = resolve_settings(
+        settings.catalog_path, to / folder.name / settings.warehouse_path.name
+    )
+    shutil.copytree(folder, copied.warehouse_path.parent, symlinks=True)
+    shutil.copytree(public, copied.public_dir.parent, symlinks=True)
+    for root in (copied.warehouse_path.parent, copied.public_dir.parent):
+        for link in (p for p in root.rglob("*") if p.is_symlink()):
+            assert link.resolve().is_relative_to(to.resolve()), f"{link} leads out of the copy"
+    return copied
 
 
 def read_until(process: subprocess.Popen, marker: str, seconds: float = 300) -> str:

@@ -6,37 +6,28 @@ from __future__ import annotations
 
 import re
 
-import dagster as dg
 import pandas as pd
 import pytest
+from published_runs import copy_published
 
 from pedw.briefs.published import ANNEX, unpack
-from pedw.demo.generate import generate_demo_data
 from pedw.digest import file_sha256
 from pedw.disclosure.rules import DisclosureRule
 from pedw.public_release import build_public_release
 from pedw.release import publish_release
-from pedw.settings import resolve_settings
 from pedw.store import Store
 from pedw.warehouse import connect_read_only
-from pipelines.run import run_catalog
 
 STATED = re.compile(r'<code id="publication-id">([^<]+)</code>')
 
 
 @pytest.fixture(scope="module")
-def carried(tmp_path_factory):
-    """A small demo published by `pedw run` (which builds the briefs), then published twice
-    more from the same tables without rebuilding them, as a run that changed nothing the
+def carried(pipeline, tmp_path_factory):
+    """The session's demo published by a run (which built the briefs), copied, then published
+    twice more from the same tables without rebuilding them, as a run that changed nothing the
     briefs read does: the first release is pruned by then (two are kept)."""
-    demo = tmp_path_factory.mktemp("provenance_demo")
-    generate_demo_data(demo, n_firms=600)
-    settings = resolve_settings(
-        demo / "catalog.yml", tmp_path_factory.mktemp("provenance_wh") / "pedw.duckdb"
-    )
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_catalog(settings, instance, progress=lambda _m: None)
-    assert summary.success, summary.failures
+    session, summary = pipeline
+    settings = copy_published(session, tmp_path_factory.mktemp("provenance"))
     store = Store(settings.store_dir)
     rule = DisclosureRule()
     later = ["a1b2c3d4e5f6", "0f9e8d7c6b5a"]

@@ -6,7 +6,7 @@ import subprocess
 
 import dagster as dg
 import pytest
-from published_runs import local_instance_env, pedw_command
+from published_runs import OPERATIONS_COUNTRIES, local_instance_env, pedw_command
 
 from pedw.demo.generate import generate_demo_data
 from pedw.settings import PROJECT_ROOT, resolve_settings
@@ -45,7 +45,7 @@ def test_editing_a_brief_template_rebuilds_only_the_briefs_and_the_publications(
     tmp_path, monkeypatch
 ):
     demo = tmp_path / "demo"
-    generate_demo_data(demo, n_firms=600)
+    generate_demo_data(demo, n_firms=600, countries=OPERATIONS_COUNTRIES)
     settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
     pedw_run(settings)
     original = TEMPLATE.read_bytes()
@@ -68,7 +68,7 @@ def test_a_run_with_nothing_changed_answers_without_starting_dagster(tmp_path, m
     run through Dagster, which finds the content unchanged and rebuilds nothing; after
     that clean run the record vouches again."""
     demo = tmp_path / "demo"
-    generate_demo_data(demo, n_firms=300)
+    generate_demo_data(demo, n_firms=300, countries=OPERATIONS_COUNTRIES)
     settings = resolve_settings(demo / "catalog.yml", tmp_path / "wh" / "pedw.duckdb")
     pedw_run(settings)
     monkeypatch.setenv("PEDW_DAGSTER_STORAGE", str(settings.dagster_storage))

@@ -11,6 +11,9 @@ import textwrap
 import time
 
 import pytest
+from published_runs import OPERATIONS_COUNTRIES
+
+from pedw.demo.generate import generate_demo_data
 
 pytestmark = pytest.mark.slow
 
@@ -51,9 +54,12 @@ WRITER = textwrap.dedent("""
 
 def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path):
     settings, first = pipeline
-    # A copy of the published warehouse, then rebuilt from scratch by a full run.
+    # A copy of the published warehouse, then rebuilt from scratch by a full run of a smaller
+    # demo (twelve economies, 600 firms: the readers check each publication against its own
+    # row counts, whatever its size).
     warehouse = tmp_path / "pedw.duckdb"
     shutil.copy(settings.warehouse_path, warehouse)
+    generate_demo_data(tmp_path / "demo", n_firms=600, countries=OPERATIONS_COUNTRIES)
     stop = tmp_path / "stop"
     readers = [
         subprocess.Popen(
@@ -64,7 +70,7 @@ def test_readers_never_fail_nor_see_a_half_written_warehouse(pipeline, tmp_path)
         for _ in range(2)
     ]
     writer = subprocess.run(
-        [sys.executable, "-c", WRITER, str(settings.catalog_path), str(warehouse)],
+        [sys.executable, "-c", WRITER, str(tmp_path / "demo" / "catalog.yml"), str(warehouse)],
         capture_output=True,
         text=True,
         timeout=600,

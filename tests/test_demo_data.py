@@ -25,6 +25,28 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
 
 
+def test_a_demo_of_some_economies_holds_those_and_no_other(tmp_path):
+    """The smaller demo the tests of operations run on: every file, the firms' and the
+    country metadata's included, names only the economies asked for."""
+    import pytest
+
+    chosen = {"KEN", "BRA", "IND"}
+    generate_demo_data(tmp_path, n_firms=300, countries=sorted(chosen))
+    seen = {
+        "national": set(read_text_table(next((tmp_path / "ilostat" / "national").glob("*.gz")))
+                        .table.to_pandas().ref_area) - {"X01"},
+        "sector": set(read_text_table(next((tmp_path / "ilostat" / "sector").glob("*.gz")))
+                      .table.to_pandas().ref_area),
+        "pwt": set(pd.read_csv(tmp_path / "pwt" / "pwt_demo.csv").countrycode),
+        "metadata": set(pd.read_csv(tmp_path / "wdi" / "Metadata_Country_demo.csv",
+                                    index_col=False)["Country Code"]) - {"WLD"},
+        "firms": set(pd.read_csv(tmp_path / "enterprise" / "firms.csv").country),
+    }  # fmt: skip
+    assert seen == dict.fromkeys(seen, chosen)
+    with pytest.raises(ValueError, match="not demo economies: FRA"):
+        generate_demo_data(tmp_path / "other", n_firms=300, countries=["KEN", "FRA"])
+
+
 def test_national_files_follow_the_ilostat_bulk_code_layout(demo_dir):
     path = demo_dir / "ilostat" / "national" / "SDG_0831_SEX_ECO_RT_A.csv.gz"
     table = read_text_table(path)

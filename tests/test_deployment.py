@@ -10,7 +10,7 @@ import sys
 
 import dagster as dg
 import pytest
-from published_runs import published
+from published_runs import OPERATIONS_COUNTRIES, published
 
 from pedw import local_services as services
 from pedw.demo.generate import generate_demo_data
@@ -29,7 +29,7 @@ def deployment(tmp_path_factory):
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("deployment")
-    generate_demo_data(root / "demo", n_firms=FIRMS)
+    generate_demo_data(root / "demo", n_firms=FIRMS, countries=OPERATIONS_COUNTRIES)
     env, handles = services.start_profile(
         root, root / "demo" / "catalog.yml", root / "warehouse" / "pedw.duckdb", workers=2
     )

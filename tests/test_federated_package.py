@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 
-import dagster as dg
 import numpy as np
 import pytest
 
@@ -24,21 +23,17 @@ from pedw.federated.specs import exact_specs, model_frame
 from pedw.federated.sufficient import cluster_meat, pool, pooled_coefficients
 from pedw.models.absorb import fe_ols
 from pedw.warehouse import connect_read_only
-from pipelines.run import run_catalog
-from tests.published_runs import small_demo
 
 pytestmark = pytest.mark.slow
-# The exactness checks take every country (a 600-firm demo has about 15 firms a country,
-# too few for the default rule: no dominance limit either); the command test runs the
-# default rule.
+# The exactness checks take every country (the default rule withholds the demo's thinner
+# cells: no dominance limit either); the command test runs the default rule.
 LENIENT = DisclosureRule(min_contributors=1, dominance_k=1.0)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    settings = small_demo(tmp_path_factory, "federated", n_firms=600)
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_catalog(settings, instance, progress=lambda _m: None)
+def warehouse(pipeline):
+    """The session's published demo warehouse (read only: packages are written elsewhere)."""
+    settings, summary = pipeline
     assert summary.success, summary.failures
     return settings
 

@@ -1,7 +1,7 @@
 """The public release checker reads what a reader reads (issue #31, item 5): the text of every
-PDF page and HTML page, and every column of a suppressed figure's row. A small demo's release
-(built and accepted by the pipeline's own publication step) is copied and a leak planted in
-each copy; the checker must refuse it, naming the file and where in it."""
+PDF page and HTML page, and every column of a suppressed figure's row. The release of the
+session's demo run (built and accepted by the pipeline's own publication step) is copied and
+a leak planted in each copy; the checker must refuse it, naming the file and where in it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import io
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pypdf
 import pytest
@@ -17,18 +16,15 @@ import pytest
 from pedw.disclosure.rules import DisclosureRule
 from pedw.public_release import PublicReleaseError, _guarded, check_public_release
 from pedw.warehouse import connect_read_only
-from pipelines.run import run_catalog
-from tests.published_runs import small_demo
 
 RULE = DisclosureRule()
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    """(the current public release of a 600-firm demo, its firm ids, the internal warehouse)."""
-    settings = small_demo(tmp_path_factory, "release_checker")
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_catalog(settings, instance, progress=lambda _m: None)
+def release(pipeline):
+    """(the current public release of the session's demo run, its firm ids, the internal
+    warehouse): read only; each test plants its leak in a copy."""
+    settings, summary = pipeline
     assert summary.success, summary.failures
     con = connect_read_only(settings.warehouse_path)
     try:
@@ -214,7 +210,7 @@ def test_no_released_reason_or_brief_text_states_a_count_below_the_threshold(rel
         ("firms.sme_gap_cells", {"productivity_gap_se": "0.21"}),
         # A column the checker has never heard of is guarded too: derived from the columns.
         ("firms.indicators", {"p_value": "0.04"}),
-        # A withheld term that kept its counts (the small demo withholds none: one is made so).
+        # A withheld term that kept its counts (the demo may withhold none: one is made so).
         ("firms.effect_terms", {"treated_firms": "4", "treated_countries": "2"}),
     ],
 )  # fmt: skip

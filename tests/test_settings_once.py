@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from published_runs import small_demo
+from published_runs import OPERATIONS_COUNTRIES, small_demo
 
 import assets.resources
 import pedw.settings
@@ -36,7 +36,9 @@ def test_every_setting_survives_the_run_config():
 def test_a_run_resolves_its_settings_once_and_no_step_reads_the_environment(
     tmp_path_factory, monkeypatch
 ):
-    settings = small_demo(tmp_path_factory, "settings_once", n_firms=300)
+    settings = small_demo(
+        tmp_path_factory, "settings_once", n_firms=300, countries=OPERATIONS_COUNTRIES
+    )
     resolved = []
     original = pedw.settings.resolve_settings
 

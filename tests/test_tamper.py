@@ -8,7 +8,7 @@ import os
 import dagster as dg
 import duckdb
 import pytest
-from published_runs import edit_in_place_keeping_times, small_demo
+from published_runs import OPERATIONS_COUNTRIES, edit_in_place_keeping_times, small_demo
 
 from pedw.release import current_release
 from pedw.store import Store
@@ -22,7 +22,7 @@ PLANTED = 123456789.0
 
 @pytest.fixture(scope="module")
 def published_once(tmp_path_factory):
-    settings = small_demo(tmp_path_factory, "tamper")
+    settings = small_demo(tmp_path_factory, "tamper", countries=OPERATIONS_COUNTRIES)
     with dg.instance_for_test() as instance:
         first = run_catalog(settings, instance, progress=lambda _m: None, briefs=False)
         assert first.success, first.failures

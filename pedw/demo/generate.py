@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -116,17 +117,20 @@ def generate_demo_data(
     with_catalog: bool = True,
     score_effects: str = "common",
     survey_sample: bool = False,
+    countries: Sequence[str] | None = None,
 ) -> dict:
     """Generate every demo file under `out_dir`; return the realised ground truth.
 
     With `survey_sample`, the firm file holds an unequal-probability sample of the firms with
     its sampling weights, strata and PSUs (pedw.demo.survey_sample), as an enterprise survey
-    publishes it; the SCORE workbook and the truth stay those of every firm."""
+    publishes it; the SCORE workbook and the truth stay those of every firm. With `countries`
+    (demo economies' ISO3 codes), only those economies are drawn: a smaller demo for tests of
+    operations (kills, full disks, deployments), whose claims do not depend on its size."""
     import yaml
 
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
-    national, national_frames = draw_national(rng)
+    national, national_frames = draw_national(rng, countries)
     sector_frames = draw_sector(rng, national)
     firms, realised = draw_enterprise(rng, national, n_firms, score_effects)
     score_enterprises, score_kpis = draw_score_monitoring(rng, firms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +33,15 @@ def ar1(innovations: np.ndarray, rho: float) -> np.ndarray:
     return series
 
 
-def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.DataFrame]]:
-    """Draw the national panel and return it with one ILOSTAT-layout frame per indicator."""
-    countries = list(DEMO_COUNTRIES)
+def draw_national(
+    rng: np.random.Generator, countries: Sequence[str] | None = None
+) -> tuple[NationalDraw, dict[str, pd.DataFrame]]:
+    """Draw the national panel and return it with one ILOSTAT-layout frame per indicator:
+    for every demo economy, or for `countries` only (a smaller demo; other draws then)."""
+    countries = list(DEMO_COUNTRIES) if countries is None else list(countries)
+    unknown = sorted(set(countries) - set(DEMO_COUNTRIES))
+    if unknown:
+        raise ValueError(f"not demo economies: {', '.join(unknown)} (see pedw/demo/countries.py)")
     years = np.arange(truth.FIRST_YEAR, truth.LAST_YEAR + 1)
     n, t = len(countries), len(years)
     trend = (years - truth.FIRST_YEAR)[None, :]
@@ -173,7 +180,7 @@ def draw_national(rng: np.random.Generator) -> tuple[NationalDraw, dict[str, pd.
         ignore_index=True,
     )
     pwt = _pwt_frame(countries, years, log_y, employment, hours, hc, log_k, openness)
-    return draw, {"ilostat": ilostat, "pwt": pwt, "country_metadata": _country_metadata()}
+    return draw, {"ilostat": ilostat, "pwt": pwt, "country_metadata": _country_metadata(countries)}
 
 
 def _ilostat_frame(
@@ -308,7 +315,7 @@ def _pwt_frame(countries, years, log_y, employment, hours, hc, log_k, openness):
     )
 
 
-def _country_metadata() -> pd.DataFrame:
+def _country_metadata(countries: Sequence[str]) -> pd.DataFrame:
     """WDI Metadata_Country layout, with one aggregate (empty Region) as WDI has them."""
     import pycountry
 
@@ -321,6 +328,7 @@ def _country_metadata() -> pd.DataFrame:
             "TableName": pycountry.countries.get(alpha_3=code).name,
         }
         for code, (region, income) in DEMO_COUNTRIES.items()
+        if code in countries
     ]
     rows.append(
         {
