@@ -43,7 +43,7 @@ def measure_word(variant: str | None) -> str:
 def variant_label(label: str, variant: str | None) -> str:
     """A reader's label for a series as published: "Mean monthly earnings" of a median
     series reads "Median monthly earnings"; a value the publisher notes as real values or at
-    constant prices says so ("..., real values as published")."""
+    constant prices says so ("..., real values (publisher's note)")."""
     if not variant:
         return label
     if label.startswith("Mean ") and "median" in variant:
