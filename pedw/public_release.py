@@ -33,6 +33,13 @@ NATIONAL_ESTIMATES = (
 PUBLIC_TABLES = {
     "national.panel": "SELECT * FROM marts.national_panel",
     "national.series_metadata": "SELECT * FROM staging.series_metadata",
+    # The value chosen a cell of the panel: observed, modelled or projected, its source and
+    # publisher flags (what a reader, or a centre's briefs, needs to tell a projection from a
+    # figure). Its `status` is named `value_kind` here: a release's `status` column says
+    # whether a figure was suppressed.
+    "national.series_choice": "SELECT ref_area, variable, year, status AS value_kind, "
+    "status_note, source_type, source_change, source, obs_status, variant "
+    "FROM marts.series_choice WHERE chosen",
     "sector.panel": "SELECT * FROM marts.sector_panel",
     "sector.shift_share": "SELECT * EXCLUDE (run_id) FROM models.shift_share",
     # Firm-level rows as disclosure control released them (pedw.disclosure.estimates:

@@ -430,3 +430,29 @@ def assert_no_firm_identifier(con: duckdb.DuckDBPyConnection, firm_ids: set[str]
                 f'SELECT DISTINCT "{column}" FROM {schema}.{table}').fetchall()}  # fmt: skip
             tokens = {t for v in values if v for t in re.findall(r"[A-Za-z0-9_-]{3,}", v)}
             assert not firm_ids & tokens, (schema, table, column)
+
+
+def test_central_briefs_never_show_a_projection_as_a_figure(central):
+    """The packages carry the value choice (national.series_choice), so the centre's brief
+    inputs blank every cell the national office's choice marks projected, as an office's
+    briefs do, and keep the modelled and observed ones."""
+    from pedw.briefs.inputs import load_inputs
+    from pedw.federated.central_briefs import central_connection
+    from pedw.store import Store
+
+    con = central_connection(Store(central["settings"].store_dir))
+    try:
+        inputs = load_inputs(con)
+        choice = con.execute(
+            "SELECT ref_area, variable, year, status FROM marts.series_choice"
+        ).df()
+    finally:
+        con.close()
+    assert {"observed", "modelled", "projected"} <= set(choice["status"])
+    cells = inputs.panel.melt(["ref_area", "year"], var_name="variable").merge(
+        choice, on=["ref_area", "variable", "year"]
+    )
+    projected = cells[cells["status"] == "projected"]
+    assert len(projected) > 0 and projected["value"].isna().all()
+    kept = cells[cells["status"] != "projected"]
+    assert kept["value"].notna().mean() > 0.95

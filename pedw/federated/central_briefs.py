@@ -7,10 +7,10 @@ so that no firm-level figure can come from anything but the packages:
 
 | the briefs read | at the centre |
 |---|---|
-| marts.national_panel, staging.series_metadata, marts.sector_panel, models.shift_share, national rows of models.estimates | the public tables of one office's package, the *national office* (the first by key): every office publishes them for all economies |
+| marts.national_panel, staging.series_metadata, marts.series_choice (chosen values: observed, modelled or projected, flags), marts.sector_panel, models.shift_share, national rows of models.estimates | the public tables of one office's package, the *national office* (the first by key): every office publishes them for all economies |
 | disclosure.sme_gap_cells, disclosure.sme_gap_trend | each office's public `firms.*` table as its disclosure control released it (suppressed cells blank), with its office, producer and publication id |
 | disclosure.estimates (firm-level rows of the annex) | federated.pooled_estimates, labelled with the packages they were pooled from |
-| disclosure.effects, marts.series_choice, quality.*, raw.* | nothing: no package carries them (the sections that read them say so or are left out) |
+| disclosure.effects, quality.*, raw.* | nothing: no package carries them (the sections that read them say so or are left out) |
 """
 
 from __future__ import annotations
@@ -95,6 +95,10 @@ def central_connection(store: Store) -> duckdb.DuckDBPyConnection:
     views = {
         ("marts", "national_panel"): ("national__panel", f"office = {national}", ""),
         ("staging", "series_metadata"): ("national__series_metadata", f"office = {national}", ""),
+        ("marts", "series_choice"): (
+            "national__series_choice", f"office = {national}",
+            ", value_kind AS status, true AS chosen",
+        ),
         ("marts", "sector_panel"): ("sector__panel", f"office = {national}", ""),
         ("models", "shift_share"): ("sector__shift_share", f"office = {national}", ", NULL AS run_id"),
         ("models", "estimates"): (
