@@ -54,10 +54,11 @@ def offices(tmp_path_factory):
     economies, six an office: the claims hold for any split of any number)."""
     base = tmp_path_factory.mktemp("federated_e2e")
     demo = base / "demo"
-    # 1,000 firms over twelve economies (about 80 each): enough per country-year-size cell
-    # that the offices' disclosure control releases some (at 600 over forty it suppresses
-    # every one), for the central briefs' SME gaps.
-    generate_demo_data(demo, n_firms=1000, countries=OPERATIONS_COUNTRIES)
+    # 2,000 firms over twelve economies (about 170 each): enough per country-year-size cell
+    # that the offices' disclosure control releases cells in most economies (at 600 over
+    # forty it suppresses every one; at 1,000 over twelve, in all but three), for the
+    # central briefs' SME gaps.
+    generate_demo_data(demo, n_firms=2000, countries=OPERATIONS_COUNTRIES)
     firms = pd.read_csv(demo / "enterprise" / "firms.csv", usecols=["firm_id", "country"])
     countries = sorted(firms["country"].unique())
     split = {"office_a": set(countries[::2]), "office_b": set(countries[1::2])}
