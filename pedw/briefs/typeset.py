@@ -129,15 +129,10 @@ def _text(node) -> str:
     return "".join(_text(k) for k in node.get("k", []))
 
 
-def _find(node, test):
-    if isinstance(node, dict):
-        if test(node):
-            return node
-        for kid in node.get("k", []):
-            found = _find(kid, test)
-            if found is not None:
-                return found
-    return None
+def _find(node: dict, test) -> dict | None:
+    """The first node under `node` (itself included) that passes `test`."""
+    found = _all(node, test)
+    return found[0] if found else None
 
 
 def document_tree(html: str, folder: Path) -> dict:
