@@ -11,6 +11,7 @@ from pedw.briefs.document import BriefContent
 from pedw.briefs.findings import NATIONAL_FINDINGS
 from pedw.briefs.inputs import BriefInputs
 from pedw.briefs.messages import judge_change, key_messages
+from pedw.briefs.peers import MIN_PEERS, peer_count, peer_growth, peer_medians
 from pedw.briefs.sources import SourceRelease, source_line
 from pedw.briefs.verdict_rules import (
     MAX_AGE,
@@ -64,8 +65,6 @@ SAME_CONCEPT = [
 # The brief's headline series: output per worker and the scorecard (which economies get a
 # brief: pedw.briefs.eligibility).
 BRIEF_SERIES = ["output_per_worker", *(indicator.variable for indicator in SCORECARD)]
-# A median of fewer economies than this (the economy's own value among them) is not shown.
-MIN_PEERS = 5
 
 # Where every figure of a brief is found in the warehouse (the brief prints this).
 FIGURE_TABLES = {
@@ -89,7 +88,7 @@ def brief_content(
 ) -> BriefContent:
     """Every figure of the brief for `country`, from the loaded marts, models and quality tables."""
     panel = inputs.panel
-    mine = panel[panel["ref_area"] == country].sort_values("year")
+    mine = inputs.rows_of("panel", "ref_area", country).sort_values("year")
     if mine.empty:
         raise ValueError(f"{country} is not in marts.national_panel")
     first = mine.iloc[-1]
@@ -110,8 +109,8 @@ def brief_content(
         fingerprints=inputs.fingerprints,
         figure_tables=inputs.figure_tables,
     )
-    flags = _rows_of(inputs.flags, "ref_area", country) if len(inputs.flags) else inputs.flags
-    clock = publication_year(panel, BRIEF_SERIES)  # every figure's age counts from it
+    flags = _rows_of(inputs, "flags", "ref_area", country) if len(inputs.flags) else inputs.flags
+    clock = _publication_year(panel)  # every figure's age counts from it
     _productivity(content, panel, mine, flags)
     _scorecard(content, panel, mine, flags, clock, inputs.flags)
     if content.headline:  # what the productivity messages' checks read
@@ -131,6 +130,17 @@ def brief_content(
     content.series = _series_shown(content, series)
     content.source_lines = _source_lines(content)
     return content
+
+
+def _publication_year(panel: pd.DataFrame) -> int | None:
+    """verdict_rules.publication_year of the brief series, once per panel (every brief of a
+    run has the same)."""
+    if _CLOCK.get("panel") is not panel:
+        _CLOCK.update(panel=panel, year=publication_year(panel, BRIEF_SERIES))
+    return _CLOCK["year"]
+
+
+_CLOCK: dict = {}
 
 
 def _series_shown(content: BriefContent, series: pd.DataFrame) -> pd.DataFrame:
@@ -193,7 +203,17 @@ def _status(flags: pd.DataFrame, variable: str) -> pd.DataFrame:
     if not len(flags):
         return pd.DataFrame(columns=["year", "status", "status_note", "source_type",
                                      "source_change", "source", "obs_status"])  # fmt: skip
-    return flags[flags["variable"] == variable].set_index("year")
+    split = _STATUS.get(id(flags))
+    if split is None or split[0] is not flags:  # a brief asks for each variable: split once
+        _STATUS.clear()
+        split = _STATUS[id(flags)] = (flags, dict(iter(flags.groupby("variable", sort=False))))
+    rows = split[1].get(variable)
+    return (rows if rows is not None else flags.iloc[:0]).set_index("year")
+
+
+# One economy's chosen values, split by variable (the last economy's; the entry holds the
+# frame, so its id stays unique).
+_STATUS: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
 
 
 def _flag_notes(status: pd.DataFrame, year: int) -> list[str]:
@@ -208,24 +228,6 @@ def _flag_notes(status: pd.DataFrame, year: int) -> list[str]:
     if bool(row["source_change"]):
         notes.append("new source from this year (break in series)")
     return notes
-
-
-# The rows of each region (income group) of the panels last seen (the panel and its views of
-# one series variant, alike_panel): every brief of a worker reads the same panels, and
-# splitting each once spares each brief seven scans of all of it.
-_GROUPED: dict[tuple[str, int], tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
-_GROUPED_MAX = 16
-
-
-def _group_rows(panel: pd.DataFrame, group_column: str) -> dict[str, pd.DataFrame]:
-    key = (group_column, id(panel))
-    cached = _GROUPED.get(key)
-    if cached is None or cached[0] is not panel:  # the cache holds `panel`: ids stay unique
-        cached = (panel, {g: rows for g, rows in panel.groupby(group_column, sort=False)})
-        if len(_GROUPED) >= _GROUPED_MAX:
-            _GROUPED.pop(next(iter(_GROUPED)))
-        _GROUPED[key] = cached
-    return cached[1]
 
 
 # Views of the panel holding one variant of a variable (alike_panel), per panel seen.
@@ -255,43 +257,6 @@ def alike_panel(
         view.loc[blank, variable] = math.nan
     _ALIKE[(variable, variant)] = (panel, flags, view)
     return view
-
-
-def _peers(panel: pd.DataFrame, group_column: str, group: str, country: str) -> pd.DataFrame:
-    """The rows of the *other* economies of `group` (never the economy's own)."""
-    rows = _group_rows(panel, group_column).get(group, panel.iloc[:0])
-    return rows[rows["ref_area"] != country]
-
-
-def peer_medians(
-    panel: pd.DataFrame, group_column: str, group: str, variable: str, country: str
-) -> pd.DataFrame:
-    """Per year: the median of `variable` over the *other* economies of `group` with a value
-    (never the economy's own value), and how many they are; blank when fewer than MIN_PEERS
-    (a median of a handful says little)."""
-    rows = _peers(panel, group_column, group, country).dropna(subset=[variable])
-    stats = rows.groupby("year")[variable].agg(["median", "count"])
-    stats.loc[stats["count"] < MIN_PEERS, "median"] = math.nan
-    return stats
-
-
-def peer_growth(
-    panel: pd.DataFrame, group_column: str, group: str, variable: str, country: str,
-    start: int, end: int,
-) -> tuple[float, int]:  # fmt: skip
-    """The median of the *other* economies' own average annual growth (percent) of `variable`
-    from `start` to `end`, over those with a value in both years, and how many they are;
-    NaN below MIN_PEERS. Not the growth of the median level: the economy at the median is
-    not the same one in both years."""
-    rows = _peers(panel, group_column, group, country)
-    rows = rows[rows["year"].isin([start, end])]
-    ends = rows.pivot_table(index="ref_area", columns="year", values=variable, aggfunc="first")
-    if end <= start or start not in ends or end not in ends:
-        return math.nan, 0
-    ends = ends[(ends[start] > 0) & (ends[end] > 0)]
-    growth = 100 * ((ends[end] / ends[start]) ** (1 / (end - start)) - 1)
-    count = int(growth.count())
-    return (float(growth.median()) if count >= MIN_PEERS else math.nan), count
 
 
 def _productivity(
@@ -445,12 +410,9 @@ def _unlike_peers(panel: pd.DataFrame, alike: pd.DataFrame, region: str, variabl
                   country: str, year: int) -> int:  # fmt: skip
     """How many other economies of `region` have a value of `variable` in `year` whose series
     is another variant (left out of the regional median)."""
-
-    def with_value(frame: pd.DataFrame) -> int:
-        rows = _peers(frame, "region", region, country)
-        return int(rows.loc[rows["year"] == year, variable].notna().sum())
-
-    return with_value(panel) - with_value(alike)
+    return peer_count(panel, "region", region, variable, country, year) - peer_count(
+        alike, "region", region, variable, country, year
+    )
 
 
 def _peer_notes(variant: str, unlike: int, peer, region: str | None) -> list[str]:
@@ -533,9 +495,9 @@ def _one_row_per_concept(content: BriefContent) -> None:
         content.scorecard.remove(drop)
 
 
-def _rows_of(frame: pd.DataFrame, column: str, country: str) -> pd.DataFrame:
+def _rows_of(inputs: BriefInputs, table: str, column: str, country: str) -> pd.DataFrame:
     """One country's rows of a loaded table, renumbered from 0."""
-    return frame[frame[column] == country].reset_index(drop=True)
+    return inputs.rows_of(table, column, country).reset_index(drop=True)
 
 
 def _excluded_because(inputs: BriefInputs, model: str, country: str) -> str:
@@ -553,7 +515,7 @@ def _sectors(content: BriefContent, inputs: BriefInputs) -> None:
             "sector decomposition."
         )
         return
-    rows = _rows_of(inputs.shift_share, "ref_area", content.country)
+    rows = _rows_of(inputs, "shift_share", "ref_area", content.country)
     if rows.empty:
         why = _excluded_because(inputs, "shift_share", content.country)
         content.missing.append(
@@ -607,7 +569,7 @@ def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
             "small and medium enterprises cannot be compared with large ones."
         )
         return
-    cells = _rows_of(inputs.sme_gap_cells, "country", content.country)
+    cells = _rows_of(inputs, "sme_gap_cells", "country", content.country)
     if cells.empty:
         content.missing.append(
             "Productivity by enterprise size: no enterprise survey for this economy in the "
@@ -615,7 +577,7 @@ def _enterprise(content: BriefContent, inputs: BriefInputs) -> None:
         )
         return
     content.sme_gap_cells = _with_suppression(cells, "productivity_status", "productivity_reason")
-    trend = _rows_of(inputs.sme_gap_trend, "country", content.country)
+    trend = _rows_of(inputs, "sme_gap_trend", "country", content.country)
     content.sme_gap_trend = _with_suppression(trend, "status", "reason")
 
 
@@ -631,7 +593,7 @@ def _in_samples(inputs: BriefInputs, country: str, has_firms: bool) -> dict:
     by topic; and whether its firms are pooled in the firm-level results (only said when it
     has firm data)."""
     samples = inputs.samples
-    mine = samples[samples["ref_area"] == country] if len(samples) else samples
+    mine = inputs.rows_of("samples", "ref_area", country) if len(samples) else samples
     rows = dict(zip(mine["model_id"], mine["rows"], strict=True)) if len(mine) else {}
     estimated = set(samples["model_id"]) if len(samples) else set()
     reported = [f for f in NATIONAL_FINDINGS if f.model_id in estimated]
@@ -656,9 +618,11 @@ def _quality(
     series the years it has, how many were observed, modelled or projected, and the
     publisher's flags on the values chosen."""
     sources = inputs.economy_sources
-    own = sources[sources["ref_area"] == country] if len(sources) else sources
+    own = inputs.rows_of("economy_sources", "ref_area", country) if len(sources) else sources
     rejected = inputs.economy_quarantine
-    own_rejected = rejected[rejected["ref_area"] == country] if len(rejected) else rejected
+    own_rejected = (
+        inputs.rows_of("economy_quarantine", "ref_area", country) if len(rejected) else rejected
+    )
     # One row per source as a reader sees it named: catalog sources of one publisher and
     # dataset (ILOSTAT's bulk and explorer downloads) are merged, their counts added.
     merged: dict[str, dict] = {}
@@ -700,7 +664,7 @@ def _quality(
             continue
         label = labels.get(variable, label)
         years = mine.loc[mine[variable].notna(), "year"]
-        chosen = flags[flags["variable"] == variable] if len(flags) else flags
+        chosen = _status(flags, variable) if len(flags) else flags
         status = chosen["status"].value_counts() if len(chosen) else pd.Series(dtype=int)
         shown = chosen[chosen["status"] != "projected"] if len(chosen) else chosen
         notes = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -82,9 +82,23 @@ class BriefInputs:
     # What the brief says of the disclosure rule: None for the run's own rule; the centre
     # says the office's own decided (a package carries the released cells, not that rule).
     disclosure_text: str | None = None
+    # Each loaded frame split by economy on first use (rows_of): attribute -> (frame, rows).
+    _split: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def has(self, table: str) -> bool:
         return table in self.built
+
+    def rows_of(self, table: str, column: str, country: str) -> pd.DataFrame:
+        """`country`'s rows of the loaded frame `table` (an attribute: "panel", "flags", ...),
+        in the frame's order and with its index, as `frame[frame[column] == country]` gives
+        them: the frame is split by economy once, not filtered again for every brief."""
+        frame = getattr(self, table)
+        split = self._split.get((table, column))
+        if split is None or split[0] is not frame:  # a frame replaced is split again
+            rows = dict(iter(frame.groupby(column, sort=False))) if len(frame) else {}
+            split = self._split[(table, column)] = (frame, rows)
+        found = split[1].get(country)
+        return found if found is not None else frame.iloc[:0]
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> BriefInputs:

@@ -86,15 +86,19 @@ def source_line(
 ) -> str:
     """ "Source: ..." for a figure built from `variables` (series: staging.series_metadata rows):
     each source once, with the indicator codes read from it."""
+    rows: dict[str, list[tuple]] = {}  # variable -> (source_names, indicator), in table order
+    if len(series):
+        for variable, names, indicator in zip(series["variable"], series["source_names"],
+                                              series["indicator"], strict=True):  # fmt: skip
+            rows.setdefault(variable, []).append((names, indicator))
     indicators: dict[str, list[str]] = {}
     for variable in variables:
-        rows = series[series["variable"] == variable] if len(series) else series
-        for row in rows.itertuples():
-            for name in [n.strip() for n in str(row.source_names or "").split(",") if n.strip()]:
-                where = cited[name].cite(row.indicator) if name in cited else name
+        for source_names, indicator in rows.get(variable, []):
+            for name in [n.strip() for n in str(source_names or "").split(",") if n.strip()]:
+                where = cited[name].cite(indicator) if name in cited else name
                 codes = indicators.setdefault(where, [])
-                if row.indicator not in codes:
-                    codes.append(row.indicator)
+                if indicator not in codes:
+                    codes.append(indicator)
     parts = [
         f"{where}, indicator{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
         for where, codes in indicators.items()
