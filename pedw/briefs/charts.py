@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 from dataclasses import dataclass
 
 import matplotlib
@@ -73,31 +75,61 @@ def _axes(width: float, height: float):
 
 def _png(figure: Figure) -> bytes:
     """The picture drawn once and cropped to what was drawn (labels and the legend below the
-    plot fit whatever a country's name), with `PAD` around it."""
+    plot fit whatever a country's name), with `PAD` around it.
+
+    The crop is read from the pixels (the box of every pixel that is not the white
+    background), not from the artists' extents: asking matplotlib for those lays out every
+    tick and label again, a fifth of a chart's time."""
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    drawn = figure.get_tightbbox(canvas.get_renderer()).padded(PAD)  # inches
-    canvas_box = figure.bbox_inches
-    if not (drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= canvas_box.x1
-            and drawn.y1 <= canvas_box.y1):  # fmt: skip
+    cropped = _at_ink(np.asarray(canvas.buffer_rgba()))
+    if cropped is None:
         # Larger than the canvas (a very long name): savefig's two draws widen the picture.
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=PAD)
-        return _rgb_png(np.asarray(Image.open(buffer)))
-    pixels = np.asarray(canvas.buffer_rgba())
-    rows = pixels.shape[0]
-    return _rgb_png(pixels[rows - math.ceil(drawn.y1 * DPI) : rows - math.floor(drawn.y0 * DPI),
-                           math.floor(drawn.x0 * DPI) : math.ceil(drawn.x1 * DPI)])  # fmt: skip
+        whole = np.asarray(Image.open(buffer).convert("RGBA"))
+        cropped = _at_ink(whole)
+        cropped = whole if cropped is None else cropped
+    return _rgb_png(cropped)
+
+
+def _at_ink(pixels: np.ndarray) -> np.ndarray | None:
+    """`pixels` (RGBA rows) cut to the box of everything not opaque white, with `PAD` around
+    it; None when that box with its pad does not fit (something drawn beyond the canvas)."""
+    ink = pixels.view(np.uint32)[:, :, 0] != 0xFFFFFFFF
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return pixels
+    pad = round(PAD * DPI)
+    top, bottom = rows[0] - pad, rows[-1] + 1 + pad
+    left, right = columns[0] - pad, columns[-1] + 1 + pad
+    if top < 0 or left < 0 or bottom > pixels.shape[0] or right > pixels.shape[1]:
+        return None
+    return pixels[top:bottom, left:right]
 
 
 def _rgb_png(pixels: np.ndarray) -> bytes:
-    """RGB: the figure is opaque, an alpha channel would only add bytes. zlib level 1: a file
-    about 3% larger than level 6 in a third less time."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels[:, :, :3])).save(
-        buffer, format="png", dpi=(DPI, DPI), compress_level=1
+    """An RGB PNG of `pixels` (RGBA rows; the figure is opaque, an alpha channel would only
+    add bytes), written here rather than by Pillow: rows unfiltered and zlib level 1 give a
+    file about 6% smaller than Pillow's adaptive filters at level 1, in 40% of its time."""
+    height, width = pixels.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter 0, then RGB
+    rows[:, 1:].reshape(height, width, 3)[:] = pixels[:, :, :3]
+    per_metre = round(DPI / 0.0254)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _chunk(b"IEND", b""),
+        ]
     )
-    return buffer.getvalue()
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, data and the CRC of type and data."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def _legend_below(axis, columns: int, below: float = -0.16) -> None:
