@@ -326,7 +326,7 @@ def _scorecard(
         if variable not in mine or mine[variable].notna().sum() == 0:
             continue
         status = _status(flags, variable)
-        known = mine.dropna(subset=[variable])
+        known = mine[mine[variable].notna()]  # dropna(subset=[variable]), without its copy
         observed = known[known["year"].map(status["status"]).fillna("observed") == "observed"]
         basis = observed if len(observed) else known
         now = basis.iloc[-1]
@@ -626,21 +626,29 @@ def _quality(
     # One row per source as a reader sees it named: catalog sources of one publisher and
     # dataset (ILOSTAT's bulk and explorer downloads) are merged, their counts added.
     merged: dict[str, dict] = {}
-    for (name, dataset), rows in own.groupby(["source_name", "dataset"], sort=True):
-        refused = own_rejected[
-            (own_rejected["source_name"] == name) & (own_rejected["dataset"] == dataset)
-        ]
+    refusals: dict[tuple, list[tuple]] = {}  # (source, dataset) -> (rule, rows), in table order
+    if len(own_rejected):
+        for name, dataset, rule, count in zip(own_rejected["source_name"], own_rejected["dataset"],
+                                              own_rejected["rule"], own_rejected["rows"], strict=True):  # fmt: skip
+            refusals.setdefault((name, dataset), []).append((rule, count))
+    read: dict[tuple, list[tuple]] = {}  # (source, dataset) -> (level, rows read)
+    if len(own):
+        for name, dataset, level, count in zip(own["source_name"], own["dataset"], own["level"],
+                                               own["rows_read"], strict=True):  # fmt: skip
+            if isinstance(name, str) and isinstance(dataset, str):
+                read.setdefault((name, dataset), []).append((level, count))
+    for name, dataset in sorted(read):
         source = cited.get(name)
         who = ", ".join(p for p in (source.publisher, source.dataset) if p) if source else name
         row = merged.setdefault(
-            f"{who} ({rows['level'].iloc[0]} data)",
+            f"{who} ({read[(name, dataset)][0][0]} data)",
             {"rows_read": 0, "rows_quarantined": 0, "why": {}},
         )
-        row["rows_read"] += int(rows["rows_read"].sum())
-        for r in refused.itertuples():
-            row["rows_quarantined"] += int(r.rows)
-            reason = rejection_reason(r.rule, dataset)
-            row["why"][reason] = row["why"].get(reason, 0) + int(r.rows)
+        row["rows_read"] += int(sum(count for _, count in read[(name, dataset)]))
+        for rule, count in refusals.get((name, dataset), []):
+            row["rows_quarantined"] += int(count)
+            reason = rejection_reason(rule, dataset)
+            row["why"][reason] = row["why"].get(reason, 0) + int(count)
     by_source = [
         {
             "source": label,
@@ -660,18 +668,18 @@ def _quality(
     }
     labels = {row["variable"]: row["label"] for row in content_rows or []}  # as shown
     for variable, label, *_ in [*SCORECARD, ("output_per_worker", "Output per worker", "")]:
-        if variable not in mine or not mine[variable].notna().any():
+        present = mine[variable].notna() if variable in mine else None
+        if present is None or not present.any():
             continue
         label = labels.get(variable, label)
-        years = mine.loc[mine[variable].notna(), "year"]
+        years = mine.loc[present, "year"]
         chosen = _status(flags, variable) if len(flags) else flags
-        status = chosen["status"].value_counts() if len(chosen) else pd.Series(dtype=int)
-        shown = chosen[chosen["status"] != "projected"] if len(chosen) else chosen
-        notes = (
-            shown["status_note"].dropna().value_counts().sort_index()
-            if len(shown)
-            else pd.Series(dtype=int)
-        )
+        kinds = chosen["status"] if len(chosen) else pd.Series(dtype=object)
+        status = {"modelled": int((kinds == "modelled").sum()),
+                  "projected": int((kinds == "projected").sum())}  # fmt: skip
+        shown = chosen[(kinds != "projected").to_numpy()] if len(chosen) else chosen
+        written = shown["status_note"].dropna() if len(shown) else pd.Series(dtype=object)
+        notes = written.value_counts().sort_index() if len(written) else pd.Series(dtype=int)
         quality["coverage"].append(
             {
                 "variable": variable,
