@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import math
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -109,9 +109,11 @@ def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]])
                 pictures += 1
                 continue
             differing += 1
-            at = next((i for i, (x, y) in enumerate(zip(a or "", b or "")) if x != y), 0)
-            print(f"{country} {name}: before ...{(a or '')[at - 60 : at + 100]!r}")
-            print(f"{' ' * len(country)} {name}: after  ...{(b or '')[at - 60 : at + 100]!r}")
+            a, b = a or "", b or ""
+            pairs = enumerate(zip(a, b, strict=False))
+            at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+            print(f"{country} {name}: before ...{a[max(at - 60, 0) : at + 100]!r}")
+            print(f"{' ' * len(country)} {name}: after  ...{b[max(at - 60, 0) : at + 100]!r}")
     charts = sum(name.startswith("picture ") for fields in before.values() for name in fields)
     print(f"{len(before)} briefs before, {len(after)} after: {differing} fields differ; "
           f"{pictures} of {charts} chart pictures differ in pixels")  # fmt: skip
