@@ -7,8 +7,7 @@ publishes), loads the briefs' inputs once (the baseline: what reading the data c
 builds the first N eligible countries' briefs in one process and prints, per brief, the time
 of its content, charts, HTML and PDF (Typst), the total, and the ratio to the query time.
 Times are CPU seconds of the process (the cost per brief per core: on a shared machine, wall
-time also counts the other work), with the wall-clock median beside them. The process is set
-up as a run's brief worker is (pedw.briefs.build.WORKER_ENVIRONMENT: Typst on one thread).
+time also counts the other work), with the wall-clock median beside them.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 import pedw  # noqa: F401  (telemetry off)
-from pedw.briefs.build import BriefJob, brief_worker_environment
+from pedw.briefs.build import BriefJob
 from pedw.briefs.content import brief_content
 from pedw.briefs.eligibility import load_eligibility
 from pedw.briefs.inputs import load_inputs
@@ -37,7 +36,6 @@ def main() -> None:
     parser.add_argument("--countries", type=int, default=20)
     parser.add_argument("--out", default="bench/out/briefs")
     args = parser.parse_args()
-    brief_worker_environment()  # as a brief worker process of a run prints them
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     con = connect_read_only(args.warehouse)

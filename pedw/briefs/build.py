@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,23 +93,11 @@ def build_briefs(
 
 
 _WORKER: dict = {}
-# Typst lays a PDF out on a pool of threads (rayon), one per core by default. The briefs are
-# built one process per core, so a worker's extra threads only contend for the same cores:
-# one thread each prints the same PDF with about 15% less CPU. Only in the brief workers (a
-# process of their own): pyfixest's models use rayon too, and want every core.
-WORKER_ENVIRONMENT = {"RAYON_NUM_THREADS": "1"}
-
-
-def brief_worker_environment() -> None:
-    """Set WORKER_ENVIRONMENT in this process, unless set already (before Typst starts)."""
-    for name, value in WORKER_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
 
 
 def _start_worker(job: BriefJob) -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    brief_worker_environment()
     _WORKER["job"] = job
 
 
