@@ -78,22 +78,25 @@ def suspected_break(before: float, after: float, rate: bool) -> bool:
 def comparable_start(history: pd.DataFrame, rate: bool) -> Start:
     """The start of the latest value's change, from `history` (one economy's values of one
     series: year, value, source, obs_status; the rows the brief may show, in any order)."""
-    rows = history.sort_values("year").reset_index(drop=True)
-    end = rows.iloc[-1]
-    end_year = int(end["year"])
+    rows = history.sort_values("year")
+    years = [int(year) for year in rows["year"]]
+    values = rows["value"].astype(float).tolist()
+    sources, flags = _texts(rows, "source"), _texts(rows, "obs_status")
+    end_year = years[-1]
     first = len(rows) - 1  # the stretch is rows[first:]
-    flags, steps = _texts(rows, "obs_status"), _step_breaks(rows, rate)
+    steps = _step_breaks(rows, rate)
     if flags[-1] != BREAK_FLAG:
         while first > 0 and not (steps[first - 1] or flags[first - 1] == BREAK_FLAG):
             first -= 1
-    stretch = rows.iloc[first:-1]
-    within = stretch[stretch["year"].between(end_year - MAX_SPAN, end_year - MIN_SPAN)]
-    usual = within[within["year"] <= end_year - USUAL_SPAN]
-    pick = usual.iloc[-1] if len(usual) else within.iloc[0] if len(within) else None
+    # Within the stretch (its end apart), MIN_SPAN to MAX_SPAN years back: the latest at least
+    # USUAL_SPAN back, else the earliest.
+    within = [i for i in range(first, len(rows) - 1)
+              if end_year - MAX_SPAN <= years[i] <= end_year - MIN_SPAN]  # fmt: skip
+    usual = [i for i in within if years[i] <= end_year - USUAL_SPAN]
+    pick = usual[-1] if usual else within[0] if within else None
     if pick is not None:
-        return Start(int(pick["year"]), float(pick["value"]), _source(pick), _flag(pick))
-    cut_off = rows.iloc[:first]
-    if len(cut_off) and int(cut_off["year"].max()) >= end_year - MAX_SPAN:
+        return Start(years[pick], values[pick], sources[pick], flags[pick])
+    if first > 0 and years[first - 1] >= end_year - MAX_SPAN:  # the rows cut off: rows[:first]
         return Start(None, math.nan, None, None, NOT_COMPARABLE)
     return Start(None, math.nan, None, None)
 
@@ -124,16 +127,6 @@ def publication_year(panel: pd.DataFrame, variables: list[str]) -> int | None:
         return None
     years = panel.loc[panel[present].notna().any(axis=1), "year"]
     return int(years.max()) if len(years) else None
-
-
-def _flag(row: pd.Series) -> str | None:
-    flag = row.get("obs_status")
-    return flag if isinstance(flag, str) else None
-
-
-def _source(row: pd.Series) -> str | None:
-    source = row.get("source")
-    return source if isinstance(source, str) else None
 
 
 def breaks_between(history: pd.DataFrame, start: int, end: int, rate: bool) -> int:
