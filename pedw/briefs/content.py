@@ -203,17 +203,20 @@ def _status(flags: pd.DataFrame, variable: str) -> pd.DataFrame:
     if not len(flags):
         return pd.DataFrame(columns=["year", "status", "status_note", "source_type",
                                      "source_change", "source", "obs_status"])  # fmt: skip
-    split = _STATUS.get(id(flags))
-    if split is None or split[0] is not flags:  # a brief asks for each variable: split once
+    cached = _STATUS.get(id(flags))
+    if cached is None or cached[0] is not flags:  # a brief asks for each variable: split once
         _STATUS.clear()
-        split = _STATUS[id(flags)] = (flags, dict(iter(flags.groupby("variable", sort=False))))
-    rows = split[1].get(variable)
-    return (rows if rows is not None else flags.iloc[:0]).set_index("year")
+        cached = _STATUS[id(flags)] = (flags, dict(iter(flags.groupby("variable", sort=False))), {})
+    _, rows, by_year = cached
+    if variable not in by_year:  # shared by the brief's sections, which only read it
+        found = rows.get(variable)
+        by_year[variable] = (found if found is not None else flags.iloc[:0]).set_index("year")
+    return by_year[variable]
 
 
-# One economy's chosen values, split by variable (the last economy's; the entry holds the
-# frame, so its id stays unique).
-_STATUS: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+# One economy's chosen values: its frame, its rows by variable, and those indexed by year (the
+# last economy's; the entry holds the frame, so its id stays unique).
+_STATUS: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]] = {}
 
 
 def _flag_notes(status: pd.DataFrame, year: int) -> list[str]:
