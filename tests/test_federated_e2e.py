@@ -28,6 +28,7 @@ from pedw.federated.centre import write_centre
 from pedw.federated.package import PackageError, write_package
 from pedw.federated.specs import exact_specs, model_frame
 from pedw.models.absorb import fe_ols
+from pedw.run_lock import exclusive_run
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
 from pipelines.centre import build_centre_definitions, requested, run_centre, sync_offices
@@ -396,6 +397,23 @@ def test_a_package_overlapping_another_office_is_refused_and_dropped_with_its_fo
     assert not refused.success and len(refused.failures) == 1
     assert re.search(r"office_c: economy [A-Z]{3} is also in .*office_a", refused.failures[0])
     assert after.success and after.dropped == ["office_c"] and not after.loaded + after.models
+    assert settings.warehouse_path.read_bytes() == before
+
+
+def test_a_second_centre_run_is_refused_while_one_holds_the_central_warehouse(central):
+    """One run per central warehouse, as for an office's: a second `pedw run` on the centre's
+    catalog exits 2 naming the holder, and the central warehouse is left as it was."""
+    settings = central["settings"]
+    before = settings.warehouse_path.read_bytes()
+    with exclusive_run(settings, clean_up=False):  # this process is the run in progress
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "run", "--catalog",
+             str(settings.catalog_path), "--warehouse", str(settings.warehouse_path)],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "DAGSTER_HOME": str(central["home"])},
+        )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"being built by another pedw run (process {os.getpid()})" in done.stderr
     assert settings.warehouse_path.read_bytes() == before
 
 
