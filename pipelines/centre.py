@@ -14,6 +14,7 @@ recorded, so they hold no state: `pedw run` evaluates them afresh
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,9 +41,11 @@ from pedw.federated.central_store import (
     package_folders,
 )
 from pedw.federated.package import PackageError
+from pedw.run_lock import exclusive_run
 from pedw.settings import Settings
 from pipelines.automation import RecordCondition, automation_sensor, latest_record
 from pipelines.jobs import settings_tags
+from pipelines.run import IN_PROCESS, recover_dead_runs
 from pipelines.stage_execution import failure_reason, resource_config
 
 AC = dg.AutomationCondition
@@ -242,18 +245,37 @@ def run_centre(
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
+    wait: bool = False,
 ) -> CentreSummary:
     """`pedw run` on a centre's catalog: register the office partitions, then build what
     automation requests: the offices' loads one run each, then (evaluated again, and only
-    when every office loaded) the pooled models and the central warehouse. A refused package fails its run with
-    one line and the central warehouse stays as it was."""
+    when every office loaded) the pooled models and the central warehouse. A refused package
+    fails its run with one line and the central warehouse stays as it was. One run per
+    central warehouse at a time, as for an office's (WarehouseBusyError, or `wait`)."""
     started = time.perf_counter()
     summary = CentreSummary()
+    with exclusive_run(settings, wait=wait) as leftovers:
+        recovered = recover_dead_runs(instance, settings)
+        if leftovers or recovered:
+            progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked "
+                     f"failed, {len(leftovers)} leftover files removed")  # fmt: skip
+        _run_centre(summary, settings, instance, progress, log_level)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_centre(
+    summary: CentreSummary,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    progress: Callable[[str], None],
+    log_level: str,
+) -> None:
     try:
         summary.offices, summary.dropped = sync_offices(instance, settings)
     except PackageError as error:
         summary.success, summary.failures = False, [str(error)]
-        return summary
+        return
     definitions = build_centre_definitions(settings)
     offices, _ = requested(definitions, instance)
     progress(f"centre: {len(summary.offices)} office packages; out of date: "
@@ -262,10 +284,12 @@ def run_centre(
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "resources": resource_config(settings),
     }
+    tags = {IN_PROCESS: str(os.getpid())}  # a killed run's are recovered by the next
     for key in offices:
         result = definitions.resolve_job_def(OFFICES_JOB).execute_in_process(
-            instance=instance, partition_key=key, run_config=run_config, raise_on_error=False
-        )
+            instance=instance, partition_key=key, run_config=run_config, tags=tags,
+            raise_on_error=False,
+        )  # fmt: skip
         summary.run_ids.append(result.run_id)
         if result.success:
             summary.loaded.append(key)
@@ -275,22 +299,19 @@ def run_centre(
         summary.success = False
         progress("centre: an office package was refused: nothing pooled, the central "
                  "warehouse is left as it was")  # fmt: skip
-        summary.seconds = time.perf_counter() - started
-        return summary
+        return
     # Evaluated again: an office loaded now makes the pool out of date (automation cannot
     # request an unpartitioned asset in the same tick as a partition of its input).
     _, models = requested(definitions, instance)
     if models:
         result = definitions.resolve_job_def(MODELS_JOB).execute_in_process(
-            instance=instance, asset_selection=models, run_config=run_config,
+            instance=instance, asset_selection=models, run_config=run_config, tags=tags,
             raise_on_error=False,
         )  # fmt: skip
         summary.run_ids.append(result.run_id)
         summary.models = [k.to_user_string() for k in models]
         if not result.success:
             summary.success, summary.failures = False, _failures(result)
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def _failures(result) -> list[str]:

@@ -44,7 +44,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     if catalog.central:
-        return _run_centre(settings, args.log_level)
+        return _run_centre(settings, args.log_level, args.wait)
     where = f" --warehouse {args.warehouse}" if args.warehouse else ""
     record = None if args.full or args.launch else current_clean_run(settings, catalog)
     if record is not None:
@@ -84,19 +84,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return report(summary, settings, where)
 
 
-def _run_centre(settings, log_level: str) -> int:
+def _run_centre(settings, log_level: str, wait: bool) -> int:
     """`pedw run` on a centre's catalog (pedw_package entries): pipelines.centre.run_centre.
     Exit 0 when what was out of date was built; 1 when a package was refused or a step
-    failed (one line each; the central warehouse is left as it was)."""
+    failed (one line each; the central warehouse is left as it was); 2 when another run
+    holds the central warehouse."""
     import dagster as dg
 
+    from pedw.run_lock import WarehouseBusyError
     from pipelines.centre import run_centre
 
     with dg.DagsterInstance.get() as instance:
-        summary = run_centre(
-            settings, instance, progress=lambda m: print(f"pedw: {m}", flush=True),
-            log_level=log_level,
-        )  # fmt: skip
+        try:
+            summary = run_centre(
+                settings, instance, progress=lambda m: print(f"pedw: {m}", flush=True),
+                log_level=log_level, wait=wait,
+            )  # fmt: skip
+        except WarehouseBusyError as error:
+            print(f"pedw: {error}", file=sys.stderr)
+            return 2
     for line in summary.failures:
         print(f"pedw: refused {line}", file=sys.stderr)
     if not summary.success:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import dagster as dg
 
 from assets.briefs import BRIEF_ASSETS
@@ -13,36 +10,11 @@ from assets.resources import PedwResource
 from pedw.catalog import Source
 from pedw.datasets import dataset_for
 from pedw.sources.errors import SourceFileError
-from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot
-from pedw.sources.ilostat_toc import indicator_id, release_dates, toc_url
+from pedw.sources.ilostat_toc import newer_releases
 from pipelines.jobs import settings_tags
 
 
-def newer_releases(
-    sources: list[Source], snapshots: Path, policy: FetchPolicy | None = None
-) -> list[tuple[Source, str, dt.datetime]]:
-    """ILOSTAT URL sources whose dataset was updated after their last snapshot was fetched."""
-    tracked = [(s, indicator_id(s.url)) for s in sources if indicator_id(s.url)]
-    if not tracked:
-        return []
-    toc = fetch_snapshot(toc_url(tracked[0][0].url), snapshots, policy or FetchPolicy())
-    released = release_dates(toc.path)
-    newer = []
-    for source, dataset in tracked:
-        updated = released.get(dataset)
-        if updated is None or updated != updated:  # not listed, or no date
-            continue
-        kept = latest_snapshot(source.url, snapshots)
-        fetched = dt.datetime.fromisoformat(kept["fetched_at"]) if kept else None
-        updated = updated.to_pydatetime().replace(tzinfo=dt.UTC)
-        if fetched is None or updated > fetched:
-            newer.append((source, dataset, updated))
-    return newer
-
-
-def refresh_selection(
-    sources: list[Source], graph: dg.AssetSelection | None = None
-) -> dg.AssetSelection:
+def refresh_selection(sources: list[Source]) -> dg.AssetSelection:
     """The raw assets reading `sources`, and every unpartitioned asset downstream of them."""
     raw = [
         dg.AssetKey(["raw", target.name])

@@ -37,6 +37,7 @@ from pipelines.jobs import (
     OBSERVE_JOB,
     PUBLICATION,
     WAREHOUSE,
+    Stage,
     downstream_of,
     settings_tags,
     stages,
@@ -52,11 +53,6 @@ from pipelines.staleness import Staleness, declared
 
 if TYPE_CHECKING:  # the launcher's GraphQL client is imported only when launching
     from pipelines.launch import Launcher
-
-
-def _brief_keys(settings: Settings) -> list[str]:
-    """One brief per economy with enough national data (pedw.briefs.eligibility)."""
-    return briefed_economies(Store(settings.store_dir))
 
 
 def run_catalog(
@@ -112,37 +108,35 @@ def run_catalog(
         return summary
 
 
-def _cancel_own_runs(instance: dg.DagsterInstance, signal_name: str) -> None:
-    """Runs this process executed that an interrupt left unfinished: marked canceled, their
-    concurrency slots freed."""
-    unfinished = instance.get_runs(
+def _unfinished_runs(instance: dg.DagsterInstance, tags: dict[str, str]) -> list[dg.DagsterRun]:
+    return instance.get_runs(
         filters=dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
-            tags={IN_PROCESS: str(os.getpid())},
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags=tags
         )
     )
-    for run in unfinished:
-        instance.report_run_canceled(run, f"pedw run stopped by {signal_name}")
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def _end_run(instance: dg.DagsterInstance, run: dg.DagsterRun, why: str, failed: bool) -> None:
+    """Mark `run` failed or canceled and free its concurrency slots (a killed run keeps them
+    otherwise, and every later run that needs the pool waits forever)."""
+    (instance.report_run_failed if failed else instance.report_run_canceled)(run, why)
+    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def _cancel_own_runs(instance: dg.DagsterInstance, signal_name: str) -> None:
+    """Runs this process executed that an interrupt left unfinished: marked canceled."""
+    for run in _unfinished_runs(instance, {IN_PROCESS: str(os.getpid())}):
+        _end_run(instance, run, f"pedw run stopped by {signal_name}", failed=False)
 
 
 def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
-    """Runs of this warehouse that a killed `pedw run` left STARTED: marked failed, and their
-    concurrency slots freed (a SIGKILLed run keeps its slot otherwise, and every later run
-    that needs the pool waits forever)."""
+    """Runs of this warehouse that a killed `pedw run` left STARTED: marked failed."""
     recovered = []
-    records = instance.get_runs(
-        filters=dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
-            tags={"pedw/warehouse": str(settings.warehouse_path)},
-        )
-    )
-    for run in records:
+    for run in _unfinished_runs(instance, {"pedw/warehouse": str(settings.warehouse_path)}):
         pid = run.tags.get(IN_PROCESS)
         if pid is None or _alive(int(pid)):
             continue  # launched runs belong to the daemon, which monitors them
-        instance.report_run_failed(run, "the pedw run that executed it was killed")
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        _end_run(instance, run, "the pedw run that executed it was killed", failed=True)
         recovered.append(run.run_id)
     return recovered
 
@@ -173,63 +167,125 @@ def _run_stages(
     through `launched` (a pipelines.launch.Launcher); none starts once `stop` has received a
     signal."""
     started = time.perf_counter()
-    definitions = build_definitions(settings, briefs=briefs)
-    run_config = {
-        "loggers": {"console": {"config": {"log_level": log_level}}},
-        "resources": resource_config(settings),
-    }
-    tags = {**settings_tags(settings), "pedw/publication": summary.publication_id}
-    absent = absent_for(catalog)
-    fed_sources = [
-        a.key for a in SOURCE_ASSETS if dg.AssetKey(["raw", a.key.path[-1]]) not in absent
-    ]
-    raw_loads = {dg.AssetKey(["raw", key.path[-1]]) for key in fed_sources}
-    staleness = None if full else Staleness(definitions, instance, settings)
-    if staleness is not None:
-        # A tick before the sources are observed takes in what happened since the last one
-        # (e.g. a killed run's materializations), so no new source version shares an
-        # evaluation interval with an update of what it feeds (the update would mask it).
-        staleness.evaluate()
-    observed = definitions.resolve_job_def(OBSERVE_JOB).execute_in_process(
-        instance=instance,
-        asset_selection=fed_sources,
-        tags=tags,
-        run_config=run_config,
-        raise_on_error=False,
-    )
-    summary.run_ids.append(observed.run_id)
-    built_since_evaluation = True  # an evaluation costs about a second: only after a run
-    stopped: set[dg.AssetKey] = set()
-    if not briefs:
-        absent |= {a.key for a in BRIEF_ASSETS}
+    walk = _StageWalk(summary, stop, settings, instance, progress, full, launched, log_level,
+                      briefs, absent_for(catalog))  # fmt: skip
+    walk.observe_sources()
     plan = stages(ALL_ASSETS)
     if (
         instance.is_persistent
         and step_processes(settings) > 1
-        and any(stage.parallel and stage.keys - absent for stage in plan)
+        and any(stage.parallel and stage.keys - walk.absent for stage in plan)
     ):
         start_step_server(settings.dagster_storage / "step_processes.log")
-    out_of_scope = set(absent)  # not in the catalog, or not requested
     for number, stage in enumerate(plan, start=1):
-        step = f"[{number}/{len(plan)}] {stage.label}"
-        summary.stopped_at = step
+        summary.stopped_at = f"[{number}/{len(plan)}] {stage.label}"
         if stop.received:
             break
-        blocked = stopped | downstream_of(stopped, ALL_ASSETS)
-        # The publication is never left out for a failure upstream: it publishes what this run
-        # could build beside what earlier runs built, and says which is which. Unless no
-        # source could be read at all (every load failed, or refused every file): then there
-        # is nothing new to publish.
-        unread = {
-            key
-            for key in raw_loads
-            if key in stopped or summary.row_counts.get(key.to_user_string()) == 0
+        walk.run_stage(stage, summary.stopped_at)
+        if stop.received:
+            break
+    summary.not_materialized = sorted(
+        k.to_user_string()
+        for k in walk.stopped | downstream_of(walk.stopped, ALL_ASSETS)
+        if not (k == WAREHOUSE and summary.published)
+    )
+    summary.seconds = time.perf_counter() - started
+
+
+class _StageWalk:
+    """One `pedw run`'s way through the stages: what each stage selects, which partitions,
+    what Dagster finds out of date, the run, and what it left out."""
+
+    def __init__(self, summary: RunSummary, stop: StopSignals, settings: Settings,
+                 instance: dg.DagsterInstance,
+                 progress: Callable[[str], None], full: bool, launched: Launcher | None,
+                 log_level: str, briefs: bool, absent: set[dg.AssetKey]):  # fmt: skip
+        self.summary, self.stop, self.settings, self.instance = summary, stop, settings, instance
+        self.progress, self.full, self.launched, self.briefs = progress, full, launched, briefs
+        self.definitions = build_definitions(settings, briefs=briefs)
+        self.run_config = {
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            "resources": resource_config(settings),
         }
-        nothing_read = bool(raw_loads) and unread == raw_loads
+        self.tags = {**settings_tags(settings), "pedw/publication": summary.publication_id}
+        self.sources = [
+            a.key for a in SOURCE_ASSETS if dg.AssetKey(["raw", a.key.path[-1]]) not in absent
+        ]
+        self.raw_loads = {dg.AssetKey(["raw", key.path[-1]]) for key in self.sources}
+        self.absent = absent | (set() if briefs else {a.key for a in BRIEF_ASSETS})
+        self.out_of_scope = set(self.absent)  # not in the catalog, or not requested
+        self.staleness = None if full else Staleness(self.definitions, instance, settings)
+        self.stopped: set[dg.AssetKey] = set()
+        self.built_since_evaluation = True  # an evaluation costs about a second: after a run
+
+    def observe_sources(self) -> None:
+        """Observe the catalog's sources, so Dagster sees changed inputs."""
+        if self.staleness is not None:
+            # A tick before the sources are observed takes in what happened since the last one
+            # (e.g. a killed run's materializations), so no new source version shares an
+            # evaluation interval with an update of what it feeds (the update would mask it).
+            self.staleness.evaluate()
+        observed = self.definitions.resolve_job_def(OBSERVE_JOB).execute_in_process(
+            instance=self.instance, asset_selection=self.sources, tags=self.tags,
+            run_config=self.run_config, raise_on_error=False,
+        )  # fmt: skip
+        self.summary.run_ids.append(observed.run_id)
+
+    def run_stage(self, stage: Stage, step: str) -> None:
+        selection = self._selection(stage, step)
+        if not selection:
+            return
+        wanted, ordered, label = None, [], step
+        if stage.partitions_def is not None:
+            wanted = self._partitions(stage)
+            if not wanted:
+                self.progress(f"{step}: no partitions, skipped")
+                self.absent |= set(stage.keys)
+                return
+            ordered = self.instance.get_dynamic_partitions(stage.partitions_def.name)
+            step = f"{label} ({len(wanted)} countries)"
+        if self.staleness is not None:
+            selection = self._out_of_date(selection, wanted)
+            if not selection:
+                self.progress(f"{step}: unchanged, nothing to run")
+                return
+            if wanted is not None:  # only the partitions Dagster finds out of date
+                needed = set().union(*(self.staleness.partitions(k, wanted) for k in selection))
+                ordered = covering_span(ordered, needed)
+                if len(needed) < len(wanted):
+                    step = f"{label} ({len(needed)} of {len(wanted)} countries out of date)"
+        skipped = len(stage.keys) - len(selection)
+        self.progress(f"{step}: {len(selection)} assets"
+                      + (f", {skipped} left out" if skipped else "") + " ...")  # fmt: skip
+        stage_started = time.perf_counter()
+        result = self._execute(stage, selection, ordered)
+        self.summary.run_ids += result.run_id.split(",")
+        self.built_since_evaluation = True
+        self.stopped |= _record(result, selection, self.summary)
+        self.summary.published = self.summary.published or (
+            WAREHOUSE in selection and WAREHOUSE not in self.stopped
+        )
+        if self.stop.received:
+            return
+        state = "done" if result.success else "FAILED (what depends on it is left out)"
+        self.progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
+
+    def _selection(self, stage: Stage, step: str) -> list[dg.AssetKey]:
+        """The stage's assets that can run: none blocked by a failure upstream, none absent.
+
+        The publication is never left out for a failure upstream: it publishes what this run
+        could build beside what earlier runs built, and says which is which. Unless no source
+        could be read at all (every load failed, or refused every file): then there is
+        nothing new to publish."""
+        blocked = self.stopped | downstream_of(self.stopped, ALL_ASSETS)
+        row_counts = self.summary.row_counts
+        unread = {key for key in self.raw_loads
+                  if key in self.stopped or row_counts.get(key.to_user_string()) == 0}  # fmt: skip
+        nothing_read = bool(self.raw_loads) and unread == self.raw_loads
         if not nothing_read:
             blocked -= PUBLICATION
         selection = sorted(
-            stage.keys - blocked - (absent - PUBLICATION), key=lambda k: k.to_user_string()
+            stage.keys - blocked - (self.absent - PUBLICATION), key=lambda k: k.to_user_string()
         )
         if not selection:
             reason = (
@@ -238,105 +294,70 @@ def _run_stages(
                 else "upstream failed or blocked"
                 if stage.keys & blocked
                 else "not requested"
-                if not briefs and stage.job == "country_briefs"
+                if not self.briefs and stage.job == "country_briefs"
                 else "not in this catalog"
             )
-            progress(f"{step}: skipped ({reason})")
-            continue
-        partition_tags, wanted, ranges = {}, None, []
-        if stage.partitions_def is not None:
-            if stage.partitions_def.name == enterprise_countries.name:
-                # The countries the raw load found (it ran in an earlier stage).
-                wanted = summary.partitions = raw_partitions(Store(settings.store_dir))
-            else:
-                wanted = summary.brief_countries = _brief_keys(settings)
-            if not wanted:
-                progress(f"{step}: no partitions, skipped")
-                absent |= set(stage.keys)
-                continue
-            name = stage.partitions_def.name
-            existing = set(instance.get_dynamic_partitions(name))
-            new = [k for k in wanted if k not in existing]
-            instance.add_dynamic_partitions(name, new)
-            built_since_evaluation = built_since_evaluation or bool(new)  # to be evaluated
-            ordered = instance.get_dynamic_partitions(name)
-            ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
-            partition_tags = ranges[0]
-            label = step
-            step = f"{label} ({len(wanted)} countries)"
-        if staleness is not None:
-            if built_since_evaluation:
-                staleness.evaluate()  # what the observation and earlier stages built is seen
-                built_since_evaluation = False
-            reasons = {key: staleness.reasons(key, wanted) for key in selection}
-            # What depends on an asset of this stage that runs comes after it in the same run
-            # (an output rebuilt only because it was missing keeps its data version).
-            stale = {key for key, why in reasons.items() if why and why[0] != OUTPUT_MISSING}
-            for key in downstream_of(stale, ALL_ASSETS) & set(selection):
-                if not reasons[key]:
-                    reasons[key] = ["an input is rebuilt in this run"]
-            if WAREHOUSE in reasons and not reasons[WAREHOUSE] and stopped:
-                reasons[WAREHOUSE] = ["publishing what this run built"]
-            summary.unchanged += [k.to_user_string() for k, why in reasons.items() if not why]
-            summary.rebuilt.update(
-                {k.to_user_string(): why[0] for k, why in reasons.items() if why}
-            )
-            selection = [key for key in selection if reasons[key]]
-            if not selection:
-                progress(f"{step}: unchanged, nothing to run")
-                continue
-            if wanted is not None:  # only the partitions Dagster finds out of date
-                needed = set().union(*(staleness.partitions(key, wanted) for key in selection))
-                ordered = covering_span(ordered, needed)
-                ranges = partition_ranges(ordered, LAUNCHED_RANGES if launched else 1)
-                partition_tags = ranges[0]
-                if len(needed) < len(wanted):
-                    step = f"{label} ({len(needed)} of {len(wanted)} countries out of date)"
-        skipped = len(stage.keys) - len(selection)
-        progress(
-            f"{step}: {len(selection)} assets"
-            + (f", {skipped} left out" if skipped else "")
-            + " ..."
+            self.progress(f"{step}: skipped ({reason})")
+        return selection
+
+    def _partitions(self, stage: Stage) -> list[str]:
+        """The stage's partitions, registered with the instance: the countries the raw load
+        found (it ran in an earlier stage), or the economies that get a brief."""
+        store = Store(self.settings.store_dir)
+        if stage.partitions_def.name == enterprise_countries.name:
+            wanted = self.summary.partitions = raw_partitions(store)
+        else:  # one brief per economy with enough national data (pedw.briefs.eligibility)
+            wanted = self.summary.brief_countries = briefed_economies(store)
+        name = stage.partitions_def.name
+        existing = set(self.instance.get_dynamic_partitions(name))
+        new = [k for k in wanted if k not in existing]
+        self.instance.add_dynamic_partitions(name, new)
+        self.built_since_evaluation = self.built_since_evaluation or bool(new)
+        return wanted
+
+    def _out_of_date(
+        self, selection: list[dg.AssetKey], wanted: list[str] | None
+    ) -> list[dg.AssetKey]:
+        """What Dagster's automation (and pedw's store) finds out of date, with why, into the
+        summary's rebuilt and unchanged."""
+        if self.built_since_evaluation:
+            self.staleness.evaluate()  # what the observation and earlier stages built is seen
+            self.built_since_evaluation = False
+        reasons = {key: self.staleness.reasons(key, wanted) for key in selection}
+        # What depends on an asset of this stage that runs comes after it in the same run
+        # (an output rebuilt only because it was missing keeps its data version).
+        stale = {key for key, why in reasons.items() if why and why[0] != OUTPUT_MISSING}
+        for key in downstream_of(stale, ALL_ASSETS) & set(selection):
+            if not reasons[key]:
+                reasons[key] = ["an input is rebuilt in this run"]
+        if WAREHOUSE in reasons and not reasons[WAREHOUSE] and self.stopped:
+            reasons[WAREHOUSE] = ["publishing what this run built"]
+        self.summary.unchanged += [k.to_user_string() for k, why in reasons.items() if not why]
+        self.summary.rebuilt.update(
+            {k.to_user_string(): why[0] for k, why in reasons.items() if why}
         )
-        stage_started = time.perf_counter()
-        status = {}
+        return [key for key in selection if reasons[key]]
+
+    def _execute(self, stage: Stage, selection: list[dg.AssetKey], ordered: list[str]):
+        """One stage's run (launched: one per range of consecutive partitions)."""
+        tags = dict(self.tags)
         if stage.job == "publish":
-            status = {TABLE_STATUS: json.dumps(
-                table_status(definitions, summary, stopped, out_of_scope, full)
-            )}  # fmt: skip
-        if launched is not None:
-            per_run = (
-                [{**tags, **status, **r} for r in ranges]
-                if partition_tags
-                else [{**tags, **status}]
-            )
-            result = launched.run_all(stage.job, selection, per_run, run_config)
-        else:
-            result = execute_stage(
-                definitions,
-                stage.job,
-                instance,
-                selection,
-                tags={**tags, **partition_tags, **status, IN_PROCESS: str(os.getpid())},
-                run_config=run_config,
-                processes=step_processes(settings) if stage.parallel else 1,
-            )
-        summary.run_ids += result.run_id.split(",")
-        built_since_evaluation = True
-        stopped |= _record(result, selection, summary)
-        summary.published = summary.published or (
-            WAREHOUSE in selection and WAREHOUSE not in stopped
+            tags[TABLE_STATUS] = json.dumps(table_status(
+                self.definitions, self.summary, self.stopped, self.out_of_scope, self.full
+            ))  # fmt: skip
+        ranges = partition_ranges(ordered, LAUNCHED_RANGES if self.launched else 1)
+        if self.launched is not None:
+            per_run = [{**tags, **r} for r in ranges] if ranges else [tags]
+            return self.launched.run_all(stage.job, selection, per_run, self.run_config)
+        return execute_stage(
+            self.definitions,
+            stage.job,
+            self.instance,
+            selection,
+            tags={**tags, **(ranges[0] if ranges else {}), IN_PROCESS: str(os.getpid())},
+            run_config=self.run_config,
+            processes=step_processes(self.settings) if stage.parallel else 1,
         )
-        if stop.received:
-            break
-        state = "done" if result.success else "FAILED (what depends on it is left out)"
-        progress(f"{step}: {state} in {time.perf_counter() - stage_started:.1f}s")
-    summary.not_materialized = sorted(
-        k.to_user_string()
-        for k in stopped | downstream_of(stopped, ALL_ASSETS)
-        if not (k == WAREHOUSE and summary.published)
-    )
-    summary.seconds = time.perf_counter() - started
 
 
 # Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
@@ -402,7 +423,10 @@ def covering_span(ordered: list[str], needed: set[str]) -> list[str]:
 
 
 def partition_ranges(ordered: list[str], parts: int) -> list[dict[str, str]]:
-    """Tags of up to `parts` runs covering `ordered` partitions in consecutive ranges."""
+    """Tags of up to `parts` runs covering `ordered` partitions in consecutive ranges (none
+    for an unpartitioned stage)."""
+    if not ordered:
+        return []
     size = -(-len(ordered) // max(1, min(parts, len(ordered))))
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     return [

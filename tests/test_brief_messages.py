@@ -252,8 +252,8 @@ def test_sentences_judge_the_figures_as_printed():
     0.5" (GIN, TGO, DEU in the editor's review)."""
     half = _row(value=5.0, since_value=4.5, change=0.5)
     assert scorecard_sentence(half) == (
-        "Unemployment rose from 4.5 to 5.0 (percent of labour force) between 2017 and 2022, a "
-        "change of 0.5 percentage points or less (too small to call)."
+        "Unemployment changed little, from 4.5 to 5.0 (percent of labour force) between 2017 "
+        "and 2022: a change of 0.5 percentage points or less, too small to call."
     )
     same = _row(variable="labour_income_share", label="Labour income share", unit="percent of GDP",
                 better="higher", value=42.24, since_value=42.16, change=0.0)  # fmt: skip

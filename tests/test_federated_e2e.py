@@ -28,10 +28,12 @@ from pedw.federated.centre import write_centre
 from pedw.federated.package import PackageError, write_package
 from pedw.federated.specs import exact_specs, model_frame
 from pedw.models.absorb import fe_ols
+from pedw.run_lock import exclusive_run
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
 from pipelines.centre import build_centre_definitions, requested, run_centre, sync_offices
-from pipelines.run import run_catalog
+from pipelines.jobs import settings_tags
+from pipelines.run import IN_PROCESS, run_catalog
 
 pytestmark = pytest.mark.slow
 ALL_COUNTRIES = 1  # the exactness check takes every country (a small demo is thin)
@@ -397,6 +399,45 @@ def test_a_package_overlapping_another_office_is_refused_and_dropped_with_its_fo
     assert re.search(r"office_c: economy [A-Z]{3} is also in .*office_a", refused.failures[0])
     assert after.success and after.dropped == ["office_c"] and not after.loaded + after.models
     assert settings.warehouse_path.read_bytes() == before
+
+
+def test_a_second_centre_run_is_refused_while_one_holds_the_central_warehouse(central):
+    """One run per central warehouse, as for an office's: a second `pedw run` on the centre's
+    catalog exits 2 naming the holder, and the central warehouse is left as it was."""
+    settings = central["settings"]
+    before = settings.warehouse_path.read_bytes()
+    with exclusive_run(settings, clean_up=False):  # this process is the run in progress
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "run", "--catalog",
+             str(settings.catalog_path), "--warehouse", str(settings.warehouse_path)],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "DAGSTER_HOME": str(central["home"])},
+        )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"being built by another pedw run (process {os.getpid()})" in done.stderr
+    assert settings.warehouse_path.read_bytes() == before
+
+
+def test_a_killed_centre_run_s_dagster_run_is_marked_failed_by_the_next(central):
+    """A centre run killed mid-way leaves its Dagster run STARTED (its process tag names a
+    dead process): the next run marks it failed, as an office's does."""
+    settings = central["settings"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    tags = {**settings_tags(settings), IN_PROCESS: dead.stdout.strip()}
+    lines = []
+    with dg.DagsterInstance.from_config(str(central["home"])) as instance:
+        killed = instance.add_run(
+            dg.DagsterRun("centre_models", status=dg.DagsterRunStatus.STARTED, tags=tags)
+        )
+        after = run_centre(settings, instance, progress=lines.append)
+        status = instance.get_run_by_id(killed.run_id).status
+    assert after.success and not after.loaded + after.models
+    assert status == dg.DagsterRunStatus.FAILURE
+    assert (
+        "cleaned up after a killed run: 1 dead runs marked failed, 0 leftover files removed"
+        in lines
+    )
 
 
 def test_a_tampered_package_fails_its_office_and_leaves_the_central_warehouse(central):

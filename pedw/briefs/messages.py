@@ -226,8 +226,9 @@ def scorecard_sentence(row: dict) -> str:
     if not row.get("plausible", True):
         return moved + ", a move too large to be one series' change (not judged)."
     judged = judge_change(row["change"], row["since_value"], unit, row["better"])
-    if judged is None:
-        return moved + f", {threshold_phrase(unit)} (too small to call)."
+    if judged is None:  # no direction stated for a move the brief declines to call
+        return (f"{label} changed little, from {row['since_value']:,.1f} to {row['value']:,.1f}"
+                f" ({unit}) {span}: {threshold_phrase(unit)}, too small to call.")  # fmt: skip
     return moved + f": {'better' if judged else 'worse'}."
 
 

@@ -8,13 +8,16 @@ fetched from rplumber.ilo.org/data/indicator/?id=<id>&... are matched to their r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 
+from pedw.source import Source
 from pedw.sources.errors import SourceFileError
+from pedw.sources.fetch import FetchPolicy, fetch_snapshot, latest_snapshot
 from pedw.sources.text_table import read_text_table
 
 TOC_PATH = "/metadata/toc/indicator/"
@@ -54,3 +57,25 @@ def release_dates(path: Path) -> dict[str, pd.Timestamp]:
     # ISO dates, or the day-first dates (03/06/2024) of older tables of contents.
     updated = pd.to_datetime(frame["last.update"], format="mixed", dayfirst=True, errors="coerce")
     return dict(zip(frame["id"], updated, strict=True))
+
+
+def newer_releases(
+    sources: list[Source], snapshots: Path, policy: FetchPolicy | None = None
+) -> list[tuple[Source, str, dt.datetime]]:
+    """ILOSTAT URL sources whose dataset was updated after their last snapshot was fetched."""
+    tracked = [(s, indicator_id(s.url)) for s in sources if indicator_id(s.url)]
+    if not tracked:
+        return []
+    toc = fetch_snapshot(toc_url(tracked[0][0].url), snapshots, policy or FetchPolicy())
+    released = release_dates(toc.path)
+    newer = []
+    for source, dataset in tracked:
+        updated = released.get(dataset)
+        if updated is None or updated != updated:  # not listed, or no date
+            continue
+        kept = latest_snapshot(source.url, snapshots)
+        fetched = dt.datetime.fromisoformat(kept["fetched_at"]) if kept else None
+        updated = updated.to_pydatetime().replace(tzinfo=dt.UTC)
+        if fetched is None or updated > fetched:
+            newer.append((source, dataset, updated))
+    return newer
