@@ -184,6 +184,11 @@ def _run_stages(
         walk.run_stage(stage, summary.stopped_at)
         if stop.received:
             break
+    if walk.staleness is None and not stop.received:
+        # A --full run decides nothing, but the evaluation cursor must take in what it built:
+        # a run finding no evaluation on record after a history rebuilds everything again
+        # (the first run of a warehouse with --full made the next run a second full one).
+        Staleness(walk.definitions, instance, settings).evaluate()
     summary.not_materialized = sorted(
         k.to_user_string()
         for k in walk.stopped | downstream_of(walk.stopped, ALL_ASSETS)

@@ -214,13 +214,20 @@ def test_one_changed_firm_value_restages_only_its_country(small_run):
 ENTERPRISE_STAGED = dg.AssetKey(["staging", "enterprise_firms"])
 
 
-def test_full_run_rebuilds_everything(small_run):
+def test_full_run_rebuilds_everything_and_leaves_the_next_run_nothing_to_do(small_run):
+    """Also on an instance with no automation evaluation on record for the warehouse (its
+    first run was --full): the next run finds everything current instead of rebuilding it."""
     _demo, settings, instance, _first = small_run
+    key = CURSOR + str(settings.warehouse_path)
+    instance.run_storage.set_cursor_values({key: ""})  # as before any evaluation
     summary = _run(settings, instance, full=True)
     assert summary.rebuilt == {} and summary.unchanged == []
     jobs = [instance.get_run_by_id(run_id).job_name for run_id in summary.run_ids]
     assert jobs == ["observe_sources", "load_and_stage", "enterprise_countries",
                     "enterprise_models", "publish"]  # fmt: skip
+    assert instance.run_storage.get_cursor_values({key})[key]  # the full run's, on record
+    after = _run(settings, instance)
+    assert after.rebuilt == {} and len(after.run_ids) == 1  # the observation alone
 
 
 ENTERPRISE_MODELS = (
