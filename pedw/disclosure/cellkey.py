@@ -89,8 +89,19 @@ def _uint32(text: str) -> str:
     return f"(md5_number_upper({text}) >> 32)"
 
 
+# The most a slope over the years moves per unit of one firm-year's value.
+LEVERAGE_SQL = """
+        SELECT {groups},
+               coalesce(max(weight * abs(t)) / nullif(sum(weight * t * t), 0), 0) AS leverage
+        FROM (SELECT {groups}, weight,
+                     year - sum(weight * year) OVER (PARTITION BY {groups})
+                            / sum(weight) OVER (PARTITION BY {groups}) AS t
+              FROM keyed)
+        GROUP BY ALL"""
+NO_SLOPES_SQL = "SELECT DISTINCT {groups}, NULL::DOUBLE AS leverage FROM keyed"
+
 CELL_NOISE_SQL = """
-    WITH contributions AS (
+    WITH {inputs}contributions AS (
         SELECT {groups}, firm_id, year, value, coalesce(weight, 1.0) AS weight,
                {firm_key} AS firm_key
         FROM contributions_in
@@ -113,16 +124,7 @@ CELL_NOISE_SQL = """
         FROM (SELECT {groups}, firm_id, sum(weight) AS firm_weight FROM keyed GROUP BY ALL)
         GROUP BY ALL
     ),
-    centred AS (
-        SELECT {groups}, weight, year - sum(weight * year) OVER (PARTITION BY {groups})
-                                       / sum(weight) OVER (PARTITION BY {groups}) AS t
-        FROM keyed
-    ),
-    leverage AS (  -- the most a slope over the years moves per unit of one firm-year's value
-        SELECT {groups},
-               coalesce(max(weight * abs(t)) / nullif(sum(weight * t * t), 0), 0) AS leverage
-        FROM centred GROUP BY ALL
-    )
+    leverage AS ({leverage})
     SELECT {groups}, contributors, cell_key / {space} AS cell_key,
            {bound} * {mean_lookup} * largest_share AS noise,
            {bound} * {spread_lookup} * largest_share ** 1.5 AS se_noise,
@@ -147,11 +149,30 @@ def cell_noise(
     frame = contributions.copy()
     if "weight" not in frame.columns:
         frame["weight"] = 1.0
+    return query_frames(cell_noise_sql(groups, figure, salt, bound), contributions_in=frame)
+
+
+def cell_noise_sql(
+    groups: list[str],
+    figure: str,
+    salt: str,
+    bound: float,
+    inputs: str = "",
+    slopes: bool = True,
+) -> str:
+    """`cell_noise`'s query over a relation `contributions_in` (the `groups` columns, firm_id,
+    year, value, weight), for callers that build their contributions in SQL: millions of
+    them need not pass through pandas. `inputs`: CTEs it may read, "name AS (...), " each;
+    without `slopes`, the slope columns are NULL (the window over every contribution that
+    their leverage needs is not computed)."""
     quoted = salt.replace("'", "''")
     value = "printf('%.6f', value)"
     contribution = f"'{quoted}:{figure}:' || firm_id || ':' || year || ':' || {value}"
-    sql = CELL_NOISE_SQL.format(
-        groups=", ".join(groups),
+    names = ", ".join(groups)
+    return CELL_NOISE_SQL.format(
+        inputs=inputs,
+        leverage=(LEVERAGE_SQL if slopes else NO_SLOPES_SQL).format(groups=names),
+        groups=names,
         firm_key=_uint32(f"'{quoted}:' || firm_id"),
         mean_key=_uint32(f"'mean:' || {contribution}"),
         spread_key=_uint32(f"'spread:' || {contribution}"),
@@ -161,4 +182,3 @@ def cell_noise(
         spread_lookup=_lookup("spread_cell_key"),
         variance=TABLE_VARIANCE,
     )
-    return query_frames(sql, contributions_in=frame)

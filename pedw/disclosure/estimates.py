@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pedw.disclosure.cellkey import cell_noise
+from pedw.disclosure.cellkey import cell_noise_sql
 from pedw.disclosure.cells import PUBLISHED
 from pedw.disclosure.effects import FIRM_FLAGS_SQL, TREATMENTS
 from pedw.disclosure.rules import DisclosureRule
@@ -76,16 +76,18 @@ def estimate_perturbation(
             )
     if not selects:
         return pd.DataFrame(columns=columns)
-    contributions = query_frames(
-        f"WITH firms AS ({FIRM_FLAGS_SQL}) " + " UNION ALL ".join(selects), panel=panel
-    )
     # Each term and side draws on its own: its name is part of every contribution's key.
-    contributions["firm_id"] = (
-        contributions["firm_id"].astype(str) + "|" + contributions["model_id"] + "|"
-        + contributions["term"] + "|" + contributions["side"].astype(str)
+    # Built and keyed in DuckDB: a term's contributions are its firm-years, tens of millions
+    # over a 50,000-firm panel's terms (as a pandas frame: 19 GB and two minutes).
+    contributions = (
+        "SELECT model_id, term, side, firm_id::VARCHAR || '|' || model_id || '|' || term "
+        "|| '|' || side::VARCHAR AS firm_id, year, value, 1.0 AS weight FROM ("
+        + " UNION ALL ".join(selects) + ")"
     )  # fmt: skip
-    noise = cell_noise(contributions, ["model_id", "term", "side"], "estimate", salt,
-                       rule.noise_bound)  # fmt: skip
+    inputs = f"firms AS ({FIRM_FLAGS_SQL}), contributions_in AS ({contributions}), "
+    keyed = cell_noise_sql(["model_id", "term", "side"], "estimate", salt, rule.noise_bound,
+                           inputs, slopes=False)  # fmt: skip
+    noise = query_frames(keyed, panel=panel)
     return noise.groupby(["model_id", "term"], as_index=False)[
         ["noise", "se_noise", "noise_var"]
     ].sum()[columns]
