@@ -44,8 +44,8 @@ from pedw.federated.package import PackageError
 from pedw.run_lock import exclusive_run
 from pedw.settings import Settings
 from pipelines.automation import RecordCondition, automation_sensor, latest_record
+from pipelines.dead_runs import IN_PROCESS, recover_dead_runs
 from pipelines.jobs import settings_tags
-from pipelines.run import IN_PROCESS, recover_dead_runs
 from pipelines.stage_execution import failure_reason, resource_config
 
 AC = dg.AutomationCondition

@@ -32,6 +32,7 @@ from pedw.run_summary import RunSummary
 from pedw.settings import Settings
 from pedw.stop_signals import StopSignals
 from pedw.store import Store
+from pipelines.dead_runs import IN_PROCESS, cancel_own_runs, recover_dead_runs
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import (
     OBSERVE_JOB,
@@ -102,53 +103,10 @@ def run_catalog(
         if stop.received:
             summary.interrupted, summary.success = stop.name, False
             summary.published = False
-            _cancel_own_runs(instance, stop.name)
+            cancel_own_runs(instance, stop.name)
         if summary.success and briefs:  # what `pedw run` builds, all of it current
             record_clean_run(settings, inputs, summary.publication_id)
         return summary
-
-
-def _unfinished_runs(instance: dg.DagsterInstance, tags: dict[str, str]) -> list[dg.DagsterRun]:
-    return instance.get_runs(
-        filters=dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags=tags
-        )
-    )
-
-
-def _end_run(instance: dg.DagsterInstance, run: dg.DagsterRun, why: str, failed: bool) -> None:
-    """Mark `run` failed or canceled and free its concurrency slots (a killed run keeps them
-    otherwise, and every later run that needs the pool waits forever)."""
-    (instance.report_run_failed if failed else instance.report_run_canceled)(run, why)
-    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-
-
-def _cancel_own_runs(instance: dg.DagsterInstance, signal_name: str) -> None:
-    """Runs this process executed that an interrupt left unfinished: marked canceled."""
-    for run in _unfinished_runs(instance, {IN_PROCESS: str(os.getpid())}):
-        _end_run(instance, run, f"pedw run stopped by {signal_name}", failed=False)
-
-
-def recover_dead_runs(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
-    """Runs of this warehouse that a killed `pedw run` left STARTED: marked failed."""
-    recovered = []
-    for run in _unfinished_runs(instance, {"pedw/warehouse": str(settings.warehouse_path)}):
-        pid = run.tags.get(IN_PROCESS)
-        if pid is None or _alive(int(pid)):
-            continue  # launched runs belong to the daemon, which monitors them
-        _end_run(instance, run, "the pedw run that executed it was killed", failed=True)
-        recovered.append(run.run_id)
-    return recovered
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run_stages(
@@ -363,10 +321,6 @@ class _StageWalk:
             run_config=self.run_config,
             processes=step_processes(self.settings) if stage.parallel else 1,
         )
-
-
-# Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
-IN_PROCESS = "pedw/in_process_pid"
 
 
 def table_status(

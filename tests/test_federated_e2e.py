@@ -32,8 +32,9 @@ from pedw.run_lock import exclusive_run
 from pedw.settings import resolve_settings
 from pedw.warehouse import connect_read_only
 from pipelines.centre import build_centre_definitions, requested, run_centre, sync_offices
+from pipelines.dead_runs import IN_PROCESS
 from pipelines.jobs import settings_tags
-from pipelines.run import IN_PROCESS, run_catalog
+from pipelines.run import run_catalog
 
 pytestmark = pytest.mark.slow
 ALL_COUNTRIES = 1  # the exactness check takes every country (a small demo is thin)
