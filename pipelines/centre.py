@@ -41,10 +41,9 @@ from pedw.federated.central_store import (
     package_folders,
 )
 from pedw.federated.package import PackageError
-from pedw.run_lock import exclusive_run
 from pedw.settings import Settings
 from pipelines.automation import RecordCondition, automation_sensor, latest_record
-from pipelines.dead_runs import IN_PROCESS, recover_dead_runs
+from pipelines.dead_runs import IN_PROCESS, held_warehouse
 from pipelines.jobs import settings_tags
 from pipelines.stage_execution import failure_reason, resource_config
 
@@ -254,11 +253,7 @@ def run_centre(
     central warehouse at a time, as for an office's (WarehouseBusyError, or `wait`)."""
     started = time.perf_counter()
     summary = CentreSummary()
-    with exclusive_run(settings, wait=wait) as leftovers:
-        recovered = recover_dead_runs(instance, settings)
-        if leftovers or recovered:
-            progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked "
-                     f"failed, {len(leftovers)} leftover files removed")  # fmt: skip
+    with held_warehouse(instance, settings, progress, wait=wait):
         _run_centre(summary, settings, instance, progress, log_level)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -4,9 +4,12 @@ their concurrency slots freed (an office's run and the centre's alike)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
+from pedw.run_lock import exclusive_run
 from pedw.settings import Settings
 
 # Tag of a run executed inside the `pedw run` process (its pid): a killed one is recoverable.
@@ -54,3 +57,20 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def held_warehouse(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    progress: Callable[[str], None],
+    wait: bool = False,
+) -> Iterator[None]:
+    """Hold `settings`' warehouse for this run (pedw.run_lock) after cleaning up what a killed
+    run of it left: its files and its Dagster runs (an office's run and the centre's)."""
+    with exclusive_run(settings, wait=wait) as leftovers:
+        recovered = recover_dead_runs(instance, settings)
+        if leftovers or recovered:
+            progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked "
+                     f"failed, {len(leftovers)} leftover files removed")  # fmt: skip
+        yield

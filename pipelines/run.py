@@ -27,12 +27,11 @@ from pedw.clean_run import forget_clean_run, record_clean_run, run_inputs
 from pedw.output_check import OUTPUT_MISSING, declared_outputs
 from pedw.publication_status import OUT_OF_SCOPE
 from pedw.raw import raw_partitions
-from pedw.run_lock import exclusive_run
 from pedw.run_summary import RunSummary
 from pedw.settings import Settings
 from pedw.stop_signals import StopSignals
 from pedw.store import Store
-from pipelines.dead_runs import IN_PROCESS, cancel_own_runs, recover_dead_runs
+from pipelines.dead_runs import IN_PROCESS, cancel_own_runs, held_warehouse
 from pipelines.definitions import ALL_ASSETS, SOURCE_ASSETS, absent_for, build_definitions
 from pipelines.jobs import (
     OBSERVE_JOB,
@@ -87,11 +86,7 @@ def run_catalog(
             from pipelines.launch import launcher
 
             launched = stack.enter_context(launcher(instance, settings))
-        leftovers = stack.enter_context(exclusive_run(settings, wait=wait))
-        recovered = recover_dead_runs(instance, settings)
-        if leftovers or recovered:
-            progress(f"cleaned up after a killed run: {len(recovered)} dead runs marked failed, "
-                     f"{len(leftovers)} leftover files removed")  # fmt: skip
+        stack.enter_context(held_warehouse(instance, settings, progress, wait=wait))
         forget_clean_run(settings)
         catalog = load_catalog(settings.catalog_path)
         inputs = run_inputs(settings, catalog)
