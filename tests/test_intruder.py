@@ -407,7 +407,11 @@ def public_estimates(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFra
     """The public extract's models.estimates (pedw.public_release's own query) for `panel`,
     and its effect terms (firms.effect_terms: counts of published terms only)."""
     from pedw.disclosure.effects import effect_units, protect_effects
-    from pedw.disclosure.estimates import estimate_perturbation, released_estimates
+    from pedw.disclosure.estimates import (
+        estimate_perturbation,
+        releasable_estimates,
+        released_estimates,
+    )
     from pedw.disclosure.terms import protect_terms, released_terms, term_support
     from pedw.store import offline_connection
 
@@ -417,12 +421,13 @@ def public_estimates(panel: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFra
             con.execute(f"CREATE SCHEMA {schema}")
         effects = protect_effects(effect_units(panel, estimates), RULE)
         terms = protect_terms(term_support(panel, estimates), RULE)
-        noise = estimate_perturbation(panel, estimates, SALT, RULE)
+        releasable = releasable_estimates(estimates, effects, terms)
+        noise = estimate_perturbation(panel, releasable, SALT, RULE)
         tables = {
             "models.estimates": estimates.assign(run_id="r"),
             "disclosure.effects": effects,
             "disclosure.effect_terms": released_terms(terms),
-            "disclosure.estimates": released_estimates(estimates, effects, terms, noise, RULE)
+            "disclosure.estimates": released_estimates(releasable, noise, RULE)
             .assign(run_id="r"),
         }  # fmt: skip
         for name, frame in tables.items():

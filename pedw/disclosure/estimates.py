@@ -93,16 +93,12 @@ def estimate_perturbation(
     ].sum()[columns]
 
 
-def released_estimates(
-    estimates: pd.DataFrame,
-    effects: pd.DataFrame,
-    terms: pd.DataFrame,
-    perturbation: pd.DataFrame,
-    rule: DisclosureRule,
+def releasable_estimates(
+    estimates: pd.DataFrame, effects: pd.DataFrame, terms: pd.DataFrame
 ) -> pd.DataFrame:
     """The firm-level rows of models.estimates that may leave the warehouse: published models
-    (`effects`) and terms (`terms`) only, with their noise, rounded as shown; fit details and
-    wild-bootstrap results blank."""
+    (`effects`) and terms (`terms`) only. Only these are given noise: keying a withheld term's
+    firm-years would cost the same and release nothing."""
     firm = estimates[estimates["level"] == "enterprise"]
     if firm.empty or "estimate" not in firm.columns:  # no firm-level fit to release
         return firm.iloc[0:0].reset_index(drop=True)
@@ -114,7 +110,17 @@ def released_estimates(
         [(m, t) not in withheld for m, t in zip(firm["model_id"], firm["term"], strict=True)],
         dtype=bool,
     )
-    rows = firm[keep].merge(perturbation, on=["model_id", "term"], how="left")
+    return firm[keep].reset_index(drop=True)
+
+
+def released_estimates(
+    releasable: pd.DataFrame, perturbation: pd.DataFrame, rule: DisclosureRule
+) -> pd.DataFrame:
+    """The `releasable` estimates (see releasable_estimates) as they leave the warehouse:
+    with their noise, rounded as shown; fit details and wild-bootstrap results blank."""
+    if "estimate" not in releasable.columns:  # no firm-level fit to release
+        return releasable
+    rows = releasable.merge(perturbation, on=["model_id", "term"], how="left")
     noise, se_noise, variance = (rows[c].fillna(0.0) for c in ("noise", "se_noise", "noise_var"))
     estimate = rows["estimate"] + noise
     error = np.sqrt((rows["std_error"] + se_noise) ** 2 + variance)

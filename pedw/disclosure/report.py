@@ -16,7 +16,11 @@ from pedw.disclosure.cells import (
     released_cells,
 )
 from pedw.disclosure.effects import effect_units, protect_effects
-from pedw.disclosure.estimates import estimate_perturbation, released_estimates
+from pedw.disclosure.estimates import (
+    estimate_perturbation,
+    releasable_estimates,
+    released_estimates,
+)
 from pedw.disclosure.rules import DisclosureRule
 from pedw.disclosure.terms import protect_terms, released_terms, term_support
 from pedw.disclosure.trends import (
@@ -88,14 +92,13 @@ def disclose(
         shown_indicators = released_indicators(decided, rule, noise)
         parts.append(_indicator_audit(decided, rule))
     audit = pd.concat(parts, ignore_index=True)
+    releasable = releasable_estimates(estimates, units, terms)
     return DisclosedFigures(
         released,
         released_trends(protected_trends, rule, trend_noise),
         units,
         released_terms(terms),
-        released_estimates(
-            estimates, units, terms, estimate_perturbation(panel, estimates, salt, rule), rule
-        ),
+        released_estimates(releasable, estimate_perturbation(panel, releasable, salt, rule), rule),
         audit.reindex(columns=list(AUDIT_COLUMNS)).astype(AUDIT_COLUMNS),
         shown_indicators,
     )
