@@ -231,19 +231,22 @@ class Store:
                 if not _SAFE_PARTITION.match(key):
                     raise ValueError(f"unsafe partition key {key!r} in {directory}")
             wanted = [str(k) for k in keys] if keys is not None else sorted(written)
+            empty = scratch / "empty.parquet"  # written once, copied for each key without rows
             for key in wanted:
                 files = written.get(key, [])
+                target = directory / f"{key}.parquet"
                 if len(files) == 1:
-                    Store.adopt(files[0], directory / f"{key}.parquet")
-                else:  # no rows for this key, or several files: one file, written directly
-                    source = (
-                        f"read_parquet({[str(f) for f in files]})"
-                        if files
-                        else f"({query}) LIMIT 0"
-                    )
-                    Store._copy_atomically(
-                        con, f"SELECT * FROM {source}", directory / f"{key}.parquet"
-                    )
+                    Store.adopt(files[0], target)
+                elif files:  # several files: one file, written directly
+                    listed = [str(f) for f in files]
+                    Store._copy_atomically(con, f"SELECT * FROM read_parquet({listed})", target)
+                else:
+                    if not empty.exists():
+                        con.execute(f"COPY (SELECT * FROM ({query}) LIMIT 0) TO "
+                                    f"{sql_string(empty)} (FORMAT parquet)")  # fmt: skip
+                    copy = scratch / f"empty_{key}.parquet"
+                    shutil.copyfile(empty, copy)
+                    Store.adopt(copy, target)
             if keys is None:  # the whole table was written: keys no longer present go
                 for stale in directory.glob("*.parquet"):
                     if stale.stem not in written:

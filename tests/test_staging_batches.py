@@ -76,3 +76,29 @@ def test_batches_follow_the_row_counts_of_the_raw_files(tmp_path):
     assert contracted.partition_batches(files, ["GHA", "KEN", "UGA"], 100) == [
         ["GHA", "KEN", "UGA"]
     ]
+
+
+def test_a_partition_without_rows_is_replaced_by_an_empty_sealed_file(tmp_path):
+    """Re-writing partitions of which some now have no rows leaves those empty, with the
+    table's columns and a valid seal: no stale row survives, and readers see the same table."""
+    from pedw.seal import SealState, check_seal
+
+    store = Store(tmp_path)
+    con = store.connect()
+    first = "SELECT * FROM (VALUES ('KEN', 1, 'a'), ('GHA', 2, 'b'), ('UGA', 3, 'c')) t(key, n, s)"
+    store.write(con, "staging", "t", first, partition_column="key")
+    store.write(con, "staging", "t", f"SELECT * FROM ({first}) WHERE key = 'KEN'",
+                partition_column="key", partitions=["KEN", "GHA", "UGA"])  # fmt: skip
+    directory = store.table_dir("staging", "t")
+    for key, rows in {"KEN": 1, "GHA": 0, "UGA": 0}.items():
+        path = directory / f"{key}.parquet"
+        assert con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0] == rows
+        assert [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM '{path}'").fetchall()] == [
+            "key",
+            "n",
+            "s",
+        ]
+        assert check_seal(path) == SealState.INTACT
+    con.close()
+    con = store.connect()
+    assert con.execute("SELECT key, n FROM staging.t").fetchall() == [("KEN", 1)]
