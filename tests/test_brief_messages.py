@@ -22,6 +22,7 @@ from pedw.briefs.messages import (
     key_messages,
     level_sentence,
     scorecard_sentence,
+    structure_claims,
 )
 from pedw.briefs.verdict_rules import publication_year, recent
 
@@ -78,6 +79,12 @@ def test_a_median_of_fewer_than_five_economies_is_not_compared_with():
     assert "within 2% of the median of the 40 other economies" in same and "0.0%" not in same
     close = level_sentence("Kenya", 10_190, "2017 PPP $ per worker", 2021, 10_000, 40, "SSA")
     assert ", within 2% of the median" in close and "above" not in close
+    # From twice the median up, a ratio ("675.0% above" read as precise; GAB, ZAF).
+    rich = level_sentence("Gabon", 77_500, "2017 PPP $ per worker", 2021, 10_000, 46, "SSA")
+    assert rich.endswith(", 7.8 times the median of the 46 other economies of SSA with data "
+                         "(10,000).")  # fmt: skip
+    assert "19 times the median" in level_sentence("X", 190_000, "$", 2021, 10_000, 46, "SSA")
+    assert "99.0% above" in level_sentence("X", 19_900, "$", 2021, 10_000, 46, "SSA")
 
 
 def test_growth_rates_within_half_a_point_are_not_ranked():
@@ -357,3 +364,93 @@ def test_the_publication_year_is_the_newest_year_of_any_headline_series_in_any_e
     assert publication_year(panel, ["unemployment_rate"]) == 2019
     assert publication_year(panel.iloc[:0], BRIEF_SERIES) is None
     assert recent(2014, 2024) and not recent(2013, 2024) and recent(2000, None)
+
+
+def _decomposition(start: int, end: int, total: float, within: float, fragile=False) -> dict:
+    return {"start_year": start, "end_year": end, "total_change_growth_pct": total,
+            "within_sector_growth_pct": within, "fragile": fragile}  # fmt: skip
+
+
+def test_a_structural_change_message_rests_on_a_recent_steady_period_in_step_with_the_headline():
+    """The whole period (28 years) and periods ending more than MAX_AGE years before the
+    publication's year are never key messages; neither is a fragile period, nor one whose
+    aggregate growth contradicts the brief's own output per worker. The latest period that
+    passes is chosen, and the message names the sector accounts' unit."""
+    series = pd.DataFrame({"level": ["sector", "sector", "national"],
+                           "variable": ["value_added", "employment", "value_added"],
+                           "unit": ["constant 2015 local currency", "persons", "2017 PPP $"]})  # fmt: skip
+    headline = pd.DataFrame({"year": [2005, 2010, 2015], "country": [100.0, 110.0, 121.0]})
+
+    def content(periods, whole):
+        return BriefContent(
+            country="KEN", country_name="Kenya", region=None, income_group=None,
+            latest_year=2021, publication_year=2024, series=series, productivity=headline,
+            shift_share=pd.DataFrame(periods), shift_share_whole=pd.DataFrame([whole]),
+        )  # fmt: skip
+
+    whole = _decomposition(1990, 2018, 80.0, 50.0)
+    (claim,) = structure_claims(content(
+        [_decomposition(2005, 2010, 10.0, 6.0), _decomposition(2010, 2015, 10.5, 4.0)], whole
+    ))  # fmt: skip
+    assert claim.passed and claim.years == [2010, 2015]
+    assert claim.text.startswith("Between 2010 and 2015, output per worker in the sector "
+                                 "accounts (value added in constant 2015 local currency) "
+                                 "changed by +10.5%: +4.0 points from growth within sectors "
+                                 "and +6.5 points")  # fmt: skip
+    # The latest period fragile: the one before it ends in 2010, 14 years before 2024.
+    (claim,) = structure_claims(content(
+        [_decomposition(2005, 2010, 10.0, 6.0), _decomposition(2010, 2015, 10.5, 4.0, True)],
+        whole,
+    ))  # fmt: skip
+    assert not claim.passed and claim.checks["recent"] is False
+    assert claim.checks["decomposition_not_fragile"] and claim.years == [1990, 2018]
+    # The sector accounts fall by 14% where the headline grows 10%: kept out (on record, as
+    # the one period that is not fragile).
+    fragile_whole = {**whole, "fragile": True}
+    (claim,) = structure_claims(content([_decomposition(2010, 2015, -14.0, -9.0)], fragile_whole))
+    assert claim.checks == {"decomposition_not_fragile": True, "recent": True,
+                            "in_step_with_headline": False}  # fmt: skip
+    # Within a point a year of the headline (+1.9% against +1.92% a year): in step.
+    (claim,) = structure_claims(content([_decomposition(2010, 2015, 6.0, 3.0)], whole))
+    assert claim.passed
+
+
+def test_a_figure_more_than_five_years_old_says_so_in_words():
+    """MAX_AGE allows a key message on a figure up to 10 years old; beyond DATED_AGE (5) the
+    sentence tells the reader how old it is instead of leaving the year to be noticed."""
+    old = _row(year=2014, since=2009, since_value=11.2, newest_year=2024)
+    assert scorecard_sentence(old) == (
+        "Unemployment fell from 11.2 to 9.2 (percent of labour force) between 2009 and 2014 "
+        "(the latest figure, 10 years old): better."
+    )
+    level = _row(year=2014, since=None, change=math.nan, newest_year=2024, observed=False)
+    assert scorecard_sentence(level) == (
+        "Unemployment was 9.2 (percent of labour force) in 2014 (the latest figure, 10 years "
+        "old; ILO modelled estimates)."
+    )
+    assert "years old" not in scorecard_sentence(_row(year=2019, newest_year=2024))
+    text = level_sentence("Yemen", 5_000, "2017 PPP $ per worker", 2016, math.nan, 0, None,
+                          newest=2024)  # fmt: skip
+    assert (
+        text
+        == "Output per worker in Yemen was 5,000 (2017 PPP $ per worker) in 2016 (the latest figure, 8 years old)."
+    )
+
+
+def test_the_scorecard_csv_holds_the_figures_as_the_page_prints_them():
+    """One decimal like the page (UKR's 50.21 printed 50.2), years and counts as integers
+    (not "2016.0")."""
+    from pedw.briefs.render import data_files
+
+    content = BriefContent(country="UKR", country_name="Ukraine", region=None,
+                           income_group=None, latest_year=2021)  # fmt: skip
+    content.scorecard = [
+        _row(value=50.21, change=5.35, since=2016, peer_median=52.666, peer_n=46),
+        _row(variable="youth_neet_rate", value=16.5, change=math.nan, since=None, peer_n=0),
+    ]
+    card = data_files(content, {})["UKR_scorecard.csv"]
+    assert card["value"].tolist() == [50.2, 16.5]
+    assert card["peer_median"].iloc[0] == 52.7 and math.isnan(card["peer_median"].iloc[1])
+    assert card["change"].iloc[0] == float(f"{5.35:.1f}")
+    lines = card.to_csv(index=False).splitlines()
+    assert lines[1].endswith(",2016,5.3,52.7,46") and ",16.5,,," in lines[2]

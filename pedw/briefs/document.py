@@ -18,6 +18,8 @@ class BriefContent:
     region: str | None
     income_group: str | None
     latest_year: int | None
+    # The year every figure's age counts from (verdict_rules.publication_year).
+    publication_year: int | None = None
     publication_id: str = ""
     synthetic: bool = False
     units: dict[str, str] = field(default_factory=dict)

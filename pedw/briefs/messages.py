@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pedw.briefs.document import BriefContent
-from pedw.briefs.verdict_rules import MAX_SPAN, recent
+from pedw.briefs.verdict_rules import DATED_AGE, MAX_SPAN, recent
 
 MAX_MESSAGES = 5
 MIN_GROUP = 5  # economies a median must rest on to be compared with
@@ -23,6 +24,9 @@ MIN_GROUP = 5  # economies a median must rest on to be compared with
 # relative change for levels (earnings, injury rates); and never in current (nominal) US$.
 MIN_POINTS = 0.5
 MIN_RELATIVE = 0.02
+# The sector accounts' aggregate growth may differ from the headline output per worker's (other
+# source, national prices) by at most this many percentage points a year for a key message.
+HEADLINE_GAP = 1.0
 
 
 @dataclass
@@ -82,21 +86,42 @@ def group_phrase(size: int, group: str) -> str:
     return f"the median of the {size} other economies of {group} with data"
 
 
+def age_note(year: int, newest: int | None) -> str:
+    """ "the latest figure, N years old" for a figure more than DATED_AGE years behind the
+    publication's year `newest` (it may still be a key message up to MAX_AGE: the reader is
+    told it is old, not left to notice the year), else ""."""
+    if newest is None or newest - year <= DATED_AGE:
+        return ""
+    return f"the latest figure, {newest - year} years old"
+
+
 def level_sentence(name: str, value: float, unit: str, year: int, median: float, size: int,
-                   group: str | None, modelled: bool = False) -> str:  # fmt: skip
+                   group: str | None, modelled: bool = False,
+                   newest: int | None = None) -> str:  # fmt: skip
     """Output per worker and, with a group of at least MIN_GROUP, its gap to their median
     (a gap under MIN_RELATIVE is stated as such, not as above or below)."""
     label = f"{unit}, ILO modelled estimate" if modelled else unit
-    text = f"Output per worker in {name} was {value:,.0f} ({label}) in {year}"
+    dated = age_note(year, newest)
+    text = f"Output per worker in {name} was {value:,.0f} ({label}) in {year}" + (
+        f" ({dated})" if dated else ""
+    )
     if group and size >= MIN_GROUP and not math.isnan(median):
         gap = 100 * (value / median - 1)
         if abs(gap) < 100 * MIN_RELATIVE:  # a gap this small is within measurement error
             text += (f", within {100 * MIN_RELATIVE:.0f}% of {group_phrase(size, group)} "
                      f"({median:,.0f})")  # fmt: skip
         else:
-            side = "above" if gap > 0 else "below"
-            text += f", {_pct(gap)} {side} {group_phrase(size, group)} ({median:,.0f})"
+            text += f", {_gap_words(value / median)} {group_phrase(size, group)} ({median:,.0f})"
     return text + "."
+
+
+def _gap_words(ratio: float) -> str:
+    """A level against a median: "12.0% above", "35.5% below", or, from twice the median up,
+    "2.4 times" ("675.0% above" reads as precise what is a ratio of two modelled levels)."""
+    if ratio >= 2:
+        return f"{ratio:.1f} times" if ratio < 10 else f"{ratio:.0f} times"
+    gap = 100 * (ratio - 1)
+    return f"{_pct(gap)} {'above' if gap > 0 else 'below'}"
 
 
 def _moved(rate: float) -> str:
@@ -150,6 +175,7 @@ def productivity_claims(content: BriefContent) -> list[Claim]:
             size,
             group,
             modelled,
+            h.get("newest_year"),
         ),
         "output_per_worker",
         [h["year"]],
@@ -203,7 +229,9 @@ def scorecard_sentence(row: dict) -> str:
     a break or change of source, on a value flagged unreliable or an implausible move. The
     verb agrees with the label ("Mean monthly earnings were")."""
     unit, label = row["unit"], row["label"]
-    basis = "" if row["observed"] else " (ILO modelled estimates)"
+    notes = [age_note(row["year"], row.get("newest_year"))]
+    notes.append("" if row["observed"] else "ILO modelled estimates")
+    basis = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
     if row["since"] is None or math.isnan(row["change"]):
         note = row.get("change_note")
         return f"{label} {was(row)} {row['value']:,.1f} ({unit}) in {row['year']}{basis}" + (
@@ -281,33 +309,71 @@ def scorecard_claims(content: BriefContent) -> list[Claim]:
 
 
 def structure_claims(content: BriefContent) -> list[Claim]:
-    """The whole period's decomposition, or, when its reallocation terms are fragile (a tiny
-    sector's offsetting giants), the latest period that is not; a fragile one only on record."""
+    """One structural-change message: the whole period's decomposition, else the latest period,
+    the first that passes every check (see structure_checks); when none does, the first that
+    is not fragile (else the whole period), on record only, with the checks it failed."""
     rows = pd.concat([content.shift_share_whole, content.shift_share.iloc[::-1]])
     if not len(rows):
         return []
-    fragile_rows = rows["fragile"].fillna(False).astype(bool) if "fragile" in rows else None
-    steady = rows[~fragile_rows] if fragile_rows is not None else rows
-    row = steady.iloc[0] if len(steady) else rows.iloc[0]
-    within, total = row["within_sector_growth_pct"], row["total_change_growth_pct"]
-    between = total - within
-    fragile = bool(row["fragile"]) if "fragile" in row else False
-    text = (
-        f"Between {row['start_year']} and {row['end_year']}, aggregate productivity changed by "
-        f"{total:+.1f}%: {within:+.1f} points from growth within sectors and {between:+.1f} "
-        "points from workers moving between sectors (and sectors entering or leaving)."
-    )
-    return [
-        Claim(
-            "structural_change",
-            text,
-            "output_per_worker_by_sector",
-            [int(row["start_year"]), int(row["end_year"])],
-            [total, within, between],
-            checks={"decomposition_not_fragile": not fragile},
-            rank=math.inf,
+    basis = sector_basis(content.series)
+    claims = []
+    for row in rows.to_dict("records"):
+        start, end = int(row["start_year"]), int(row["end_year"])
+        within, total = row["within_sector_growth_pct"], row["total_change_growth_pct"]
+        between = total - within
+        text = (
+            f"Between {start} and {end}, output per worker in the sector accounts{basis} changed "
+            f"by {total:+.1f}%: {within:+.1f} points from growth within sectors and "
+            f"{between:+.1f} points from workers moving between sectors (and sectors entering "
+            "or leaving)."
         )
-    ]
+        claims.append(Claim("structural_change", text, "output_per_worker_by_sector",
+                            [start, end], [total, within, between],
+                            checks=structure_checks(row, content), rank=math.inf))  # fmt: skip
+    steady = [c for c in claims if c.checks["decomposition_not_fragile"]]
+    return [next((c for c in claims if c.passed), (steady or claims)[0])]
+
+
+def structure_checks(row: dict, content: BriefContent) -> dict[str, bool]:
+    """decomposition_not_fragile (no tiny sector drives its terms), recent (ends at most MAX_AGE
+    years behind the publication's year, spans at most MAX_SPAN years) and in_step_with_headline
+    (its aggregate growth is within HEADLINE_GAP points a year of the headline output per
+    worker's over the same years, when that has both: the sector accounts differ in source
+    and prices, and a message contradicting the brief's own chart would mislead)."""
+    start, end = int(row["start_year"]), int(row["end_year"])
+    fragile = row.get("fragile")
+    headline = headline_growth(content, start, end)
+    sector = 100 * ((1 + row["total_change_growth_pct"] / 100) ** (1 / (end - start)) - 1)
+    return {
+        "decomposition_not_fragile": not (isinstance(fragile, bool | np.bool_) and fragile),
+        "recent": recent(end, content.publication_year) and end - start <= MAX_SPAN,
+        "in_step_with_headline": headline is None or abs(sector - headline) <= HEADLINE_GAP,
+    }
+
+
+def headline_growth(content: BriefContent, start: int, end: int) -> float | None:
+    """Average annual growth (%) of the headline output per worker from `start` to `end`, or
+    None when the headline series lacks either year."""
+    series = content.productivity
+    if not len(series) or end <= start:
+        return None
+    values = series.set_index("year")["country"]
+    if start not in values.index or end not in values.index:
+        return None
+    first, last = float(values[start]), float(values[end])
+    if not first > 0 or not last > 0:
+        return None
+    return 100 * ((last / first) ** (1 / (end - start)) - 1)
+
+
+def sector_basis(series: pd.DataFrame) -> str:
+    """ " (value added in <unit>)" when the sector value added the warehouse holds (its
+    staging.series_metadata rows with observations) has one unit, else ""."""
+    if not len(series) or "unit" not in series:
+        return ""
+    rows = series[(series["level"] == "sector") & (series["variable"] == "value_added")]
+    units = sorted(set(rows["unit"].dropna()))
+    return f" (value added in {units[0]})" if len(units) == 1 else ""
 
 
 def sme_claims(content: BriefContent) -> list[Claim]:

@@ -38,7 +38,9 @@ def data_files(content: BriefContent, charts: dict[str, Chart]) -> dict[str, pd.
         columns = ["variable", "label", "unit", "year", "value", "since", "change", "peer_median",
                    "peer_n"]  # fmt: skip
         card = pd.DataFrame(content.scorecard)[columns]
-        card[["value", "change", "peer_median"]] = card[["value", "change", "peer_median"]].round(2)
+        for column in ("value", "change", "peer_median"):  # as the page prints them: {:.1f}
+            card[column] = [float(f"{v:.1f}") for v in card[column].astype(float)]
+        card[["since", "peer_n"]] = card[["since", "peer_n"]].astype("Int64")  # years, counts
         files[f"{content.country}_scorecard.csv"] = card
     return files
 

@@ -36,6 +36,9 @@ MAX_SPAN = 10
 # projections left out). Not the newest year of the figure's own variable: a source that stops
 # early (ILOSTAT's earnings file ends in 2020) made a 2010 figure look current (ABW).
 MAX_AGE = 10
+# A figure more than DATED_AGE years behind the publication's year says so in words ("the
+# latest figure, 9 years old"): YEM's 2014 unemployment read as current, before the war.
+DATED_AGE = 5
 # An implausible move over the compared span: the value halves or more than doubles AND, for
 # rates, moves at least IMPLAUSIBLE_MIN_POINTS points (VEN labour income share 48.2 -> 10.1
 # in five years). A rate outside 0-100% is implausible too. Such a change gets no verdict.
