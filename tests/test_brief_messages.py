@@ -413,6 +413,9 @@ def test_a_structural_change_message_rests_on_a_recent_steady_period_in_step_wit
     # Within a point a year of the headline (+1.9% against +1.92% a year): in step.
     (claim,) = structure_claims(content([_decomposition(2010, 2015, 6.0, 3.0)], whole))
     assert claim.passed
+    # A fall of 100% or more in the sector accounts (a broken series) is never in step.
+    (claim,) = structure_claims(content([_decomposition(2010, 2015, -100.0, -60.0)], fragile_whole))
+    assert claim.checks["in_step_with_headline"] is False
 
 
 def test_a_figure_more_than_five_years_old_says_so_in_words():

@@ -110,7 +110,7 @@ def brief_content(
         figure_tables=inputs.figure_tables,
     )
     flags = _rows_of(inputs, "flags", "ref_area", country) if len(inputs.flags) else inputs.flags
-    clock = content.publication_year = _publication_year(panel)  # every figure's age counts from it
+    clock = content.publication_year = _publication_year(panel)  # every figure's age from it
     _productivity(content, panel, mine, flags)
     _scorecard(content, panel, mine, flags, clock, inputs.flags)
     if content.headline:  # what the productivity messages' checks read

@@ -343,7 +343,8 @@ def structure_checks(row: dict, content: BriefContent) -> dict[str, bool]:
     start, end = int(row["start_year"]), int(row["end_year"])
     fragile = row.get("fragile")
     headline = headline_growth(content, start, end)
-    sector = 100 * ((1 + row["total_change_growth_pct"] / 100) ** (1 / (end - start)) - 1)
+    ratio = 1 + row["total_change_growth_pct"] / 100  # a fall of 100% or more: never in step
+    sector = 100 * (ratio ** (1 / (end - start)) - 1) if ratio > 0 and end > start else math.inf
     return {
         "decomposition_not_fragile": not (isinstance(fragile, bool | np.bool_) and fragile),
         "recent": recent(end, content.publication_year) and end - start <= MAX_SPAN,
