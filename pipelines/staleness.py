@@ -40,14 +40,14 @@ class Staleness:
         """One evaluation of the automation conditions, as a daemon tick makes it; its cursor
         is stored in the instance, so the next evaluation (this run or the next) sees only
         what changed since."""
-        stored = self.instance.run_storage.get_cursor_values({self._key}).get(self._key) or None
+        stored = self.instance.run_storage.get_cursor_values({self._key}).get(self._key)
         dagster_log = logging.getLogger("dagster")
         dagster_log.addFilter(_tick_time_fallback)
         try:
             result = dg.evaluate_automation_conditions(
                 defs=self.definitions,
                 instance=self.instance,
-                cursor=dg.deserialize_value(stored) if stored is not None else None,
+                cursor=dg.deserialize_value(stored) if stored else None,  # "" as none
             )
         finally:
             dagster_log.removeFilter(_tick_time_fallback)

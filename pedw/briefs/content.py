@@ -16,6 +16,7 @@ from pedw.briefs.sources import SourceRelease, source_line
 from pedw.briefs.verdict_rules import (
     MAX_AGE,
     UNRELIABLE_FLAG,
+    annual_growth,
     breaks_between,
     comparable_start,
     implausible,
@@ -284,14 +285,11 @@ def _productivity(
     start = max(content.latest_year - 10, int(latest.index.min()))
     years = content.latest_year - start
     level = float(latest.loc[content.latest_year, "country"])
-    growth = (
-        (level / float(latest.loc[start, "country"])) ** (1 / years) - 1 if years > 0 else math.nan
-    )
     content.headline = {
         "output_per_worker": level,
         "unit": content.units.get("output_per_worker", "unit not recorded"),
         "year": content.latest_year,
-        "growth_per_year": 100 * growth,
+        "growth_per_year": annual_growth(float(latest.loc[start, "country"]), level, years),
         "growth_from": start,
         "flags": _flag_notes(_status(flags, "output_per_worker"), content.latest_year),
     }

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pedw.briefs.document import BriefContent
-from pedw.briefs.verdict_rules import DATED_AGE, MAX_SPAN, recent
+from pedw.briefs.verdict_rules import DATED_AGE, MAX_SPAN, annual_growth, recent
 
 MAX_MESSAGES = 5
 MIN_GROUP = 5  # economies a median must rest on to be compared with
@@ -229,9 +229,9 @@ def scorecard_sentence(row: dict) -> str:
     a break or change of source, on a value flagged unreliable or an implausible move. The
     verb agrees with the label ("Mean monthly earnings were")."""
     unit, label = row["unit"], row["label"]
-    notes = [age_note(row["year"], row.get("newest_year"))]
-    notes.append("" if row["observed"] else "ILO modelled estimates")
-    basis = f" ({'; '.join(n for n in notes if n)})" if any(notes) else ""
+    modelled = "" if row["observed"] else "ILO modelled estimates"
+    notes = [n for n in (age_note(row["year"], row.get("newest_year")), modelled) if n]
+    basis = f" ({'; '.join(notes)})" if notes else ""
     if row["since"] is None or math.isnan(row["change"]):
         note = row.get("change_note")
         return f"{label} {was(row)} {row['value']:,.1f} ({unit}) in {row['year']}{basis}" + (
@@ -343,8 +343,8 @@ def structure_checks(row: dict, content: BriefContent) -> dict[str, bool]:
     start, end = int(row["start_year"]), int(row["end_year"])
     fragile = row.get("fragile")
     headline = headline_growth(content, start, end)
-    ratio = 1 + row["total_change_growth_pct"] / 100  # a fall of 100% or more: never in step
-    sector = 100 * (ratio ** (1 / (end - start)) - 1) if ratio > 0 and end > start else math.inf
+    after = 100 + row["total_change_growth_pct"]  # a fall of 100% or more: never in step
+    sector = annual_growth(100, after, end - start) if after > 0 and end > start else math.inf
     return {
         "decomposition_not_fragile": not (isinstance(fragile, bool | np.bool_) and fragile),
         "recent": recent(end, content.publication_year) and end - start <= MAX_SPAN,
@@ -362,9 +362,7 @@ def headline_growth(content: BriefContent, start: int, end: int) -> float | None
     if start not in values.index or end not in values.index:
         return None
     first, last = float(values[start]), float(values[end])
-    if not first > 0 or not last > 0:
-        return None
-    return 100 * ((last / first) ** (1 / (end - start)) - 1)
+    return annual_growth(first, last, end - start) if first > 0 and last > 0 else None
 
 
 def sector_basis(series: pd.DataFrame) -> str:

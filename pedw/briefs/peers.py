@@ -16,6 +16,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from pedw.briefs.verdict_rules import annual_growth
+
 # A median of fewer economies than this (the economy's own value among them) is not shown.
 MIN_PEERS = 5
 
@@ -158,7 +160,7 @@ def peer_growth(
         return math.nan, 0
     ends = ends[ends.index != country]
     ends = ends[(ends[start] > 0) & (ends[end] > 0)]
-    growth = 100 * ((ends[end] / ends[start]) ** (1 / (end - start)) - 1)
+    growth = annual_growth(ends[start], ends[end], end - start)
     count = int(growth.count())
     return (float(growth.median()) if count >= MIN_PEERS else math.nan), count
 

@@ -116,6 +116,14 @@ def implausible(start: float, end: float, rate: bool) -> bool:
     return factor >= IMPLAUSIBLE_FACTOR
 
 
+def annual_growth(first, last, years: int):
+    """Average annual growth, percent a year, from `first` to `last` over `years` (positive
+    numbers, or aligned Series of them); NaN when `years` is not positive."""
+    if years <= 0:
+        return math.nan
+    return 100 * ((last / first) ** (1 / years) - 1)
+
+
 def recent(year: int | None, newest: int | None) -> bool:
     """A figure at most MAX_AGE years behind `newest`, the publication's year."""
     return year is None or newest is None or year >= newest - MAX_AGE
