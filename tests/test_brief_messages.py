@@ -393,7 +393,8 @@ def test_a_structural_change_message_rests_on_a_recent_steady_period_in_step_wit
         [_decomposition(2005, 2010, 10.0, 6.0), _decomposition(2010, 2015, 10.5, 4.0)], whole
     ))  # fmt: skip
     assert claim.passed and claim.years == [2010, 2015]
-    assert claim.text.startswith("Between 2010 and 2015, output per worker in the sector "
+    assert claim.text.startswith("Between 2010 and 2015 (a period 9 years old), output per "
+                                 "worker in the sector "
                                  "accounts (value added in constant 2015 local currency) "
                                  "changed by +10.5%: +4.0 points from growth within sectors "
                                  "and +6.5 points")  # fmt: skip

@@ -82,7 +82,8 @@ def test_every_printed_claim_passes_its_checks(real_briefs):
     assert len(structure) == 51 and len(printed_structure) >= 15
     assert (printed_structure["years"] == "2010-2015").all()
     assert printed_structure.loc["KEN", "text"].startswith(
-        "Between 2010 and 2015, output per worker in the sector accounts (value added in "
+        "Between 2010 and 2015 (a period 9 years old), output per worker in the sector accounts "
+        "(value added in "
         "constant 2015 local currency) changed by +11.6%"
     )
     held = structure[~structure["printed"]]
@@ -157,7 +158,9 @@ def test_reader_text_states_group_sizes_and_judges_only_real_changes(real_briefs
                 assert not re.search(r"\b(better|worse)\b", text), text
             assert "0.0% above" not in text and "0.0% below" not in text, text
             assert not ("fell by" in text and "slower than" in text), text
-            period = re.match(r"Between (\d{4}) and (\d{4}), output per worker in the sector", text)
+            period = re.match(
+                r"Between (\d{4}) and (\d{4})( \([^)]*\))?, output per worker in the sector", text
+            )
             if period:
                 assert (country, f"{period[1]}-{period[2]}") not in fragile, text
         if any(c == country for c, _ in fragile):
@@ -406,18 +409,21 @@ def test_peers_are_compared_like_with_like(real_briefs):
 def test_an_old_figure_says_its_age_and_a_large_gap_is_a_ratio(real_briefs):
     """The editor's review: Yemen's 2014 unemployment read as current (a year alone); Gabon's
     output per worker was "675.0% above" the median. A printed figure more than 5 years
-    behind the publication's year (2024) says how old it is, and one younger does not; a
+    behind the publication's year (2024) says how old it is (a structural-change period
+    too: the standing check found 2010-2015 printed without its age), and one younger does not; a
     level twice the median or more is "x times" it."""
     con, _ = real_briefs
     claims = con.execute(
         "SELECT country, kind, years, text FROM briefs.claims WHERE printed "
-        "AND kind IN ('scorecard', 'productivity_level')"
+        "AND kind IN ('scorecard', 'productivity_level', 'structural_change')"
     ).df()
     latest = claims["years"].str.split("-").str[-1].astype(int)
     old = claims[2024 - latest > 5]
     assert len(old) >= 10 and "YEM" in set(old["country"])
     for row, year in zip(old.itertuples(), latest[old.index], strict=True):
-        assert f"(the latest figure, {2024 - year} years old" in row.text, row.text
+        noun = "a period" if row.kind == "structural_change" else "the latest figure,"
+        assert f"({noun} {2024 - year} years old" in row.text, row.text
+    assert (old["kind"] == "structural_change").sum() >= 15  # 2010-2015: 9 years old
     assert not claims.loc[2024 - latest <= 5, "text"].str.contains("years old").any()
     levels = claims[claims["kind"] == "productivity_level"]["text"]
     assert levels.str.contains(r" times the median of the \d+ other").sum() >= 5

@@ -86,13 +86,13 @@ def group_phrase(size: int, group: str) -> str:
     return f"the median of the {size} other economies of {group} with data"
 
 
-def age_note(year: int, newest: int | None) -> str:
-    """ "the latest figure, N years old" for a figure more than DATED_AGE years behind the
-    publication's year `newest` (it may still be a key message up to MAX_AGE: the reader is
-    told it is old, not left to notice the year), else ""."""
+def age_note(year: int, newest: int | None, what: str = "the latest figure,") -> str:
+    """ "the latest figure, N years old" (`what`, then the age) for a figure more than
+    DATED_AGE years behind the publication's year `newest` (it may still be a key message up
+    to MAX_AGE: the reader is told it is old, not left to notice the year), else ""."""
     if newest is None or newest - year <= DATED_AGE:
         return ""
-    return f"the latest figure, {newest - year} years old"
+    return f"{what} {newest - year} years old"
 
 
 def level_sentence(name: str, value: float, unit: str, year: int, median: float, size: int,
@@ -321,8 +321,9 @@ def structure_claims(content: BriefContent) -> list[Claim]:
         start, end = int(row["start_year"]), int(row["end_year"])
         within, total = row["within_sector_growth_pct"], row["total_change_growth_pct"]
         between = total - within
+        dated = age_note(end, content.publication_year, "a period")
         text = (
-            f"Between {start} and {end}, output per worker in the sector accounts{basis} changed "
+            f"Between {start} and {end}{f' ({dated})' if dated else ''}, output per worker in the sector accounts{basis} changed "
             f"by {total:+.1f}%: {within:+.1f} points from growth within sectors and "
             f"{between:+.1f} points from workers moving between sectors (and sectors entering "
             "or leaving)."
